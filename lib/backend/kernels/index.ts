@@ -1,9 +1,43 @@
 /**
  * Training kernels the wasm backend lacks or runs slowly, registered from JS.
  * Each kernel builds on wasm's own XNNPACK-served kernels (Conv2D, BatchMatMul, Transpose, …).
+ *
+ * Registration only touches the global kernel registry, so it works before `tf.setBackend('wasm')`;
+ * a replaced kernel keeps wasm's setup function so that the original stays callable as a fallback.
+ *
+ * @example
+ *   require('@tensorflow/tfjs-backend-wasm');
+ *   registerWasmTrainingKernels();   // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']
+ *   await tf.setBackend('wasm');
  */
-/** Register every project kernel on the wasm backend; returns the kernel names registered. */
+import * as tf from '@tensorflow/tfjs';
+import { batchMatMulKernel } from './batch_matmul';
+import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
+import { rememberOriginal } from './wasm_calls';
+
+const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
+  { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilterKernel },
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel },
+  { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
+];
+
+let registered: string[] | null = null;
+
+/** Register every project kernel on the wasm backend (idempotent); returns the kernel names registered. */
 export function registerWasmTrainingKernels(): string[] {
-  // Filled in by lib/backend/kernels/*.ts (work in progress).
-  return [];
+  if (registered) return registered.slice();
+  const names: string[] = [];
+  for (const { kernelName, kernelFunc } of PROJECT_KERNELS) {
+    const original = rememberOriginal(kernelName);
+    if (original) tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as tf.KernelFunc,
+      setupFunc: original?.setupFunc,
+    });
+    names.push(kernelName);
+  }
+  registered = names;
+  return names.slice();
 }

@@ -1,0 +1,81 @@
+/**
+ * BatchMatMul for the wasm backend that always lands on XNNPACK's fully-connected path.
+ *
+ * wasm's own kernel uses XNNPACK only when both operands have batch 1 and neither is transposed;
+ * everything else (every backward matmul, every [B, T, D]·[D, E] product) runs a scalar loop about
+ * 10× slower. Here transposes are done explicitly (wasm's Transpose), a shared right operand folds
+ * the batch into rows, and true batched products run one fast matmul per batch entry.
+ *
+ * @example
+ *   tf.registerKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: batchMatMulKernel });
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { KernelAttrs, KernelInputs, KernelScope, TensorInfo, wasmKernel } from './wasm_calls';
+
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+function batchMatMulWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { inputs, backend } = args;
+  const { a, b } = inputs;
+  const transposeA = Boolean(args.attrs.transposeA);
+  const transposeB = Boolean(args.attrs.transposeB);
+  const original = wasmKernel('BatchMatMul');
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return original(args);
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
+  const k = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
+  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
+  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
+  if (k !== kB) {
+    throw new Error(
+      `BatchMatMul (wasm, project kernel): inner sizes differ: a ${a.shape} (transposeA=${transposeA}) ` +
+        `and b ${b.shape} (transposeB=${transposeB})`,
+    );
+  }
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const outShape = [...outBatchShape, m, n];
+  if (m * n * k === 0 || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return original(args);
+
+  const scope = new KernelScope(backend);
+  try {
+    const aPlain = transposeA ? scope.transpose(a, swapLastTwo(aRank)) : a;
+    const bPlain = transposeB ? scope.transpose(b, swapLastTwo(bRank)) : b;
+    const fast = (left: TensorInfo, right: TensorInfo) =>
+      scope.call('BatchMatMul', { a: left, b: right }, { transposeA: false, transposeB: false });
+    if (batchB === 1) {
+      // One weight matrix: fold every batch entry of a into rows.
+      const c = fast(scope.reshape(aPlain, [1, batchA * m, k]), scope.reshape(bPlain, [1, k, n]));
+      return scope.keep(scope.reshape(c, outShape));
+    }
+    if (batchA === 1) {
+      // aᵀ shared: C[i] = A·B[i]; lay the B[i] side by side as one [K, batch·N] matrix.
+      const bSide = scope.transpose(scope.reshape(bPlain, [batchB, k, n]), [1, 0, 2]);
+      const c = fast(scope.reshape(aPlain, [1, m, k]), scope.reshape(bSide, [1, k, batchB * n]));
+      const cT = scope.transpose(scope.reshape(c, [m, batchB, n]), [1, 0, 2]);
+      return scope.keep(scope.reshape(cT, outShape));
+    }
+    const a3 = scope.reshape(aPlain, [batchA, m, k]);
+    const b3 = scope.reshape(bPlain, [batchB, k, n]);
+    const parts: TensorInfo[] = [];
+    for (let i = 0; i < batchA; i++) {
+      const ai = scope.slice(a3, [i, 0, 0], [1, m, k]);
+      const bi = scope.slice(b3, [i, 0, 0], [1, k, n]);
+      parts.push(fast(ai, bi));
+    }
+    const c = parts.length === 1 ? parts[0] : scope.call('Concat', parts as unknown as KernelInputs, { axis: 0 });
+    return scope.keep(scope.reshape(c, outShape));
+  } finally {
+    scope.dispose();
+  }
+}
+
+export const batchMatMulKernel = batchMatMulWasm;

@@ -1,0 +1,184 @@
+/**
+ * Conv2D gradients for the wasm backend, built on wasm's XNNPACK convolution and fast matmul.
+ *
+ * - Input gradient: one stride-1 convolution of the output gradient with a filter that stacks the
+ *   stride² "phases" of the flipped, transposed filter along output channels, then DepthToSpace.
+ *   No zero-dilated gradient is materialised (a dilated formulation would do stride² more work).
+ * - Filter gradient: a convolution of the transposed input [Cin, H, W, N] with the transposed output
+ *   gradient [Ho, Wo, N, Cout] as its filter, dilated by the stride; when the kernel tiles the input
+ *   exactly (kernel = stride, no padding: 1×1 convs, ViT patch embedding) a single plain matmul.
+ *   Neither needs an im2col buffer; the largest temporaries are one transposed copy of x and of dy.
+ *
+ * Cases outside NHWC float32 with dilation 1 and equal strides fall back to wasm's own kernel
+ * (input gradient) or throw a clear error (filter gradient; wasm has none).
+ *
+ * @example
+ *   tf.registerKernel(conv2dBackpropInputConfig());   // after rememberOriginal('Conv2DBackpropInput')
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { KernelAttrs, KernelInputs, KernelScope, TensorInfo, wasmKernel } from './wasm_calls';
+
+type PadAttr = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: PadAttr;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
+function explicitPad(top: number, bottom: number, left: number, right: number) {
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/**
+ * How to lay out one spatial axis of the input gradient as a stride-1 correlation.
+ * With u = p + padBefore = s·Q + R, dx[p] = Σ_a dy[Q − a] · w[s·a + R]; the phase R becomes a channel group.
+ */
+interface PhasePlan {
+  taps: number; // A = ceil(K / s), filter taps per phase
+  padBefore: number;
+  padAfter: number;
+  cropBefore: number; // dy rows dropped at the start (never reach the needed outputs)
+  cropAfter: number;
+  outLength: number; // conv output length (phase blocks)
+  offset: number; // where dx starts inside the interleaved result
+}
+
+function planPhases(kernel: number, stride: number, padBefore: number, inLength: number, dyLength: number): PhasePlan {
+  const taps = Math.ceil(kernel / stride);
+  const firstBlock = Math.floor(padBefore / stride);
+  const lastBlock = Math.floor((padBefore + inLength - 1) / stride);
+  const outLength = lastBlock - firstBlock + 1;
+  let before = taps - 1 - firstBlock;
+  let cropBefore = 0;
+  if (before < 0) {
+    cropBefore = -before;
+    before = 0;
+  }
+  let after = outLength + taps - 1 - (dyLength - cropBefore) - before;
+  let cropAfter = 0;
+  if (after < 0) {
+    cropAfter = -after;
+    after = 0;
+  }
+  return { taps, padBefore: before, padAfter: after, cropBefore, cropAfter, outLength, offset: padBefore - stride * firstBlock };
+}
+
+/** Filter of the input-gradient convolution: [A, A', Cout, s·s'·Cin], phases stacked as DepthToSpace expects. */
+function phaseFilter(scope: KernelScope, filter: TensorInfo, sh: number, sw: number, ah: number, aw: number): TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape;
+  let w = filter;
+  if (ah * sh !== kh || aw * sw !== kw) {
+    w = scope.call('PadV2', { x: w }, { paddings: [[0, ah * sh - kh], [0, aw * sw - kw], [0, 0], [0, 0]], constantValue: 0 });
+  }
+  if (sh === 1 && sw === 1) {
+    const flipped = kh > 1 || kw > 1 ? scope.call('Reverse', { x: w }, { dims: [0, 1] }) : w;
+    return scope.transpose(flipped, [0, 1, 3, 2]);
+  }
+  // [A, s, A', s', Cin, Cout]: tap a, phase R; flip a, then move Cout before the phases.
+  const split = scope.reshape(w, [ah, sh, aw, sw, cin, cout]);
+  const flipped = ah > 1 || aw > 1 ? scope.call('Reverse', { x: split }, { dims: [0, 2] }) : split;
+  const ordered = scope.transpose(flipped, [0, 2, 5, 1, 3, 4]);
+  return scope.reshape(ordered, [ah, aw, cout, sh * sw * cin]);
+}
+
+function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+  const { dy, filter } = inputs;
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.dtype !== 'float32' || sh !== sw) {
+    return wasmKernel('Conv2DBackpropInput')(args);
+  }
+  const [n, h, w, cin] = attrs.inputShape;
+  const rows = planPhases(info.filterHeight, sh, info.padInfo.top, h, dy.shape[1]);
+  const cols = planPhases(info.filterWidth, sw, info.padInfo.left, w, dy.shape[2]);
+  const scope = new KernelScope(backend);
+  try {
+    const dyUsed = scope.slice(
+      dy,
+      [0, rows.cropBefore, cols.cropBefore, 0],
+      [n, dy.shape[1] - rows.cropBefore - rows.cropAfter, dy.shape[2] - cols.cropBefore - cols.cropAfter, dy.shape[3]],
+    );
+    const g = phaseFilter(scope, filter, sh, sw, rows.taps, cols.taps);
+    const phases = scope.call('Conv2D', { x: dyUsed, filter: g }, {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
+      dataFormat: 'NHWC',
+    });
+    const interleaved = sh > 1 ? scope.call('DepthToSpace', { x: phases }, { blockSize: sh, dataFormat: 'NHWC' }) : phases;
+    return scope.keep(scope.slice(interleaved, [0, rows.offset, cols.offset, 0], [n, h, w, cin]));
+  } finally {
+    scope.dispose();
+  }
+}
+
+function conv2dBackpropFilterWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const { x, dy } = inputs;
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
+    throw new Error(`Conv2DBackpropFilter (wasm, project kernel): dataFormat ${attrs.dataFormat} unsupported; use NHWC`);
+  }
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    throw new Error(`Conv2DBackpropFilter (wasm, project kernel): x is ${x.dtype} and dy ${dy.dtype}; both must be float32`);
+  }
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  const [kh, kw, cin, cout] = attrs.filterShape;
+  const [n, h, w] = x.shape;
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const [ho, wo] = [info.outHeight, info.outWidth];
+  const { top, left } = info.padInfo;
+  // Rows/cols of x the forward conv reads end at (out-1)·s + k − pad; beyond that x is cropped.
+  const bottom = (ho - 1) * sh + kh - h - top;
+  const right = (wo - 1) * sw + kw - w - left;
+  const scope = new KernelScope(backend);
+  try {
+    const xUsed = scope.slice(x, [0, 0, 0, 0], [n, h + Math.min(bottom, 0), w + Math.min(right, 0), cin]);
+    if (kh === sh && kw === sw && top === 0 && left === 0 && bottom <= 0 && right <= 0) {
+      // Patches tile x: dW[kh·kw·cin, cout] = patchesᵀ · dy, one plain matmul.
+      const patches = scope.reshape(xUsed, [n, ho, kh, wo, kw, cin]);
+      const patchesT = scope.transpose(patches, [2, 4, 5, 0, 1, 3]);
+      const a = scope.reshape(patchesT, [1, kh * kw * cin, n * ho * wo]);
+      const b = scope.reshape(dy, [1, n * ho * wo, cout]);
+      const dw = scope.call('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
+      return scope.keep(scope.reshape(dw, [kh, kw, cin, cout]));
+    }
+    const xT = scope.transpose(xUsed, [3, 1, 2, 0]); // [Cin, H, W, N]: batch = Cin, channels = N
+    const dyT = scope.transpose(dy, [1, 2, 0, 3]); // filter [Ho, Wo, N, Cout]
+    const dwT = scope.call('Conv2D', { x: xT, filter: dyT }, {
+      strides: [1, 1],
+      dilations: [sh, sw],
+      pad: explicitPad(top, Math.max(bottom, 0), left, Math.max(right, 0)),
+      dataFormat: 'NHWC',
+    });
+    if (dwT.shape[1] !== kh || dwT.shape[2] !== kw) {
+      throw new Error(`Conv2DBackpropFilter (wasm, project kernel): internal shape ${dwT.shape} for filter ${attrs.filterShape}`);
+    }
+    return scope.keep(scope.transpose(dwT, [1, 2, 0, 3]));
+  } finally {
+    scope.dispose();
+  }
+}
+
+export const conv2dBackpropInputKernel = conv2dBackpropInputWasm;
+export const conv2dBackpropFilterKernel = conv2dBackpropFilterWasm;
