@@ -1,0 +1,406 @@
+/**
+ * Batched, seeded image augmentations with torchvision's semantics (reference.md §3): RandomResizedCrop,
+ * ColorJitter (random order per image), RandomHorizontalFlip, Normalize; plus the evaluation transform
+ * (resize + normalize). Inputs are float32 NHWC tensors in [0, 1].
+ *
+ * Sampling the random parameters (`sampleAugmentParams`) is separate from applying them (`applyAugment`), so
+ * tests can fix parameters and compare with torchvision's functional ops.
+ *
+ * Resampling: the crop is resized with the exact torch kernels (`interpolate`, align_corners=False, no
+ * antialias), bicubic by default as in the paper, bilinear on request. It is done as two separable passes of
+ * gathers with per-image indices and weights, so each image can have its own crop (tf.image.cropAndResize was
+ * not used: its sample positions cannot reproduce torch's edge clamping, and it has no bicubic kernel).
+ *
+ * @example
+ *   import { Rng } from './rng';
+ *   import { augmentBatch, evalTransform, DEFAULT_AUGMENT } from './augment';
+ *   const rng = new Rng(7);
+ *   const view = augmentBatch(images, rng, { ...DEFAULT_AUGMENT, outSize: 64 });   // caller disposes `view`
+ *   const evalView = evalTransform(images, { outSize: 64 });
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from './rng';
+import { SEWER_MEAN, SEWER_STD } from './sewerml';
+
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/** Crop box in pixels of the input image. */
+export interface CropParams {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+/** ColorJitter parameters for one image; a null factor means that op is switched off (torchvision: None). */
+export interface JitterParams {
+  /** Order of the four ops: 0 brightness, 1 contrast, 2 saturation, 3 hue (torch.randperm(4)). */
+  order: number[];
+  brightness: number | null;
+  contrast: number | null;
+  saturation: number | null;
+  hue: number | null;
+}
+
+export interface AugmentParams {
+  crop: CropParams;
+  jitter: JitterParams;
+  flip: boolean;
+}
+
+export interface AugmentConfig {
+  /** Output side length (square). */
+  outSize: number;
+  /** RandomResizedCrop scale = (minScale, 1). */
+  minScale: number;
+  /** RandomResizedCrop aspect-ratio range. */
+  ratio: [number, number];
+  /** ColorJitter strength t: brightness = contrast = saturation = t, hue = t/2. */
+  jitterStrength: number;
+  flipProbability: number;
+  interpolation: Interpolation;
+  /** Normalisation; null leaves pixels in [0, 1]. */
+  mean: readonly number[] | null;
+  std: readonly number[] | null;
+}
+
+/** The paper's settings (min_scale 0.395, t = 0.275, bicubic, Sewer-ML mean/std); set `outSize` per run. */
+export const DEFAULT_AUGMENT: AugmentConfig = {
+  outSize: 224,
+  minScale: 0.395,
+  ratio: [3 / 4, 4 / 3],
+  jitterStrength: 0.275,
+  flipProbability: 0.5,
+  interpolation: 'bicubic',
+  mean: SEWER_MEAN,
+  std: SEWER_STD,
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Parameter sampling (torchvision's get_params logic, on our seeded stream)
+
+/** torchvision RandomResizedCrop.get_params: 10 attempts, then the centre-crop fallback. */
+export function sampleCropParams(rng: Rng, height: number, width: number, scale: [number, number], ratio: [number, number]): CropParams {
+  const area = height * width;
+  const logRatio: [number, number] = [Math.log(ratio[0]), Math.log(ratio[1])];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const targetArea = area * rng.uniform(scale[0], scale[1]);
+    const aspect = Math.exp(rng.uniform(logRatio[0], logRatio[1]));
+    const w = Math.round(Math.sqrt(targetArea * aspect));
+    const h = Math.round(Math.sqrt(targetArea / aspect));
+    if (w > 0 && w <= width && h > 0 && h <= height) {
+      return { top: rng.int(0, height - h + 1), left: rng.int(0, width - w + 1), height: h, width: w };
+    }
+  }
+  const inRatio = width / height;
+  let w: number;
+  let h: number;
+  if (inRatio < Math.min(...ratio)) {
+    w = width;
+    h = Math.round(w / Math.min(...ratio));
+  } else if (inRatio > Math.max(...ratio)) {
+    h = height;
+    w = Math.round(h * Math.max(...ratio));
+  } else {
+    w = width;
+    h = height;
+  }
+  return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };
+}
+
+/** torchvision ColorJitter.get_params for brightness = contrast = saturation = t, hue = t/2. */
+export function sampleJitterParams(rng: Rng, strength: number): JitterParams {
+  const order = rng.permutation(4);
+  const factor = (t: number): number | null => (t > 0 ? rng.uniform(Math.max(0, 1 - t), 1 + t) : null);
+  const brightness = factor(strength);
+  const contrast = factor(strength);
+  const saturation = factor(strength);
+  const hueRange = Math.min(strength / 2, 0.5);
+  const hue = hueRange > 0 ? rng.uniform(-hueRange, hueRange) : null;
+  return { order, brightness, contrast, saturation, hue };
+}
+
+/** Parameters for a batch of n images of height×width. */
+export function sampleAugmentParams(rng: Rng, n: number, height: number, width: number, config: AugmentConfig): AugmentParams[] {
+  const out: AugmentParams[] = [];
+  for (let i = 0; i < n; i++) {
+    const crop = sampleCropParams(rng, height, width, [config.minScale, 1], config.ratio);
+    const jitter = sampleJitterParams(rng, config.jitterStrength);
+    const flip = rng.next() < config.flipProbability;
+    out.push({ crop, jitter, flip });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Resampling with torch's interpolate kernels
+
+const CUBIC_A = -0.75;
+function cubicNear(x: number): number {
+  return ((CUBIC_A + 2) * x - (CUBIC_A + 3)) * x * x + 1;
+}
+function cubicFar(x: number): number {
+  return ((CUBIC_A * x - 5 * CUBIC_A) * x + 8 * CUBIC_A) * x - 4 * CUBIC_A;
+}
+
+/** Source indices (relative to the crop) and weights for one axis, torch align_corners=False. */
+export function resizeTaps(inSize: number, outSize: number, interpolation: Interpolation): { indices: Int32Array[]; weights: Float32Array[] } {
+  const scale = inSize / outSize;
+  if (interpolation === 'bilinear') {
+    const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize);
+    const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);
+    for (let o = 0; o < outSize; o++) {
+      const src = Math.max(scale * (o + 0.5) - 0.5, 0);
+      const low = Math.min(Math.floor(src), inSize - 1);
+      const lambda = src - low;
+      i0[o] = low;
+      i1[o] = low < inSize - 1 ? low + 1 : low;
+      w1[o] = lambda;
+      w0[o] = 1 - lambda;
+    }
+    return { indices: [i0, i1], weights: [w0, w1] };
+  }
+  const indices = [0, 1, 2, 3].map(() => new Int32Array(outSize));
+  const weights = [0, 1, 2, 3].map(() => new Float32Array(outSize));
+  for (let o = 0; o < outSize; o++) {
+    const real = scale * (o + 0.5) - 0.5;
+    const base = Math.floor(real);
+    const t = real - base;
+    const coeffs = [cubicFar(t + 1), cubicNear(t), cubicNear(1 - t), cubicFar(2 - t)];
+    for (let k = 0; k < 4; k++) {
+      indices[k][o] = Math.min(Math.max(base - 1 + k, 0), inSize - 1);
+      weights[k][o] = coeffs[k];
+    }
+  }
+  return { indices, weights };
+}
+
+/**
+ * Crop each image to its box and resize to outHeight×outWidth (torchvision `resized_crop` on tensors, no
+ * antialias); `flips[i]` mirrors image i horizontally afterwards (`hflip`). Returns a new tensor.
+ */
+export function resizedCrop(
+  images: tf.Tensor4D,
+  crops: CropParams[],
+  outHeight: number,
+  outWidth: number,
+  interpolation: Interpolation = 'bicubic',
+  flips?: boolean[],
+): tf.Tensor4D {
+  const [n, height, width, channels] = images.shape;
+  if (crops.length !== n) throw new Error(`resizedCrop: ${crops.length} crops for a batch of ${n}`);
+  for (const [i, c] of crops.entries()) {
+    if (c.top < 0 || c.left < 0 || c.height < 1 || c.width < 1 || c.top + c.height > height || c.left + c.width > width) {
+      throw new Error(`resizedCrop: crop ${i} ${JSON.stringify(c)} is outside the ${height}×${width} image`);
+    }
+  }
+  const taps = interpolation === 'bilinear' ? 2 : 4;
+  const rowIndex = Array.from({ length: taps }, () => new Int32Array(n * outHeight));
+  const rowWeight = Array.from({ length: taps }, () => new Float32Array(n * outHeight));
+  const colIndex = Array.from({ length: taps }, () => new Int32Array(n * outWidth));
+  const colWeight = Array.from({ length: taps }, () => new Float32Array(n * outWidth));
+  for (let i = 0; i < n; i++) {
+    const c = crops[i];
+    const rows = resizeTaps(c.height, outHeight, interpolation);
+    const cols = resizeTaps(c.width, outWidth, interpolation);
+    const flip = flips?.[i] ?? false;
+    for (let k = 0; k < taps; k++) {
+      for (let o = 0; o < outHeight; o++) {
+        rowIndex[k][i * outHeight + o] = i * height + c.top + rows.indices[k][o];
+        rowWeight[k][i * outHeight + o] = rows.weights[k][o];
+      }
+      for (let o = 0; o < outWidth; o++) {
+        const source = flip ? outWidth - 1 - o : o;
+        colIndex[k][i * outWidth + o] = i * width + c.left + cols.indices[k][source];
+        colWeight[k][i * outWidth + o] = cols.weights[k][source];
+      }
+    }
+  }
+  return tf.tidy(() => {
+    const byRow = images.reshape([n * height, width * channels]);
+    let vertical: tf.Tensor | null = null;
+    for (let k = 0; k < taps; k++) {
+      const term = tf.mul(tf.gather(byRow, tf.tensor1d(rowIndex[k], 'int32')), tf.tensor2d(rowWeight[k], [n * outHeight, 1]));
+      vertical = vertical ? tf.add(vertical, term) : term;
+    }
+    const byColumn = vertical!.reshape([n, outHeight, width, channels]).transpose([0, 2, 1, 3]).reshape([n * width, outHeight * channels]);
+    let horizontal: tf.Tensor | null = null;
+    for (let k = 0; k < taps; k++) {
+      const term = tf.mul(tf.gather(byColumn, tf.tensor1d(colIndex[k], 'int32')), tf.tensor2d(colWeight[k], [n * outWidth, 1]));
+      horizontal = horizontal ? tf.add(horizontal, term) : term;
+    }
+    return horizontal!.reshape([n, outWidth, outHeight, channels]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+  });
+}
+
+/** torchvision `hflip` on a batch (every image). */
+export function hflip(images: tf.Tensor4D): tf.Tensor4D {
+  return tf.reverse(images, 2);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Colour ops, torchvision tensor formulas, one factor per image
+
+function perImage(factors: number[]): tf.Tensor4D {
+  return tf.tensor4d(Float32Array.from(factors), [factors.length, 1, 1, 1]);
+}
+
+/** 0.2989 R + 0.587 G + 0.114 B, shape [n, h, w, 1]. */
+export function rgbToGrayscale(images: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [r, g, b] = tf.split(images, 3, 3);
+    return tf.add(tf.add(tf.mul(r, 0.2989), tf.mul(g, 0.587)), tf.mul(b, 0.114)) as tf.Tensor4D;
+  });
+}
+
+/** torchvision `_blend`: (ratio·a + (1 − ratio)·b) clamped to [0, 1]. */
+function blend(a: tf.Tensor, b: tf.Tensor, ratio: tf.Tensor): tf.Tensor4D {
+  return tf.clipByValue(tf.add(tf.mul(ratio, a), tf.mul(tf.sub(1, ratio), b)), 0, 1) as tf.Tensor4D;
+}
+
+export function adjustBrightness(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
+  return tf.tidy(() => tf.clipByValue(tf.mul(perImage(factors), images), 0, 1) as tf.Tensor4D);
+}
+
+export function adjustContrast(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
+  return tf.tidy(() => {
+    const mean = tf.mean(rgbToGrayscale(images), [1, 2, 3], true);
+    return blend(images, mean, perImage(factors));
+  });
+}
+
+export function adjustSaturation(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
+  return tf.tidy(() => blend(images, rgbToGrayscale(images), perImage(factors)));
+}
+
+/** torchvision `adjust_hue` for float images: RGB → HSV, h ← (h + factor) mod 1, HSV → RGB. */
+export function adjustHue(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
+  for (const f of factors) if (!(f >= -0.5 && f <= 0.5)) throw new Error(`adjustHue: hue factor ${f} is not in [-0.5, 0.5]`);
+  return tf.tidy(() => {
+    const [r, g, b] = tf.split(images, 3, 3);
+    const maxc = tf.max(images, 3, true);
+    const minc = tf.min(images, 3, true);
+    const equalMaxMin = tf.equal(maxc, minc);
+    const chroma = tf.sub(maxc, minc);
+    const ones = tf.onesLike(maxc);
+    const saturation = tf.div(chroma, tf.where(equalMaxMin, ones, maxc));
+    const chromaDivisor = tf.where(equalMaxMin, ones, chroma);
+    const rc = tf.div(tf.sub(maxc, r), chromaDivisor);
+    const gc = tf.div(tf.sub(maxc, g), chromaDivisor);
+    const bc = tf.div(tf.sub(maxc, b), chromaDivisor);
+    const isR = tf.equal(maxc, r);
+    const notR = tf.logicalNot(isR);
+    const isG = tf.equal(maxc, g);
+    const hr = tf.mul(tf.cast(isR, 'float32'), tf.sub(bc, gc));
+    const hg = tf.mul(tf.cast(tf.logicalAnd(isG, notR), 'float32'), tf.add(tf.sub(rc, bc), 2));
+    const hb = tf.mul(tf.cast(tf.logicalAnd(tf.logicalNot(isG), notR), 'float32'), tf.add(tf.sub(gc, rc), 4));
+    let hue = tf.mod(tf.add(tf.div(tf.add(tf.add(hr, hg), hb), 6), 1), 1);
+    hue = tf.mod(tf.add(hue, perImage(factors)), 1);
+    const value = maxc;
+    const sector = tf.floor(tf.mul(hue, 6));
+    const fraction = tf.sub(tf.mul(hue, 6), sector);
+    const sectorIndex = tf.mod(tf.cast(sector, 'int32'), 6);
+    const p = tf.clipByValue(tf.mul(value, tf.sub(1, saturation)), 0, 1);
+    const q = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, fraction))), 0, 1);
+    const t = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, tf.sub(1, fraction)))), 0, 1);
+    const masks = [0, 1, 2, 3, 4, 5].map((k) => tf.cast(tf.equal(sectorIndex, k), 'float32'));
+    const pick = (choices: tf.Tensor[]): tf.Tensor => choices.map((c, k) => tf.mul(masks[k], c)).reduce((acc, term) => tf.add(acc, term));
+    const red = pick([value, q, p, p, t, value]);
+    const green = pick([t, value, value, q, p, p]);
+    const blue = pick([p, p, t, value, value, q]);
+    return tf.concat([red, green, blue], 3) as tf.Tensor4D;
+  });
+}
+
+/** (x − mean) / std per channel. */
+export function normalize(images: tf.Tensor4D, mean: readonly number[], std: readonly number[]): tf.Tensor4D {
+  return tf.tidy(() => tf.div(tf.sub(images, tf.tensor1d(mean as number[])), tf.tensor1d(std as number[])) as tf.Tensor4D);
+}
+
+const JITTER_OPS = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
+const JITTER_KEYS = ['brightness', 'contrast', 'saturation', 'hue'] as const;
+
+/**
+ * ColorJitter with a per-image order. At each of the four steps the batch is split by which op each image
+ * applies, each group gets its op, and the groups are gathered back into batch order, so every image pays
+ * for exactly its four ops.
+ */
+export function colorJitter(images: tf.Tensor4D, params: JitterParams[]): tf.Tensor4D {
+  const n = images.shape[0];
+  if (params.length !== n) throw new Error(`colorJitter: ${params.length} parameter sets for a batch of ${n}`);
+  return tf.tidy(() => {
+    let current = images;
+    for (let step = 0; step < 4; step++) {
+      const parts: tf.Tensor4D[] = [];
+      const positions: number[] = [];
+      const untouched: number[] = [];
+      for (let op = 0; op < 4; op++) {
+        const members: number[] = [];
+        const factors: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const factor = params[i][JITTER_KEYS[op]];
+          if (params[i].order[step] !== op) continue;
+          if (factor === null) untouched.push(i);
+          else {
+            members.push(i);
+            factors.push(factor);
+          }
+        }
+        if (members.length === 0) continue;
+        const group = members.length === n ? current : (tf.gather(current, tf.tensor1d(members, 'int32')) as tf.Tensor4D);
+        parts.push(JITTER_OPS[op](group, factors));
+        positions.push(...members);
+      }
+      if (parts.length === 0) continue;
+      if (untouched.length > 0) {
+        parts.push(tf.gather(current, tf.tensor1d(untouched, 'int32')) as tf.Tensor4D);
+        positions.push(...untouched);
+      }
+      const stacked = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor4D);
+      const inverse = new Int32Array(n);
+      positions.forEach((batchIndex, row) => (inverse[batchIndex] = row));
+      const isIdentity = positions.every((batchIndex, row) => batchIndex === row);
+      current = isIdentity ? stacked : (tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor4D);
+    }
+    return current === images ? (tf.clone(images) as tf.Tensor4D) : current;
+  });
+}
+
+/** Apply given parameters: crop + resize (+ flip), colour jitter, normalise. Returns a new tensor. */
+export function applyAugment(images: tf.Tensor4D, params: AugmentParams[], config: AugmentConfig): tf.Tensor4D {
+  return tf.tidy(() => {
+    const cropped = resizedCrop(
+      images,
+      params.map((p) => p.crop),
+      config.outSize,
+      config.outSize,
+      config.interpolation,
+      params.map((p) => p.flip),
+    );
+    const jittered = colorJitter(cropped, params.map((p) => p.jitter));
+    return config.mean && config.std ? normalize(jittered, config.mean, config.std) : jittered;
+  });
+}
+
+/** Sample parameters from `rng` and apply them (one training view). */
+export function augmentBatch(images: tf.Tensor4D, rng: Rng, config: AugmentConfig): tf.Tensor4D {
+  const [n, height, width] = images.shape;
+  return applyAugment(images, sampleAugmentParams(rng, n, height, width, config), config);
+}
+
+/** Evaluation transform: resize to outSize (skipped when already that size) and normalise. */
+export function evalTransform(
+  images: tf.Tensor4D,
+  options: { outSize: number; mean?: readonly number[] | null; std?: readonly number[] | null; interpolation?: Interpolation },
+): tf.Tensor4D {
+  const [n, height, width] = images.shape;
+  const mean = options.mean === undefined ? SEWER_MEAN : options.mean;
+  const std = options.std === undefined ? SEWER_STD : options.std;
+  return tf.tidy(() => {
+    const sized =
+      height === options.outSize && width === options.outSize
+        ? images
+        : resizedCrop(images, Array.from({ length: n }, () => ({ top: 0, left: 0, height, width })), options.outSize, options.outSize, options.interpolation ?? 'bicubic');
+    return mean && std ? normalize(sized, mean, std) : (tf.clone(sized) as tf.Tensor4D);
+  });
+}
