@@ -1,0 +1,42 @@
+/**
+ * LARS as in the paper's code (P `src/utils/lars.py`, from the Barlow Twins / DINO repositories):
+ * for every parameter that is not one-dimensional, g ← g + wd·p, then g ← q·g with the trust ratio
+ * q = η‖p‖/‖g‖ when both norms are > 0, else 1. One-dimensional parameters (biases, norm scales) get
+ * neither decay nor scaling. Then μ ← m·μ + g and p ← p − lr·μ.
+ * (The test in P is `ndim != 1`, so a 0-D parameter would be decayed and scaled too; kept as is.)
+ *
+ * @example
+ *   const opt = new Lars([{ name: 'model', params }], { weightDecay: 1e-6, eta: 0.001 });
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NamedParam } from '../nn/module';
+import { GroupOptimizer, type ParamGroup } from './optimizer';
+
+export class Lars extends GroupOptimizer {
+  readonly kind = 'lars' as const;
+
+  protected updateParam(group: ParamGroup, p: NamedParam, grad: tf.Tensor): void {
+    const mu = this.slot(p.name, 'mu', p.variable);
+    const wd = this.decayFor(group, p);
+    const eta = this.options.eta;
+    tf.tidy(() => {
+      const w = p.variable;
+      let d: tf.Tensor = grad;
+      if (w.rank !== 1) {
+        d = tf.add(d, tf.mul(w, wd));
+        const paramNorm = tf.norm(w);
+        const updateNorm = tf.norm(d);
+        const one = tf.onesLike(paramNorm);
+        const trust = tf.where(
+          tf.greater(paramNorm, 0),
+          tf.where(tf.greater(updateNorm, 0), tf.div(tf.mul(paramNorm, eta), updateNorm), one),
+          one,
+        );
+        d = tf.mul(d, trust);
+      }
+      const nextMu = tf.add(tf.mul(mu, group.momentum), d);
+      mu.assign(nextMu);
+      w.assign(tf.sub(w, tf.mul(nextMu, group.lr)));
+    });
+  }
+}
