@@ -58,7 +58,7 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -126,6 +126,28 @@ describe('wasm training kernels', function () {
         const [actual] = await onWasm(run);
         const err = relativeError(actual, expected);
         assert.ok(err < TOLERANCE, `relative error ${err}`);
+      });
+    });
+  });
+
+  describe('Slice matches cpu', () => {
+    const cases: Array<{ shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' }> = [
+      { shape: [10], begin: [3], size: [4], dtype: 'float32' },
+      { shape: [5, 7], begin: [1, 2], size: [3, -1], dtype: 'float32' },
+      { shape: [5, 7], begin: [2, 0], size: [2, 7], dtype: 'int32' },
+      { shape: [4, 5, 6], begin: [1, 1, 1], size: [2, 3, 4], dtype: 'float32' },
+      { shape: [3, 5, 6, 7], begin: [0, 2, 0, 0], size: [3, 2, 6, 7], dtype: 'float32' },
+      { shape: [3, 5, 6, 7], begin: [1, 1, 2, 3], size: [2, 3, 3, 4], dtype: 'float32' },
+      { shape: [2, 3, 4, 5, 6], begin: [1, 0, 1, 2, 0], size: [1, 3, 2, 2, 6], dtype: 'float32' },
+      { shape: [2, 3, 4, 5, 6], begin: [0, 0, 0, 0, 5], size: [2, 3, 4, 5, 1], dtype: 'int32' },
+    ];
+    cases.forEach((c, i) => {
+      it(`${c.dtype} ${c.shape.join('x')} from [${c.begin}] size [${c.size}]`, async () => {
+        const values = randomValues(tf.util.sizeFromShape(c.shape), 40 + i).map((v) => Math.round(v * 1000));
+        const run = () => tf.slice(tf.tensor(values, c.shape, c.dtype), c.begin, c.size).toFloat();
+        const [expected] = await onCpu(run);
+        const [actual] = await onWasm(run);
+        assert.deepEqual(Array.from(actual), Array.from(expected));
       });
     });
   });

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { KernelAttrs, KernelInputs, KernelScope, TensorInfo, wasmKernel } from './wasm_calls';
+import { heapView, KernelAttrs, KernelInputs, KernelScope, TensorInfo, wasmKernel } from './wasm_calls';
 
 type PadAttr = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -79,22 +79,38 @@ function planPhases(kernel: number, stride: number, padBefore: number, inLength:
   return { taps, padBefore: before, padAfter: after, cropBefore, cropAfter, outLength, offset: padBefore - stride * firstBlock };
 }
 
-/** Filter of the input-gradient convolution: [A, A', Cout, s·s'·Cin], phases stacked as DepthToSpace expects. */
+/**
+ * Filter of the input-gradient convolution: [A, A', Cout, s·s'·Cin], phases stacked as DepthToSpace
+ * orders them. Taps are whole Cin×Cout blocks, so the flip and phase split are block copies on the heap
+ * (wasm's Reverse and rank-6 Transpose are slow); one rank-3 transpose then puts Cout before Cin.
+ */
 function phaseFilter(scope: KernelScope, filter: TensorInfo, sh: number, sw: number, ah: number, aw: number): TensorInfo {
   const [kh, kw, cin, cout] = filter.shape;
-  let w = filter;
-  if (ah * sh !== kh || aw * sw !== kw) {
-    w = scope.call('PadV2', { x: w }, { paddings: [[0, ah * sh - kh], [0, aw * sw - kw], [0, 0], [0, 0]], constantValue: 0 });
+  const block = cin * cout;
+  const taps = scope.alloc([ah * aw, sh * sw * cin, cout]);
+  const src = heapView(scope.backend, filter);
+  const dst = heapView(scope.backend, taps);
+  let at = 0;
+  for (let a = 0; a < ah; a++) {
+    for (let b = 0; b < aw; b++) {
+      for (let ry = 0; ry < sh; ry++) {
+        for (let rx = 0; rx < sw; rx++, at += block) {
+          const ky = sh * (ah - 1 - a) + ry;
+          const kx = sw * (aw - 1 - b) + rx;
+          if (ky < kh && kx < kw) dst.set(src.subarray((ky * kw + kx) * block, (ky * kw + kx + 1) * block), at);
+          else dst.fill(0, at, at + block);
+        }
+      }
+    }
   }
-  if (sh === 1 && sw === 1) {
-    const flipped = kh > 1 || kw > 1 ? scope.call('Reverse', { x: w }, { dims: [0, 1] }) : w;
-    return scope.transpose(flipped, [0, 1, 3, 2]);
-  }
-  // [A, s, A', s', Cin, Cout]: tap a, phase R; flip a, then move Cout before the phases.
-  const split = scope.reshape(w, [ah, sh, aw, sw, cin, cout]);
-  const flipped = ah > 1 || aw > 1 ? scope.call('Reverse', { x: split }, { dims: [0, 2] }) : split;
-  const ordered = scope.transpose(flipped, [0, 2, 5, 1, 3, 4]);
-  return scope.reshape(ordered, [ah, aw, cout, sh * sw * cin]);
+  return scope.reshape(scope.transpose(taps, [0, 2, 1]), [ah, aw, cout, sh * sw * cin]);
+}
+
+/** DepthToSpace as a rank-4 transpose (wasm's DepthToSpace runs at ~60 ns per element). */
+function interleavePhases(scope: KernelScope, phases: TensorInfo, s: number): TensorInfo {
+  const [n, qh, qw, c] = phases.shape;
+  const split = scope.reshape(phases, [n * qh, qw, s, c / s]);
+  return scope.reshape(scope.transpose(split, [0, 2, 1, 3]), [n, qh * s, qw * s, c / (s * s)]);
 }
 
 function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
@@ -124,7 +140,7 @@ function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendW
       pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
       dataFormat: 'NHWC',
     });
-    const interleaved = sh > 1 ? scope.call('DepthToSpace', { x: phases }, { blockSize: sh, dataFormat: 'NHWC' }) : phases;
+    const interleaved = sh > 1 ? interleavePhases(scope, phases, sh) : phases;
     return scope.keep(scope.slice(interleaved, [0, rows.offset, cols.offset, 0], [n, h, w, cin]));
   } finally {
     scope.dispose();

@@ -7,18 +7,19 @@
  *
  * @example
  *   require('@tensorflow/tfjs-backend-wasm');
- *   registerWasmTrainingKernels();   // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul']
+ *   registerWasmTrainingKernels();   // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice']
  *   await tf.setBackend('wasm');
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
-import { rememberOriginal } from './wasm_calls';
+import { rememberOriginal, sliceKernel } from './wasm_calls';
 
 const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilterKernel },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
+  { kernelName: 'Slice', kernelFunc: sliceKernel },
 ];
 
 let registered: string[] | null = null;

@@ -66,7 +66,16 @@ export class KernelScope {
 
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
     if (begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i])) return x;
-    return this.call('Slice', { x }, { begin, size });
+    const out = sliceKernel({ inputs: { x }, backend: this.backend, attrs: { begin, size } });
+    this.owned.push(out);
+    return out;
+  }
+
+  /** A fresh, uninitialised buffer on the wasm heap. */
+  alloc(shape: number[], dtype: tf.DataType = 'float32'): TensorInfo {
+    const out = this.backend.makeOutput(shape, dtype);
+    this.owned.push(out);
+    return out;
   }
 
   /** Exclude an output from `dispose()`; returns it. */
@@ -85,4 +94,54 @@ export class KernelScope {
     for (const t of this.owned) this.backend.disposeData(t.dataId);
     this.owned.length = 0;
   }
+}
+
+/**
+ * A live view of a tensor's buffer on the wasm heap. Take views only after the last allocation:
+ * growing the heap detaches earlier views.
+ */
+export function heapView(backend: BackendWasm, x: TensorInfo): Float32Array | Int32Array | Uint8Array {
+  return backend.typedArrayFromHeap(x) as Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Slice that copies straight from the heap. wasm's own Slice first copies the *whole* input out of the
+ * heap (readSync) for every call, which makes tf.split / slice / concat-gradients cost O(input) each.
+ */
+export function sliceKernel(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x } = inputs;
+  if (x.dtype === 'string' || x.dtype === 'complex64') return wasmKernel('Slice')(args);
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+  const out = backend.makeOutput(size, x.dtype);
+  const total = tf.util.sizeFromShape(size);
+  if (total === 0) return out;
+  const rank = x.shape.length;
+  const strides = [...tf.util.computeStrides(x.shape), 1];
+  // Contiguous run: the trailing dims taken whole, times the extent of the first partial one.
+  let d = rank - 1;
+  let run = 1;
+  while (d >= 0 && size[d] === x.shape[d]) {
+    run *= x.shape[d];
+    d--;
+  }
+  const src = heapView(backend, x);
+  const dst = heapView(backend, out);
+  if (d < 0) {
+    dst.set(src.subarray(0, total));
+    return out;
+  }
+  run *= size[d];
+  const base = begin.reduce((acc, b, i) => acc + b * strides[i], 0);
+  const index = new Array<number>(d).fill(0);
+  for (let written = 0; written < total; written += run) {
+    let offset = base;
+    for (let i = 0; i < d; i++) offset += index[i] * strides[i];
+    dst.set(src.subarray(offset, offset + run), written);
+    for (let i = d - 1; i >= 0; i--) {
+      if (++index[i] < size[i]) break;
+      index[i] = 0;
+    }
+  }
+  return out;
 }
