@@ -1,0 +1,150 @@
+/**
+ * Projection heads of the SSL methods (reference.md §5), with torch.nn.Sequential child names
+ * ('0', '1', …; activations occupy an index but hold no parameters), so solo-learn checkpoints map 1:1.
+ * Hidden and output widths are configurable for small CPU scales; defaults are the paper's.
+ *
+ * @example
+ *   const projector = new SimclrProjector({ inDim: 512, seed: 3 });
+ *   const z = tf.tidy(() => projector.forward(features));   // [N, 256]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Module } from '../nn/module';
+import { SeedStream } from '../nn/init';
+import { BatchNorm, Linear, WeightNormLinear, l2Normalize } from '../nn/layers';
+
+export interface HeadOptions {
+  inDim: number;
+  hiddenDim?: number;
+  outDim?: number;
+  seed: number;
+}
+
+/** Linear(d, 2048) → ReLU → Linear(2048, 256). */
+export class SimclrProjector extends Module {
+  readonly fc1: Linear;
+  readonly fc2: Linear;
+
+  constructor(options: HeadOptions) {
+    super();
+    const seeds = new SeedStream(options.seed);
+    const hidden = options.hiddenDim ?? 2048;
+    this.fc1 = this.register('0', new Linear(options.inDim, hidden, { seeds }));
+    this.fc2 = this.register('2', new Linear(hidden, options.outDim ?? 256, { seeds }));
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.fc2.forward(tf.relu(this.fc1.forward(x))) as tf.Tensor2D);
+  }
+}
+
+/** BYOL projector and predictor: Linear → BatchNorm1d → ReLU → Linear (children '0', '1', '3'). */
+export class ByolMlp extends Module {
+  readonly fc1: Linear;
+  readonly bn1: BatchNorm;
+  readonly fc2: Linear;
+
+  constructor(options: HeadOptions) {
+    super();
+    const seeds = new SeedStream(options.seed);
+    const hidden = options.hiddenDim ?? 2048;
+    this.fc1 = this.register('0', new Linear(options.inDim, hidden, { seeds }));
+    this.bn1 = this.register('1', new BatchNorm(hidden));
+    this.fc2 = this.register('3', new Linear(hidden, options.outDim ?? 256, { seeds }));
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.fc2.forward(tf.relu(this.bn1.forward(this.fc1.forward(x)))) as tf.Tensor2D);
+  }
+}
+
+/** BYOL projector: Linear(d, 2048) → BN → ReLU → Linear(2048, 256). */
+export function byolProjector(options: HeadOptions): ByolMlp {
+  return new ByolMlp(options);
+}
+
+/** BYOL predictor: Linear(256, 2048) → BN → ReLU → Linear(2048, 256). */
+export function byolPredictor(options: Omit<HeadOptions, 'inDim'> & { inDim?: number }): ByolMlp {
+  return new ByolMlp({ ...options, inDim: options.inDim ?? options.outDim ?? 256 });
+}
+
+/** Barlow Twins: Linear(d,2048) → BN → ReLU → Linear(2048,2048) → BN → ReLU → Linear(2048,256). */
+export class BarlowProjector extends Module {
+  readonly fc1: Linear;
+  readonly bn1: BatchNorm;
+  readonly fc2: Linear;
+  readonly bn2: BatchNorm;
+  readonly fc3: Linear;
+
+  constructor(options: HeadOptions) {
+    super();
+    const seeds = new SeedStream(options.seed);
+    const hidden = options.hiddenDim ?? 2048;
+    this.fc1 = this.register('0', new Linear(options.inDim, hidden, { seeds }));
+    this.bn1 = this.register('1', new BatchNorm(hidden));
+    this.fc2 = this.register('3', new Linear(hidden, hidden, { seeds }));
+    this.bn2 = this.register('4', new BatchNorm(hidden));
+    this.fc3 = this.register('6', new Linear(hidden, options.outDim ?? 256, { seeds }));
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h1 = tf.relu(this.bn1.forward(this.fc1.forward(x)));
+      const h2 = tf.relu(this.bn2.forward(this.fc2.forward(h1)));
+      return this.fc3.forward(h2) as tf.Tensor2D;
+    });
+  }
+}
+
+class DinoMlp extends Module {
+  readonly layers: Linear[];
+
+  constructor(inDim: number, hidden: number, bottleneck: number, seeds: SeedStream) {
+    super();
+    // Sequential(Linear, ReLU, Linear, ReLU, Linear): parameterised children at 0, 2, 4.
+    this.layers = [
+      this.register('0', new Linear(inDim, hidden, { seeds, init: 'trunc_normal' })),
+      this.register('2', new Linear(hidden, hidden, { seeds, init: 'trunc_normal' })),
+      this.register('4', new Linear(hidden, bottleneck, { seeds, init: 'trunc_normal' })),
+    ];
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h: tf.Tensor = x;
+      this.layers.forEach((layer, i) => {
+        h = layer.forward(h);
+        if (i < this.layers.length - 1) h = tf.relu(h);
+      });
+      return h as tf.Tensor2D;
+    });
+  }
+}
+
+export interface DinoHeadOptions extends HeadOptions {
+  /** Bottleneck width before L2 normalisation (256). */
+  bottleneckDim?: number;
+  /** Number of prototypes K (8192). */
+  numPrototypes?: number;
+}
+
+/**
+ * DINO head: mlp (Linear(d,2048) → ReLU → Linear(2048,2048) → ReLU → Linear(2048,256), trunc-normal .02,
+ * zero bias) → L2-normalise → `last_layer`, a weight-normalised Linear(256, K, bias=False) with trainable
+ * `weight_g` initialised to 1. Returns the K prototype logits.
+ */
+export class DinoHead extends Module {
+  readonly mlp: DinoMlp;
+  readonly lastLayer: WeightNormLinear;
+
+  constructor(options: DinoHeadOptions) {
+    super();
+    const seeds = new SeedStream(options.seed);
+    const bottleneck = options.bottleneckDim ?? options.outDim ?? 256;
+    this.mlp = this.register('mlp', new DinoMlp(options.inDim, options.hiddenDim ?? 2048, bottleneck, seeds));
+    this.lastLayer = this.register('last_layer', new WeightNormLinear(bottleneck, options.numPrototypes ?? 8192, { seeds }));
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.lastLayer.forward(l2Normalize(this.mlp.forward(x))) as tf.Tensor2D);
+  }
+}
