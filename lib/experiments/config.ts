@@ -1,0 +1,366 @@
+/**
+ * Run configurations as typed data: the paper's appendix B for every method, three scales, and validation of
+ * user overrides with messages that name the field and the allowed values.
+ *
+ * @example
+ *   const config = makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke');
+ *   config.optimizer.kind; // 'lars'
+ *   makeRunConfig({ method: 'mae', backbone: 'resnet18' }); // throws: MAE needs a ViT backbone
+ */
+import { ScaleName, SCALES } from './scale';
+
+export const METHODS = ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae'] as const;
+export type MethodName = (typeof METHODS)[number];
+export const BACKBONES = ['resnet18', 'vit_tiny'] as const;
+export type BackboneName = (typeof BACKBONES)[number];
+/** The defect proportions of the study (0.45 ≈ Sewer-ML's natural share). */
+export const PROPORTIONS = [0.01, 0.02, 0.05, 0.15, 0.45] as const;
+export const DATASET_KINDS = ['synthetic', 'sewerml', 'fashion-mnist'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+export const METHOD_LABELS: Record<MethodName, string> = {
+  supervised: 'Supervised',
+  simclr: 'SimCLR',
+  byol: 'BYOL',
+  barlow: 'Barlow Twins',
+  dino: 'DINO',
+  mae: 'MAE',
+};
+export const BACKBONE_LABELS: Record<BackboneName, string> = { resnet18: 'ResNet-18', vit_tiny: 'ViT-Tiny' };
+
+export interface OptimizerConfig {
+  kind: 'lars' | 'adamw';
+  /** Learning rate at batch 256; scaled by batch/256 at run time. */
+  lr: number;
+  warmupStartLr: number;
+  minLr: number;
+  weightDecay: number;
+  momentum: number;
+  warmupEpochs: number;
+  /** Per-parameter gradient clipping norm (DINO), or null. */
+  clipGrad: number | null;
+}
+
+export interface MethodSettings {
+  projHiddenDim: number;
+  projOutputDim: number;
+  predHiddenDim: number;
+  temperature: number;
+  lambda: number;
+  scaleLoss: number;
+  numPrototypes: number;
+  studentTemperature: number;
+  warmupTeacherTemperature: number;
+  teacherTemperature: number;
+  warmupTeacherTemperatureEpochs: number;
+  freezePrototypesEpochs: number;
+  maskRatio: number;
+  normPixLoss: boolean;
+  decoderEmbedDim: number;
+  decoderDepth: number;
+  decoderHeads: number;
+  emaBase: number;
+  emaFinal: number;
+}
+
+export interface AugmentConfig {
+  /** false = resize only (the resolution ablation). */
+  enabled: boolean;
+  minScale: number;
+  /** ColorJitter strength t: brightness = contrast = saturation = t, hue = t/2. */
+  jitter: number;
+  hflip: boolean;
+}
+
+export interface DatasetConfig {
+  kind: DatasetKind;
+  /** Folder with SewerML_Train.csv / SewerML_Val.csv and the images (sewerml), or the synthetic preset folder. */
+  dir: string | null;
+  /** Synthetic preset to generate when kind = synthetic. */
+  preset: 'smoke' | 'default';
+  /** Fraction of the training split kept by the stratified sample before resampling (paper: 0.5). */
+  trainFraction: number;
+  /** Fashion-MNIST class treated as the defect. */
+  defectClass: number;
+}
+
+export interface RunConfig {
+  method: MethodName;
+  backbone: BackboneName;
+  dataset: DatasetConfig;
+  /** Defect proportion of the training subset. */
+  trainProportion: number;
+  /** Proportions the Val split is resampled to for the validation tests. */
+  evalProportions: number[];
+  imageSize: number;
+  /** ViT patch size (ignored by ResNet-18). */
+  patchSize: number;
+  /** ViT depth (12 for ViT-Tiny; smaller only at the smoke scale). */
+  vitDepth: number;
+  epochs: number;
+  batchSize: number;
+  /** Validate the probe every k epochs (and always after the last). */
+  valEvery: number;
+  optimizer: OptimizerConfig;
+  probe: { lr: number; momentum: number; weightDecay: number };
+  settings: MethodSettings;
+  augment: AugmentConfig;
+  /** Images of the training split used for the label-free scores each epoch (0 = off). */
+  monitorSamples: number;
+  seed: number;
+  scale: ScaleName;
+}
+
+/** Deep-partial overrides a user may pass. */
+export type RunOverrides = {
+  [K in keyof RunConfig]?: RunConfig[K] extends object ? (RunConfig[K] extends unknown[] ? RunConfig[K] : Partial<RunConfig[K]>) : RunConfig[K];
+};
+
+const BASE_SETTINGS: MethodSettings = {
+  projHiddenDim: 2048,
+  projOutputDim: 256,
+  predHiddenDim: 2048,
+  temperature: 0.2,
+  lambda: 0.0051,
+  scaleLoss: 0.024,
+  numPrototypes: 8192,
+  studentTemperature: 0.1,
+  warmupTeacherTemperature: 0.04,
+  teacherTemperature: 0.07,
+  warmupTeacherTemperatureEpochs: 15,
+  freezePrototypesEpochs: 1,
+  maskRatio: 0.75,
+  normPixLoss: true,
+  decoderEmbedDim: 192,
+  decoderDepth: 12,
+  decoderHeads: 12,
+  emaBase: 0.996,
+  emaFinal: 0.999,
+};
+
+/** Appendix B: optimiser and batch per method (lr and warmup_start_lr at batch 256 unless noted). */
+export const APPENDIX_B: Record<MethodName, { optimizer: Omit<OptimizerConfig, 'warmupEpochs' | 'minLr'>; batchSize: number; probeLr: number }> = {
+  supervised: { optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
+  simclr: { optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
+  byol: { optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
+  barlow: { optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
+  dino: { optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 }, batchSize: 128, probeLr: 1e-3 },
+  mae: { optimizer: { kind: 'adamw', lr: 1e-3, warmupStartLr: 5e-4, weightDecay: 0.05, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-4 },
+};
+
+interface ScalePreset {
+  imageSize: number;
+  patchSize: number;
+  vitDepth: number;
+  epochs: number;
+  warmupEpochs: number;
+  /** Batch at this scale; null = the paper's per-method batch. */
+  batchSize: number | null;
+  valEvery: number;
+  dataset: Pick<DatasetConfig, 'kind' | 'preset'>;
+  monitorSamples: number;
+  /** Head widths where the paper's would dominate a CPU step. */
+  settings: Partial<MethodSettings>;
+}
+
+/**
+ * The scales. `default` is sized so the 74-run SSL sweep finishes in under two hours on a 2-core machine
+ * without libtensorflow; `paper` is appendix B verbatim.
+ */
+export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
+  smoke: {
+    imageSize: 32,
+    patchSize: 8,
+    vitDepth: 2,
+    epochs: 2,
+    warmupEpochs: 1,
+    batchSize: 16,
+    valEvery: 1,
+    dataset: { kind: 'synthetic', preset: 'smoke' },
+    monitorSamples: 64,
+    settings: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64, numPrototypes: 128, decoderDepth: 1, decoderEmbedDim: 64, decoderHeads: 4, warmupTeacherTemperatureEpochs: 1 },
+  },
+  default: {
+    imageSize: 32,
+    patchSize: 8,
+    vitDepth: 12,
+    epochs: 10,
+    warmupEpochs: 2,
+    batchSize: 64,
+    valEvery: 5,
+    dataset: { kind: 'synthetic', preset: 'default' },
+    monitorSamples: 1024,
+    settings: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512, numPrototypes: 1024, decoderDepth: 4, warmupTeacherTemperatureEpochs: 3 },
+  },
+  paper: {
+    imageSize: 224,
+    patchSize: 16,
+    vitDepth: 12,
+    epochs: 45,
+    warmupEpochs: 10,
+    batchSize: null,
+    valEvery: 5,
+    dataset: { kind: 'sewerml', preset: 'default' },
+    monitorSamples: 25000,
+    settings: {},
+  },
+};
+
+/** The config of one run before overrides: appendix B at the given scale. */
+export function baseRunConfig(method: MethodName, backbone: BackboneName, scale: ScaleName): RunConfig {
+  const preset = SCALE_PRESETS[scale];
+  const paper = APPENDIX_B[method];
+  return {
+    method,
+    backbone,
+    dataset: { kind: preset.dataset.kind, dir: null, preset: preset.dataset.preset, trainFraction: 0.5, defectClass: 0 },
+    trainProportion: 0.45,
+    evalProportions: [...PROPORTIONS],
+    imageSize: preset.imageSize,
+    patchSize: preset.patchSize,
+    vitDepth: preset.vitDepth,
+    epochs: preset.epochs,
+    batchSize: preset.batchSize ?? paper.batchSize,
+    valEvery: preset.valEvery,
+    optimizer: { ...paper.optimizer, warmupEpochs: preset.warmupEpochs, minLr: 1e-6 },
+    probe: { lr: paper.probeLr, momentum: 0.9, weightDecay: 0 },
+    settings: { ...BASE_SETTINGS, ...preset.settings },
+    augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
+    monitorSamples: preset.monitorSamples,
+    seed: 42,
+    scale,
+  };
+}
+
+function fail(field: string, value: unknown, allowed: string): never {
+  throw new Error(`invalid config: ${field} = ${JSON.stringify(value)}; ${allowed}`);
+}
+
+function checkNumber(field: string, value: unknown, min: number, max: number, integer = false): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    fail(field, value, `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
+  }
+}
+
+function checkOneOf(field: string, value: unknown, allowed: readonly unknown[]): void {
+  if (!allowed.includes(value)) fail(field, value, `allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+}
+
+const KNOWN_TOP_LEVEL = new Set<string>(Object.keys(baseRunConfig('supervised', 'resnet18', 'smoke')));
+
+/** Check every field of a full config; throws naming the first bad field and what is allowed. */
+export function validateRunConfig(config: RunConfig): RunConfig {
+  for (const key of Object.keys(config)) if (!KNOWN_TOP_LEVEL.has(key)) fail(key, (config as unknown as Record<string, unknown>)[key], `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`);
+  checkOneOf('method', config.method, METHODS);
+  checkOneOf('backbone', config.backbone, BACKBONES);
+  if (config.method === 'mae' && config.backbone !== 'vit_tiny') fail('backbone', config.backbone, 'MAE needs a ViT backbone: allowed "vit_tiny"');
+  checkOneOf('scale', config.scale, SCALES);
+  checkOneOf('dataset.kind', config.dataset.kind, DATASET_KINDS);
+  if (config.dataset.kind === 'sewerml' && !config.dataset.dir && !process.env.SSLAD_SEWERML_DIR) {
+    fail('dataset.dir', config.dataset.dir, 'Sewer-ML needs a folder: set dataset.dir or SSLAD_SEWERML_DIR');
+  }
+  checkOneOf('dataset.preset', config.dataset.preset, ['smoke', 'default']);
+  checkNumber('dataset.trainFraction', config.dataset.trainFraction, 0.01, 1);
+  checkNumber('dataset.defectClass', config.dataset.defectClass, 0, 9, true);
+  checkNumber('trainProportion', config.trainProportion, 0.001, 0.999);
+  if (!Array.isArray(config.evalProportions) || config.evalProportions.length === 0) fail('evalProportions', config.evalProportions, 'expected a non-empty list of proportions in (0, 1)');
+  config.evalProportions.forEach((p, i) => checkNumber(`evalProportions[${i}]`, p, 0.001, 0.999));
+  checkNumber('imageSize', config.imageSize, 16, 1024, true);
+  checkNumber('patchSize', config.patchSize, 2, 64, true);
+  if (config.backbone === 'vit_tiny' && config.imageSize % config.patchSize !== 0) {
+    fail('patchSize', config.patchSize, `must divide imageSize ${config.imageSize}`);
+  }
+  checkNumber('vitDepth', config.vitDepth, 1, 24, true);
+  checkNumber('epochs', config.epochs, 1, 1000, true);
+  checkNumber('batchSize', config.batchSize, 2, 4096, true);
+  checkNumber('valEvery', config.valEvery, 1, 1000, true);
+  checkOneOf('optimizer.kind', config.optimizer.kind, ['lars', 'adamw']);
+  checkNumber('optimizer.lr', config.optimizer.lr, 0, 10);
+  checkNumber('optimizer.warmupStartLr', config.optimizer.warmupStartLr, 0, 10);
+  checkNumber('optimizer.minLr', config.optimizer.minLr, 0, 10);
+  checkNumber('optimizer.weightDecay', config.optimizer.weightDecay, 0, 1);
+  checkNumber('optimizer.momentum', config.optimizer.momentum, 0, 1);
+  checkNumber('optimizer.warmupEpochs', config.optimizer.warmupEpochs, 0, config.epochs, true);
+  if (config.optimizer.clipGrad !== null) checkNumber('optimizer.clipGrad', config.optimizer.clipGrad, 0, 1e6);
+  checkNumber('probe.lr', config.probe.lr, 0, 10);
+  checkNumber('probe.momentum', config.probe.momentum, 0, 1);
+  checkNumber('probe.weightDecay', config.probe.weightDecay, 0, 1);
+  const s = config.settings;
+  for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes', 'decoderEmbedDim', 'decoderDepth', 'decoderHeads'] as const) {
+    checkNumber(`settings.${key}`, s[key], 1, 65536, true);
+  }
+  checkNumber('settings.temperature', s.temperature, 1e-4, 10);
+  checkNumber('settings.maskRatio', s.maskRatio, 0, 0.99);
+  checkNumber('settings.emaBase', s.emaBase, 0, 1);
+  checkNumber('settings.emaFinal', s.emaFinal, 0, 1);
+  checkNumber('augment.minScale', config.augment.minScale, 0.01, 1);
+  checkNumber('augment.jitter', config.augment.jitter, 0, 1);
+  checkNumber('monitorSamples', config.monitorSamples, 0, 1e6, true);
+  checkNumber('seed', config.seed, 0, 2 ** 31 - 1, true);
+  return config;
+}
+
+function mergeSection<T extends object>(field: string, base: T, patch: Partial<T> | undefined): T {
+  if (patch === undefined) return base;
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) fail(field, patch, 'expected an object');
+  for (const key of Object.keys(patch)) {
+    if (!(key in base)) fail(`${field}.${key}`, (patch as Record<string, unknown>)[key], `unknown field; known: ${Object.keys(base).join(', ')}`);
+  }
+  return { ...base, ...patch };
+}
+
+/**
+ * A validated config: appendix B for `method` at `scale`, then the overrides. Nested sections merge
+ * field by field, so `{ optimizer: { lr: 0.1 } }` changes only the lr.
+ */
+export function makeRunConfig(overrides: RunOverrides & { method: MethodName; backbone: BackboneName }, scale?: ScaleName): RunConfig {
+  const chosenScale = overrides.scale ?? scale ?? 'default';
+  checkOneOf('method', overrides.method, METHODS);
+  checkOneOf('backbone', overrides.backbone, BACKBONES);
+  checkOneOf('scale', chosenScale, SCALES);
+  const base = baseRunConfig(overrides.method, overrides.backbone, chosenScale);
+  const merged: RunConfig = { ...base };
+  for (const [key, value] of Object.entries(overrides) as Array<[keyof RunConfig, unknown]>) {
+    if (!KNOWN_TOP_LEVEL.has(key)) fail(key, value, `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`);
+    if (value === undefined) continue;
+    const current = base[key];
+    if (current !== null && typeof current === 'object' && !Array.isArray(current)) {
+      (merged as unknown as Record<string, unknown>)[key] = mergeSection(key, current as object, value as object);
+    } else {
+      (merged as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  merged.scale = chosenScale;
+  return validateRunConfig(merged);
+}
+
+/** Learning rates actually used: lr and warmup_start_lr scale by batch/256, the minimum does not. */
+export function scaledLearningRates(config: RunConfig): { lr: number; warmupStartLr: number; minLr: number; probeLr: number } {
+  const factor = config.batchSize / 256;
+  return {
+    lr: config.optimizer.lr * factor,
+    warmupStartLr: config.optimizer.warmupStartLr * factor,
+    minLr: config.optimizer.minLr,
+    probeLr: config.probe.lr * factor,
+  };
+}
+
+/** A stable JSON form (sorted keys) for hashing run ids. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Run id: a short hash of the canonical config, so reruns find finished work. */
+export function runId(config: RunConfig): string {
+  const { createHash } = require('crypto') as typeof import('crypto');
+  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 12);
+  const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
+  return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;
+}
