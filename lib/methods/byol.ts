@@ -1,0 +1,51 @@
+/**
+ * BYOL: projector and predictor (Linear → BN → ReLU → Linear), momentum copies of backbone and projector
+ * updated by EMA with τ rising 0.996 → 0.999 on a cosine over all steps. Loss 2 − 2·cos, symmetrised, averaged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ByolMlp, byolPredictor, byolProjector } from '../models/heads';
+import { byolLoss } from '../losses';
+import { copyParams, emaTau, emaUpdate } from '../optim';
+import type { Backbone } from '../models/backbone';
+import { BaseMethod } from './base';
+import { prefixed, type LossOutput, type MethodContext, type StepState } from './method';
+
+export class ByolMethod extends BaseMethod {
+  readonly name = 'byol';
+  private readonly projector: ByolMlp;
+  private readonly predictor: ByolMlp;
+  private readonly momentumBackbone: Backbone;
+  private readonly momentumProjector: ByolMlp;
+  /** The τ used by the last EMA update, for the log. */
+  lastTau: number;
+
+  constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
+    super(context, backbone);
+    const s = context.config.settings;
+    const head = { inDim: backbone.featureDim, hiddenDim: s.projHiddenDim, outDim: s.projOutputDim, seed: context.seed + 11 };
+    this.projector = this.addHead('projector', byolProjector(head));
+    this.predictor = this.addHead('predictor', byolPredictor({ hiddenDim: s.predHiddenDim, outDim: s.projOutputDim, seed: context.seed + 13 }));
+    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
+    this.momentumProjector = this.addTeacher('momentum_projector', byolProjector(head));
+    copyParams(this.momentumBackbone.namedParameters(), this.backbone.namedParameters());
+    copyParams(this.momentumProjector.namedParameters(), this.projector.namedParameters());
+    this.lastTau = s.emaBase;
+  }
+
+  loss(views: tf.Tensor4D[]): LossOutput {
+    const features = views.map((v) => this.backbone.forward(v));
+    const z = features.map((f) => this.projector.forward(f));
+    const p = z.map((zi) => this.predictor.forward(zi));
+    const zMomentum = views.map((v) => this.momentumProjector.forward(this.momentumBackbone.forward(v)));
+    const loss = byolLoss(p[0], p[1], zMomentum[0], zMomentum[1]);
+    return { loss, features, embeddings: z, terms: { byol: loss } };
+  }
+
+  afterStep(state: StepState): void {
+    const s = this.config.settings;
+    // τ for the step just taken, as the paper's MomentumUpdater does after each optimiser step.
+    this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
+    emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
+    emaUpdate(prefixed('p', this.momentumProjector.namedParameters()), prefixed('p', this.projector.namedParameters()), this.lastTau);
+  }
+}

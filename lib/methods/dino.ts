@@ -1,0 +1,74 @@
+/**
+ * DINO: student and EMA-teacher heads (MLP → L2-normalise → weight-normalised prototypes, K = 8192),
+ * centred and sharpened teacher targets, teacher temperature warmed 0.04 → 0.07, prototypes frozen during
+ * the first epoch, per-parameter gradient clipping at 1.0 (the config's optimizer.clipGrad).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DinoHead } from '../models/heads';
+import { dinoLoss, dinoTeacherTemp } from '../losses';
+import { copyParams, emaTau, emaUpdate } from '../optim';
+import type { Backbone } from '../models/backbone';
+import { BaseMethod } from './base';
+import { prefixed, type LossOutput, type MethodContext, type StepState } from './method';
+
+export class DinoMethod extends BaseMethod {
+  readonly name = 'dino';
+  private readonly head: DinoHead;
+  private readonly momentumBackbone: Backbone;
+  private readonly momentumHead: DinoHead;
+  private readonly center: tf.Variable;
+  /** The centre computed by the last loss; committed in afterStep, once the step really happened. */
+  private pendingCenter: tf.Tensor | null = null;
+  lastTau: number;
+
+  constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
+    super(context, backbone);
+    const s = context.config.settings;
+    const head = { inDim: backbone.featureDim, hiddenDim: s.projHiddenDim, outDim: s.projOutputDim, numPrototypes: s.numPrototypes, seed: context.seed + 11 };
+    this.head = this.addHead('head', new DinoHead(head));
+    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
+    this.momentumHead = this.addTeacher('momentum_head', new DinoHead(head));
+    copyParams(this.momentumBackbone.namedParameters(), this.backbone.namedParameters());
+    copyParams(this.momentumHead.namedParameters(), this.head.namedParameters());
+    this.center = this.addState('dino_loss_func.center', tf.zeros([1, s.numPrototypes]));
+    this.lastTau = s.emaBase;
+  }
+
+  teacherTemperature(epoch: number): number {
+    const s = this.config.settings;
+    return dinoTeacherTemp(epoch, s.warmupTeacherTemperatureEpochs, this.config.epochs, s.warmupTeacherTemperature, s.teacherTemperature);
+  }
+
+  loss(views: tf.Tensor4D[], _labels: tf.Tensor1D, state: StepState): LossOutput {
+    const s = this.config.settings;
+    const features = views.map((v) => this.backbone.forward(v));
+    const student = features.map((f) => this.head.forward(f));
+    const teacher = views.map((v) => this.momentumHead.forward(this.momentumBackbone.forward(v)));
+    const result = dinoLoss(student, teacher, this.center, s.studentTemperature, this.teacherTemperature(state.epoch));
+    this.pendingCenter?.dispose();
+    this.pendingCenter = tf.keep(result.center);
+    return { loss: result.loss, features, embeddings: student, terms: { dino: result.loss } };
+  }
+
+  frozen(state: StepState): Set<string> {
+    if (state.epoch >= this.config.settings.freezePrototypesEpochs) return new Set();
+    return new Set(prefixed('head', this.head.namedParameters()).filter((p) => p.name.startsWith('head.last_layer.')).map((p) => p.name));
+  }
+
+  afterStep(state: StepState): void {
+    const s = this.config.settings;
+    if (this.pendingCenter) {
+      this.center.assign(this.pendingCenter);
+      this.pendingCenter.dispose();
+      this.pendingCenter = null;
+    }
+    this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
+    emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
+    emaUpdate(prefixed('h', this.momentumHead.namedParameters()), prefixed('h', this.head.namedParameters()), this.lastTau);
+  }
+
+  dispose(): void {
+    this.pendingCenter?.dispose();
+    super.dispose();
+  }
+}
