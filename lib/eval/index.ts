@@ -1,0 +1,20 @@
+/**
+ * Evaluation: binary defect metrics (P/R/F1, F1_Normal, F2_CIW both ways, AUROC, AUPRC) and the SSL
+ * monitors (RankMe, feature std/mean). Plain arrays in, numbers out; no tensors, no files.
+ *
+ * @example
+ *   import { binaryMetrics, rankMe } from '../eval';
+ *   const m = binaryMetrics(labels, logits, { codes });
+ *   const r = rankMe(featuresFlat, batchSize, 512);
+ */
+export {
+  binaryMetrics,
+  confusionCounts,
+  auroc,
+  averagePrecision,
+  f2CiwBinary,
+  f2CiwMultiLabel,
+} from './metrics';
+export type { BinaryMetricOptions, BinaryMetrics, ConfusionCounts, Numbers } from './metrics';
+export { rankMe, singularValues, featureStats, featureStatsOverViews } from './rankme';
+export type { FeatureStats, Matrix } from './rankme';
