@@ -40,6 +40,21 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 9, 8, 3], k: [3, 1], cout: 4, stride: 2, pad: 'same' },
 ];
 
+/** The kernels pick a formulation by size; tests exercise each one on every case. */
+const FORMULATIONS = ['auto', 'conv', 'columns'];
+
+async function withFormulation<T>(formulation: string, fn: () => Promise<T>): Promise<T> {
+  const previous = process.env.SSLAD_CONV_GRAD;
+  if (formulation === 'auto') delete process.env.SSLAD_CONV_GRAD;
+  else process.env.SSLAD_CONV_GRAD = formulation;
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) delete process.env.SSLAD_CONV_GRAD;
+    else process.env.SSLAD_CONV_GRAD = previous;
+  }
+}
+
 const describeCase = (c: ConvCase) =>
   `x ${c.x.join('x')}, kernel ${c.k.join('x')}→${c.cout}, stride ${c.stride}, pad ${JSON.stringify(c.pad)}`;
 
@@ -77,11 +92,13 @@ describe('wasm training kernels', function () {
             { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape },
           ) as tf.Tensor;
         const [expected] = await onCpu(run);
-        const before = tf.memory().numTensors;
-        const [actual] = await onWasm(run);
-        assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
-        const err = relativeError(actual, expected);
-        assert.ok(err < TOLERANCE, `relative error ${err}`);
+        for (const formulation of FORMULATIONS) {
+          const before = tf.memory().numTensors;
+          const [actual] = await withFormulation(formulation, () => onWasm(run));
+          assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+          const err = relativeError(actual, expected);
+          assert.ok(err < TOLERANCE, `${formulation} formulation: relative error ${err}`);
+        }
       });
     });
   });
@@ -99,9 +116,11 @@ describe('wasm training kernels', function () {
             { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
           ) as tf.Tensor;
         const [expected] = await onCpu(run);
-        const [actual] = await onWasm(run);
-        const err = relativeError(actual, expected);
-        assert.ok(err < TOLERANCE, `relative error ${err}`);
+        for (const formulation of FORMULATIONS) {
+          const [actual] = await withFormulation(formulation, () => onWasm(run));
+          const err = relativeError(actual, expected);
+          assert.ok(err < TOLERANCE, `${formulation} formulation: relative error ${err}`);
+        }
       });
     });
   });

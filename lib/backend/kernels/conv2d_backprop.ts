@@ -113,6 +113,112 @@ function interleavePhases(scope: KernelScope, phases: TensorInfo, s: number): Te
   return scope.reshape(scope.transpose(split, [0, 2, 1, 3]), [n, qh * s, qw * s, c / (s * s)]);
 }
 
+
+/**
+ * Column (im2col) formulations pay off for the input gradient of strided layers (no stride² phase
+ * filter) and where the spatial extent is tiny and channels wide (ResNet stage 4): the gradient,
+ * not the large filter, becomes XNNPACK's packed operand. Their buffer is N·Ho·Wo·Kh·Kw·Cin floats, so
+ * they are used only below COLUMN_LIMIT elements; everything else takes the convolution formulations,
+ * which allocate no columns. For the filter gradient the convolution formulation measured as fast or
+ * faster everywhere, so columns are used there only when forced.
+ * `SSLAD_CONV_GRAD=conv|columns` forces one formulation (benchmarks, tests).
+ */
+const COLUMN_LIMIT = 4 * 1024 * 1024;
+
+function forcedFormulation(): string | undefined {
+  return typeof process !== 'undefined' ? process.env.SSLAD_CONV_GRAD : undefined;
+}
+
+function inputGradByColumns(batch: number, stride: number, outPixels: number, taps: number, cin: number): boolean {
+  const forced = forcedFormulation();
+  if (forced === 'conv') return false;
+  if (forced === 'columns') return true;
+  return (stride > 1 || outPixels <= 16) && batch * outPixels * taps * cin <= COLUMN_LIMIT;
+}
+
+function filterGradByColumns(): boolean {
+  return forcedFormulation() === 'columns';
+}
+
+interface Geometry {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  kh: number;
+  kw: number;
+  cout: number;
+  ho: number;
+  wo: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+}
+
+/** dx = col2im(dy · Wᵀ), computed as (W · dyᵀ)ᵀ so that the small dyᵀ is the packed operand. */
+function backpropInputByColumns(scope: KernelScope, dy: TensorInfo, filter: TensorInfo, g: Geometry): TensorInfo {
+  const pixels = g.n * g.ho * g.wo;
+  const row = g.kh * g.kw * g.cin;
+  const dyT = scope.transpose(scope.reshape(dy, [pixels, g.cout]), [1, 0]);
+  const colsT = scope.call('BatchMatMul', { a: scope.reshape(filter, [1, row, g.cout]), b: scope.reshape(dyT, [1, g.cout, pixels]) }, { transposeA: false, transposeB: false });
+  const cols = scope.transpose(scope.reshape(colsT, [row, pixels]), [1, 0]);
+  const dx = scope.alloc([g.n, g.h, g.w, g.cin]);
+  const src = heapView(scope.backend, cols);
+  const dst = heapView(scope.backend, dx);
+  dst.fill(0);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.ho; oy++) {
+      for (let ox = 0; ox < g.wo; ox++) {
+        const rowStart = ((b * g.ho + oy) * g.wo + ox) * row;
+        for (let ky = 0; ky < g.kh; ky++) {
+          const y = oy * g.sh + ky - g.top;
+          if (y < 0 || y >= g.h) continue;
+          for (let kx = 0; kx < g.kw; kx++) {
+            const x = ox * g.sw + kx - g.left;
+            if (x < 0 || x >= g.w) continue;
+            const from = rowStart + (ky * g.kw + kx) * g.cin;
+            const to = ((b * g.h + y) * g.w + x) * g.cin;
+            for (let c = 0; c < g.cin; c++) dst[to + c] += src[from + c];
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** dW = im2col(x)ᵀ · dy, with dy (small here) as the packed operand. */
+function backpropFilterByColumns(scope: KernelScope, x: TensorInfo, dy: TensorInfo, g: Geometry): TensorInfo {
+  const pixels = g.n * g.ho * g.wo;
+  const row = g.kh * g.kw * g.cin;
+  const cols = scope.alloc([pixels, row]);
+  const src = heapView(scope.backend, x);
+  const dst = heapView(scope.backend, cols);
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.ho; oy++) {
+      for (let ox = 0; ox < g.wo; ox++) {
+        let to = ((b * g.ho + oy) * g.wo + ox) * row;
+        for (let ky = 0; ky < g.kh; ky++) {
+          const y = oy * g.sh + ky - g.top;
+          for (let kx = 0; kx < g.kw; kx++, to += g.cin) {
+            const xx = ox * g.sw + kx - g.left;
+            if (y < 0 || y >= g.h || xx < 0 || xx >= g.w) {
+              dst.fill(0, to, to + g.cin);
+            } else {
+              const from = ((b * g.h + y) * g.w + xx) * g.cin;
+              dst.set(src.subarray(from, from + g.cin), to);
+            }
+          }
+        }
+      }
+    }
+  }
+  const colsT = scope.transpose(cols, [1, 0]);
+  const dw = scope.call('BatchMatMul', { a: scope.reshape(colsT, [1, row, pixels]), b: scope.reshape(dy, [1, pixels, g.cout]) }, { transposeA: false, transposeB: false });
+  return scope.reshape(dw, [g.kh, g.kw, g.cin, g.cout]);
+}
+
 function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
   const { inputs, backend } = args;
   const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
@@ -128,6 +234,11 @@ function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendW
   const cols = planPhases(info.filterWidth, sw, info.padInfo.left, w, dy.shape[2]);
   const scope = new KernelScope(backend);
   try {
+    const [kh, kw, , cout] = filter.shape;
+    if (inputGradByColumns(n, sh, dy.shape[1] * dy.shape[2], kh * kw, cin)) {
+      const geometry = { n, h, w, cin, kh, kw, cout, ho: dy.shape[1], wo: dy.shape[2], sh, sw, top: info.padInfo.top, left: info.padInfo.left };
+      return scope.keep(backpropInputByColumns(scope, dy, filter, geometry));
+    }
     const dyUsed = scope.slice(
       dy,
       [0, rows.cropBefore, cols.cropBefore, 0],
@@ -169,11 +280,17 @@ function conv2dBackpropFilterWasm(args: { inputs: KernelInputs; backend: Backend
   const right = (wo - 1) * sw + kw - w - left;
   const scope = new KernelScope(backend);
   try {
+    if (!(kh === sh && kw === sw) && filterGradByColumns()) {
+      const geometry = { n, h, w, cin, kh, kw, cout, ho, wo, sh, sw, top, left };
+      return scope.keep(backpropFilterByColumns(scope, x, dy, geometry));
+    }
     const xUsed = scope.slice(x, [0, 0, 0, 0], [n, h + Math.min(bottom, 0), w + Math.min(right, 0), cin]);
     if (kh === sh && kw === sw && top === 0 && left === 0 && bottom <= 0 && right <= 0) {
       // Patches tile x: dW[kh·kw·cin, cout] = patchesᵀ · dy, one plain matmul.
-      const patches = scope.reshape(xUsed, [n, ho, kh, wo, kw, cin]);
-      const patchesT = scope.transpose(patches, [2, 4, 5, 0, 1, 3]);
+      // Two fast low-rank transposes (wasm's rank-6 transpose is slow): x → patches [N·Ho·Wo, Kh·Kw·Cin] → ᵀ.
+      const rowsOfPatches = scope.reshape(xUsed, [n * ho, kh, wo, kw * cin]);
+      const patches = scope.transpose(rowsOfPatches, [0, 2, 1, 3]);
+      const patchesT = scope.transpose(scope.reshape(patches, [n * ho * wo, kh * kw * cin]), [1, 0]);
       const a = scope.reshape(patchesT, [1, kh * kw * cin, n * ho * wo]);
       const b = scope.reshape(dy, [1, n * ho * wo, cout]);
       const dw = scope.call('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
