@@ -78,9 +78,10 @@ export function readFashionMnistSplit(options: FashionMnistOptions): DatasetSpli
       const resized = await sharp(Buffer.from(grey), { raw: { width, height, channels: 1 } })
         .resize(size, size, { fit: 'fill' })
         .raw()
-        .toBuffer();
+        .toBuffer({ resolveWithObject: true });
+      const step = resized.info.channels;
       const out = new Uint8Array(size * size * 3);
-      for (let i = 0; i < size * size; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = resized[i];
+      for (let i = 0; i < size * size; i++) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = resized.data[i * step];
       return out;
     },
   };
