@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from '../nn/module';
 import { SeedStream, normal } from '../nn/init';
 import { LayerNorm, Linear, ModuleList } from '../nn/layers';
-import { Block, VisionTransformer, sincosPositionEmbedding } from './vit';
+import { Block, VisionTransformer, gatherRows, sincosPositionEmbedding } from './vit';
 
 export function maeEncoder(options: { seed: number; imageSize?: number; patchSize?: number; depth?: number; numHeads?: number; embedDim?: number }): VisionTransformer {
   return new VisionTransformer({ embedDim: 192, depth: 12, numHeads: 12, mlpRatio: 4, posEmbed: 'sincos', init: 'mae', ...options });
@@ -75,15 +75,11 @@ export class MaeDecoder extends Module {
       throw new Error(`MaeDecoder: idsRestore must be [${n}, ${l}], got [${idsRestore.shape}]`);
     }
     return tf.tidy(() => {
-      const dim = this.decoderDim;
       const x = this.decoderEmbed.forward(latent) as tf.Tensor3D;
       const visible = x.slice([0, 1, 0], [-1, tokens - 1, -1]);
       const masked = tf.tile(this.maskToken, [n, l + 1 - tokens, 1]);
-      const shuffled = tf.concat([visible, masked], 1).reshape([n * l, dim]);
-      // Unshuffle with one flat gather: row b·L + idsRestore[b, j] for output slot (b, j).
-      const offsets = tf.mul(tf.range(0, n, 1, 'int32').reshape([n, 1]), tf.scalar(l, 'int32'));
-      const rows = tf.add(idsRestore.toInt(), offsets).reshape([n * l]);
-      const restored = tf.gather(shuffled, rows).reshape([n, l, dim]);
+      const shuffled = tf.concat([visible, masked], 1) as tf.Tensor3D;
+      const restored = gatherRows(shuffled, idsRestore);
       let h = tf.add(tf.concat([x.slice([0, 0, 0], [-1, 1, -1]), restored], 1), this.decoderPosEmbed) as tf.Tensor3D;
       for (const block of this.decoderBlocks.items) h = block.forward(h);
       const pred = this.decoderPred.forward(this.decoderNorm.forward(h)) as tf.Tensor3D;

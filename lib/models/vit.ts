@@ -48,6 +48,15 @@ export function unpatchify(patches: tf.Tensor3D, patchSize: number, channels = 3
   });
 }
 
+/**
+ * Per-sample row selection out[b, k] = x[b, ids[b, k]] for x [N, L, D] and int32 ids [N, K].
+ * A one-hot batched matmul rather than tf.gather: gather's gradient needs UnsortedSegmentSum, which the
+ * wasm backend lacks, and the selection matrices are small (K, L ≤ a few hundred).
+ */
+export function gatherRows(x: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => tf.matMul(tf.oneHot(ids.toInt(), x.shape[1]).toFloat() as tf.Tensor3D, x));
+}
+
 /** Multi-head self-attention with a fused qkv Linear (timm `Attention`, qkv_bias=True). */
 export class Attention extends Module {
   readonly qkv: Linear;
@@ -298,14 +307,14 @@ export class VisionTransformer extends Backbone {
       order.forEach((patch, rank) => {
         restore[b * l + patch] = rank;
         mask[b * l + patch] = rank < keep ? 0 : 1;
-        if (rank < keep) keepIndices[b * keep + rank] = b * l + patch;
+        if (rank < keep) keepIndices[b * keep + rank] = patch;
       });
     }
     return tf.tidy(() => {
       const dim = this.featureDim;
       const pos = this.posEmbed.slice([0, 1, 0], [1, l, dim]);
-      const patches = tf.add(this.patchEmbed.forward(x), pos).reshape([n * l, dim]);
-      const kept = tf.gather(patches, tf.tensor1d(keepIndices, 'int32')).reshape([n, keep, dim]);
+      const patches = tf.add(this.patchEmbed.forward(x), pos) as tf.Tensor3D;
+      const kept = gatherRows(patches, tf.tensor2d(keepIndices, [n, keep], 'int32'));
       const cls = tf.tile(tf.add(this.clsToken, this.posEmbed.slice([0, 0, 0], [1, 1, dim])), [n, 1, 1]);
       const latent = this.encode(tf.concat([cls, kept], 1) as tf.Tensor3D);
       return { latent, mask: tf.tensor2d(mask, [n, l]), idsRestore: tf.tensor2d(restore, [n, l], 'int32') };

@@ -244,9 +244,37 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
-/** nn.MaxPool2d(kernel, stride, padding) on NHWC; padded cells never win, as in torch. */
+/**
+ * nn.MaxPool2d(kernel, stride, padding) on NHWC; padded cells never win, and ties send the gradient to the
+ * first maximum in row-major window order, as torch does.
+ *
+ * Written as a running maximum over the k² strided window offsets instead of tf.maxPool because the wasm
+ * backend's native MaxPoolGrad (tfjs 4.22) returns wrong gradients; slices, reshapes and Maximum
+ * differentiate correctly everywhere, and the forward value is identical.
+ */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
-  return tf.maxPool(x, kernel, stride, padding);
+  const [n, h, w, c] = x.shape;
+  const outH = Math.floor((h + 2 * padding - kernel) / stride) + 1;
+  const outW = Math.floor((w + 2 * padding - kernel) / stride) + 1;
+  // Pad enough (with -inf) that every offset's strided run of out·stride rows/cols fits.
+  const fullH = kernel - 1 + stride * outH;
+  const fullW = kernel - 1 + stride * outW;
+  return tf.tidy(() => {
+    const padded = tf.pad(x, [[0, 0], [padding, Math.max(0, fullH - h - padding)], [padding, Math.max(0, fullW - w - padding)], [0, 0]], -Infinity);
+    let best: tf.Tensor | null = null;
+    for (let dy = 0; dy < kernel; dy++) {
+      // rows dy, dy+s, …: take a run of s·outH rows, fold the stride into its own axis, keep index 0
+      const rowRun = padded.slice([0, dy, 0, 0], [n, stride * outH, fullW, c]).reshape([n * outH, stride, fullW * c]);
+      const rows = rowRun.slice([0, 0, 0], [n * outH, 1, fullW * c]).reshape([n * outH, fullW, c]);
+      for (let dx = 0; dx < kernel; dx++) {
+        const colRun = rows.slice([0, dx, 0], [n * outH, stride * outW, c]).reshape([n * outH, outW, stride * c]);
+        const cells = colRun.slice([0, 0, 0], [n * outH, outW, c]);
+        // Maximum's gradient goes to its first argument on ties: earlier offsets win, as in torch.
+        best = best === null ? cells : tf.maximum(best, cells);
+      }
+    }
+    return best!.reshape([n, outH, outW, c]) as tf.Tensor4D;
+  });
 }
 
 /** F.normalize(x, dim=-1): x / max(‖x‖, eps). */
