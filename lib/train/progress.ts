@@ -1,0 +1,97 @@
+/**
+ * Progress of long work with images/s and ETA: a bar redrawn in place on a terminal, an updating display in a
+ * tslab notebook, and a line every few seconds in logs (CI, SLURM, sweep workers).
+ *
+ * @example
+ *   const progress = createProgress({ label: 'simclr p05', total: 1200, unit: 'img' });
+ *   progress.update(64, 'loss 4.12');
+ *   progress.done('finished');
+ */
+export interface Progress {
+  /** Advance by `amount` units and show `status` beside the bar. */
+  update(amount: number, status?: string): void;
+  done(status?: string): void;
+}
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  unit?: string;
+  /** Units already done (a resumed run). */
+  start?: number;
+  /** Where plain lines go; default stderr. */
+  write?: (line: string) => void;
+  /** Seconds between plain log lines. */
+  everySeconds?: number;
+  /** false silences everything (sweep workers that report elsewhere). */
+  enabled?: boolean;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+interface TslabDisplay {
+  text(s: string): void;
+}
+
+function tslabDisplay(): TslabDisplay | null {
+  if (!(globalThis as { __tslab__?: unknown }).__tslab__) return null;
+  try {
+    const tslab = require('tslab') as { newDisplay(): TslabDisplay };
+    return tslab.newDisplay();
+  } catch {
+    return null;
+  }
+}
+
+export function createProgress(options: ProgressOptions): Progress {
+  const { label, total, unit = 'img', everySeconds = 10, enabled = process.env.SSLAD_QUIET ? false : true } = options;
+  const started = Date.now();
+  const startCount = options.start ?? 0;
+  let count = startCount;
+  let lastLine = 0;
+  let finished = false;
+  const display = enabled ? tslabDisplay() : null;
+  const tty = enabled && !display && Boolean(process.stderr.isTTY) && !options.write;
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+
+  const render = (status: string): string => {
+    const elapsed = (Date.now() - started) / 1000;
+    const rate = elapsed > 0 ? (count - startCount) / elapsed : 0;
+    const eta = rate > 0 ? (total - count) / rate : NaN;
+    const fraction = total > 0 ? Math.min(1, count / total) : 1;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+    return `${label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${count}/${total} ${unit} · ${rate.toFixed(1)} ${unit}/s · ETA ${formatDuration(eta)}${status ? ' · ' + status : ''}`;
+  };
+
+  const show = (status: string, force: boolean): void => {
+    if (!enabled) return;
+    const line = render(status);
+    if (display) display.text(line);
+    else if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (force || Date.now() - lastLine >= everySeconds * 1000) {
+      write(line);
+      lastLine = Date.now();
+    }
+  };
+
+  return {
+    update(amount: number, status = '') {
+      count += amount;
+      show(status, false);
+    },
+    done(status = 'done') {
+      if (finished) return;
+      finished = true;
+      show(`${status} in ${formatDuration((Date.now() - started) / 1000)}`, true);
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}

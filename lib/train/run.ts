@@ -1,0 +1,384 @@
+/**
+ * One training run, top to bottom: data, method, probe, optimiser, the epoch loop, checkpoints, evaluation.
+ *
+ * Resumable: a run folder with a checkpoint continues from it, on the batch after the last one saved, with
+ * the same data order, augmentations and masks, so an interrupted run ends with the same weights as an
+ * uninterrupted one. A NaN or Inf loss stops the run as `diverged`, keeping everything logged before it.
+ *
+ * @example
+ *   const status = await runExperiment(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'smoke'));
+ *   status.state; // 'done'
+ */
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import type { RunConfig } from '../experiments/config';
+import { scaledLearningRates } from '../experiments/config';
+import { projectPaths } from '../experiments/paths';
+import { openRun, writeFileAtomic, type ResultRow, type RunRecord, type RunStatus } from '../experiments/store';
+import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
+import type { SewerRecord } from '../data/types';
+import { binaryMetrics, featureStats, rankMe, type BinaryMetrics } from '../eval';
+import { stopGradient, weightedBce } from '../losses';
+import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
+import { createMethod, type Method, type StepState } from '../methods';
+import { Linear } from '../nn/layers';
+import { SeedStream } from '../nn/init';
+import { saveTorchStateDict } from '../models/safetensors';
+import { prepareRunData, type RunData } from './data';
+import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import { createProgress } from './progress';
+
+export interface RunOptions {
+  /** Results store root; default projectPaths().results. */
+  resultsDir?: string;
+  /** Silence progress output. */
+  quiet?: boolean;
+  /** Seconds between mid-epoch checkpoints (epoch ends always checkpoint). */
+  checkpointEverySeconds?: number;
+  /**
+   * Stop abruptly after this many optimiser steps in this invocation, writing nothing more — as a killed
+   * process would. For tests of resumption.
+   */
+  haltAfterSteps?: number;
+  /** Retrain even if the run is already done. */
+  force?: boolean;
+}
+
+/** The metrics that go into the tidy table for every evaluation. */
+export const TABLE_METRICS = ['precision', 'recall', 'f1', 'f1Normal', 'f2Ciw', 'f2CiwMultiLabel', 'auroc', 'auprc'] as const;
+
+class Halted extends Error {}
+
+/** The classifier an evaluation reads: the method's own (supervised) or the online linear probe. */
+interface Classifier {
+  logits(features: tf.Tensor2D): tf.Tensor1D;
+}
+
+function makeProbe(method: Method, seed: number): Linear | null {
+  return method.classify ? null : new Linear(method.backbone.featureDim, 1, { seeds: new SeedStream(seed + 101) });
+}
+
+function classifierOf(method: Method, probe: Linear | null): Classifier {
+  if (method.classify) return { logits: (f) => method.classify!(f) };
+  return { logits: (f) => tf.tidy(() => (probe!.forward(f) as tf.Tensor2D).reshape([-1]) as tf.Tensor1D) };
+}
+
+/** Backbone features and classifier logits of `records` (eval mode, resize-only transform). */
+export async function predict(
+  method: Method,
+  classifier: Classifier,
+  cache: ImageCache,
+  records: SewerRecord[],
+  batchSize: number,
+  options: { withFeatures?: boolean } = {},
+): Promise<{ indices: Int32Array; logits: Float32Array; features: Float32Array | null }> {
+  method.setTraining(false);
+  const loader = new DataLoader({ cache, records, batchSize, seed: 0, mode: 'eval' });
+  const indices = new Int32Array(loader.size);
+  const logits = new Float32Array(loader.size);
+  const dim = method.backbone.featureDim;
+  const features = options.withFeatures ? new Float32Array(loader.size * dim) : null;
+  let at = 0;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      const [f, l] = tf.tidy(() => {
+        const feats = method.backbone.forward(batch.views[0]);
+        return [feats, classifier.logits(feats)];
+      });
+      const n = batch.indices.length;
+      indices.set(batch.indices, at);
+      logits.set(await l.data(), at);
+      if (features) features.set(await f.data(), at * dim);
+      at += n;
+      tf.dispose([f, l]);
+      disposeBatch(batch);
+    }
+  } finally {
+    method.setTraining(true);
+  }
+  return { indices, logits, features };
+}
+
+/** Metrics of a subset of predicted records (records must all have been predicted). */
+function metricsFor(records: SewerRecord[], predicted: { indices: Int32Array; logits: Float32Array }): BinaryMetrics {
+  const position = new Map<number, number>();
+  predicted.indices.forEach((index, i) => position.set(index, i));
+  const labels = new Float32Array(records.length);
+  const logits = new Float32Array(records.length);
+  const codes: Uint8Array[] = [];
+  records.forEach((r, i) => {
+    const at = position.get(r.index);
+    if (at === undefined) throw new Error(`record ${r.filename} (index ${r.index}) was not predicted`);
+    labels[i] = r.defect;
+    logits[i] = predicted.logits[at];
+    codes.push(r.codes);
+  });
+  return binaryMetrics(labels, logits, { codes });
+}
+
+function rowsOf(config: RunConfig, id: string, dataset: string, split: 'train' | 'val', evalProportion: number, metrics: BinaryMetrics, epoch: number): ResultRow[] {
+  return TABLE_METRICS.map((metric) => ({
+    runId: id,
+    method: config.method,
+    backbone: config.backbone,
+    trainProportion: config.trainProportion,
+    evalProportion,
+    split,
+    metric,
+    value: metrics[metric],
+    seed: config.seed,
+    threshold: metrics.threshold,
+    epoch,
+    dataset,
+    scale: config.scale,
+    imageSize: config.imageSize,
+  }));
+}
+
+/** Mean of per-batch values of a record key, for epoch summaries. */
+function addTo(sums: Record<string, number>, values: Record<string, number>): void {
+  for (const [k, v] of Object.entries(values)) if (Number.isFinite(v)) sums[k] = (sums[k] ?? 0) + v;
+}
+
+function readScalar(t: tf.Tensor): number {
+  return t.dataSync()[0];
+}
+
+/** Run (or resume, or skip if done) one experiment; returns its final status. */
+export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunStatus> {
+  await initBackend({ quiet: options.quiet });
+  const run = openRun(options.resultsDir ?? projectPaths().results, config);
+  const previous = run.status();
+  if (previous.state === 'done' && !options.force) return previous;
+  run.setStatus({ ...previous, state: 'running', reason: undefined });
+  try {
+    const status = await train(config, run, options);
+    return status;
+  } catch (err) {
+    if (err instanceof Halted) return run.status();
+    const reason = (err as Error).stack ?? String(err);
+    run.setStatus({ ...run.status(), state: 'failed', reason: (err as Error).message });
+    run.appendLog({ kind: 'error', message: (err as Error).message, stack: reason });
+    return run.status();
+  }
+}
+
+async function train(config: RunConfig, run: RunRecord, options: RunOptions): Promise<RunStatus> {
+  const data: RunData = await prepareRunData(config);
+  const method = createMethod(config, { posWeight: data.posWeight });
+  const probe = makeProbe(method, config.seed);
+  try {
+    return await trainModel(config, run, options, data, method, probe);
+  } finally {
+    method.dispose();
+    probe?.dispose();
+  }
+}
+
+async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null): Promise<RunStatus> {
+  const lrs = scaledLearningRates(config);
+  const classifier = classifierOf(method, probe);
+  const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
+  if (probe) groups.push({ name: 'probe', params: probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum) });
+  const optimizer: GroupOptimizer = createOptimizer(
+    { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
+    groups,
+  );
+  const checkpointTensors = [...method.state(), ...(probe ? probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })) : [])];
+  const backboneVariables = new Set(method.backbone.parameters().map((v) => v.name));
+  const trainVariables = optimizer.variables();
+  const trainableByName = new Map(method.trainable().map((p) => [p.name, p.variable]));
+
+  const loader = new DataLoader({
+    cache: data.trainCache,
+    records: data.train.records,
+    batchSize: config.batchSize,
+    seed: config.seed,
+    // Without augmentation (the resolution ablation) training batches are resized only, still shuffled.
+    mode: !config.augment.enabled ? 'eval' : method.numViews === 2 ? 'ssl' : 'supervised',
+    shuffle: true,
+    dropLast: true,
+    augment: { minScale: config.augment.minScale, jitterStrength: config.augment.jitter, flipProbability: config.augment.hflip ? 0.5 : 0 },
+  });
+  const stepsPerEpoch = loader.batchesPerEpoch();
+  if (stepsPerEpoch === 0) throw new Error(`batchSize ${config.batchSize} exceeds the ${loader.size} training images of ${data.datasetName} at proportion ${config.trainProportion}`);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  const schedule = { totalSteps, warmupSteps: stepsPerEpoch * config.optimizer.warmupEpochs, warmupStartLr: lrs.warmupStartLr, minLr: lrs.minLr };
+
+  let position: TrainingPosition = { epoch: 0, batch: 0, step: 0, seconds: 0, epochSums: {}, epochCount: 0 };
+  if (hasCheckpoint(run.checkpointDir)) {
+    position = loadCheckpoint(run.checkpointDir, { tensors: checkpointTensors, optimizer });
+    run.truncateLogAfterStep(position.step - 1);
+    run.appendLog({ kind: 'resume', step: position.step, epoch: position.epoch, batch: position.batch });
+  } else {
+    run.truncateLogAfterStep(-1);
+    run.appendLog({
+      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, trainReport: data.train.report,
+      evalReports: data.evalSets.map((s) => s.report), posWeight: data.posWeight, stepsPerEpoch, totalSteps,
+      parameters: method.trainable().reduce((n, p) => n + p.variable.size, 0), backend: tf.getBackend(), host: os.hostname(),
+    });
+  }
+
+  // A fixed, unlabelled sample of the training subset for the label-free monitors (same for every epoch).
+  const monitorRecords = data.train.records.slice(0, Math.min(config.monitorSamples, data.train.records.length));
+  const imagesPerStep = config.batchSize;
+  const progress = createProgress({
+    label: `${config.method}/${config.backbone} p=${config.trainProportion}`,
+    total: totalSteps * imagesPerStep,
+    start: position.step * imagesPerStep,
+    enabled: !options.quiet,
+  });
+  let stepsThisInvocation = 0;
+  let lastCheckpoint = Date.now();
+  let clock = Date.now();
+  const elapsed = (): number => position.seconds + (Date.now() - clock) / 1000;
+
+  const checkpoint = (next: { epoch: number; batch: number }): void => {
+    position = { ...position, ...next, seconds: elapsed() };
+    clock = Date.now();
+    saveCheckpoint(run.checkpointDir, { tensors: checkpointTensors, optimizer, position });
+    run.setStatus({ state: 'running', epoch: next.epoch, step: position.step, seconds: position.seconds });
+    lastCheckpoint = Date.now();
+  };
+
+  for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
+    const epochStarted = Date.now();
+    for await (const batch of loader.epoch(epoch, epoch === position.epoch ? position.batch : 0)) {
+      const state: StepState = { step: position.step, epoch, totalSteps, stepsPerEpoch };
+      applyWarmupCosine(optimizer, state.step, schedule);
+      const kept: Record<string, tf.Tensor> = {};
+      let features: tf.Tensor2D[] = [];
+      let embeddings: tf.Tensor2D[] = [];
+      let grads: GradMap;
+      let value: tf.Scalar;
+      try {
+        ({ value, grads } = tf.variableGrads(() => {
+          const out = method.loss(batch.views, batch.labels, state);
+          let total = out.loss;
+          for (const [name, term] of Object.entries(out.terms)) kept[name] = tf.keep(term);
+          if (probe) {
+            const probeLosses = out.features.map((f) => weightedBce((probe.forward(stopGradient(f)) as tf.Tensor2D).reshape([-1]), batch.labels, data.posWeight));
+            const probeLoss = tf.div(tf.addN(probeLosses), probeLosses.length) as tf.Scalar;
+            kept.probe_loss = tf.keep(probeLoss);
+            total = tf.add(total, probeLoss) as tf.Scalar;
+          }
+          features = out.features.map((f) => tf.keep(f));
+          embeddings = out.embeddings.map((e) => tf.keep(e));
+          return total;
+        }, trainVariables));
+      } finally {
+        disposeBatch(batch);
+      }
+      const terms: Record<string, number> = { loss: readScalar(value) };
+      for (const [name, t] of Object.entries(kept)) terms[name] = readScalar(t);
+      tf.dispose([value, ...Object.values(kept)]);
+
+      if (!Object.values(terms).every(Number.isFinite)) {
+        tf.dispose([...Object.values(grads), ...features, ...embeddings]);
+        const reason = `non-finite loss at step ${position.step} (epoch ${epoch}): ${JSON.stringify(terms)}`;
+        run.appendLog({ kind: 'diverged', step: position.step, epoch, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
+        run.setStatus({ state: 'diverged', reason, epoch, step: position.step, seconds: elapsed() });
+        progress.done('diverged');
+        return run.status();
+      }
+
+      for (const name of method.frozen(state)) {
+        const variable = trainableByName.get(name);
+        if (variable && grads[variable.name]) {
+          grads[variable.name].dispose();
+          delete grads[variable.name];
+        }
+      }
+      if (method.clipGrad !== null) {
+        const clipped = clipGradNormPerParam(grads, method.clipGrad, backboneVariables);
+        tf.dispose(Object.values(grads));
+        grads = clipped;
+      }
+      optimizer.step(grads);
+      tf.dispose(Object.values(grads));
+      method.afterStep(state);
+
+      // The paper's per-batch monitors: RankMe of backbone features and feature/embedding statistics.
+      const monitors: Record<string, number> = {};
+      if (features.length) {
+        const f0 = features[0];
+        const [n, d] = f0.shape;
+        const values = f0.dataSync() as Float32Array;
+        monitors.rankme = rankMe(values, n, d);
+        const stats = featureStats(values, n, d);
+        monitors.feature_std = stats.std;
+        monitors.feature_mean = stats.mean;
+      }
+      if (embeddings.length) {
+        const e0 = embeddings[0];
+        const stats = featureStats(e0.dataSync() as Float32Array, e0.shape[0], e0.shape[1]);
+        monitors.embedding_std = stats.std;
+        monitors.embedding_mean = stats.mean;
+      }
+      tf.dispose([...features, ...embeddings]);
+
+      const lr = optimizer.groups[0].lr;
+      const tau = (method as { lastTau?: number }).lastTau;
+      run.appendLog({ kind: 'step', step: position.step, epoch, batch: batch.batchIndex, lr, ...(tau !== undefined ? { tau } : {}), ...terms, ...monitors });
+      addTo(position.epochSums, { ...terms, ...monitors });
+      position.epochCount += 1;
+      position.step += 1;
+      stepsThisInvocation += 1;
+      progress.update(imagesPerStep, `epoch ${epoch + 1}/${config.epochs} loss ${terms.loss.toFixed(4)}`);
+
+      if (options.haltAfterSteps !== undefined && stepsThisInvocation >= options.haltAfterSteps) {
+        throw new Halted('halted for a resumption test');
+      }
+      const nextBatch = batch.batchIndex + 1;
+      if (nextBatch < stepsPerEpoch && options.checkpointEverySeconds !== undefined && Date.now() - lastCheckpoint > options.checkpointEverySeconds * 1000) {
+        checkpoint({ epoch, batch: nextBatch });
+      }
+    }
+
+    // Epoch summary, label-free monitors on the fixed sample, and validation every valEvery epochs.
+    const summary: Record<string, unknown> = { kind: 'epoch', step: position.step - 1, epoch, seconds: (Date.now() - epochStarted) / 1000 };
+    for (const [k, v] of Object.entries(position.epochSums)) summary[k] = v / Math.max(1, position.epochCount);
+    if (monitorRecords.length >= 2) {
+      const sample = await predict(method, classifier, data.trainCache, monitorRecords, config.batchSize, { withFeatures: true });
+      const d = method.backbone.featureDim;
+      summary.rankme_sample = rankMe(sample.features!, monitorRecords.length, d);
+      const stats = featureStats(sample.features!, monitorRecords.length, d);
+      summary.sample_feature_std = stats.std;
+      summary.sample_feature_mean = stats.mean;
+    }
+    const isLast = epoch === config.epochs - 1;
+    if (isLast || (epoch + 1) % config.valEvery === 0) {
+      const valSet = data.evalSets.reduce((a, b) => (Math.abs(b.proportion - 0.45) < Math.abs(a.proportion - 0.45) ? b : a));
+      const predicted = await predict(method, classifier, data.valCache, valSet.records, config.batchSize);
+      const m = metricsFor(valSet.records, predicted);
+      Object.assign(summary, { val_proportion: valSet.proportion, val_f1: m.f1, val_f2Ciw: m.f2Ciw, val_f1Normal: m.f1Normal, val_precision: m.precision, val_recall: m.recall, val_auroc: m.auroc });
+    }
+    run.appendLog(summary);
+    position.epochSums = {};
+    position.epochCount = 0;
+    checkpoint({ epoch: epoch + 1, batch: 0 });
+  }
+
+  // Final evaluation: the training subset and the Val split at every evaluation proportion.
+  const lastEpoch = config.epochs - 1;
+  const trainPred = await predict(method, classifier, data.trainCache, data.train.records, config.batchSize);
+  const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
+  const valPred = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
+  const rows: ResultRow[] = rowsOf(config, run.id, data.datasetName, 'train', data.train.report.proportion, metricsFor(data.train.records, trainPred), lastEpoch);
+  for (const set of data.evalSets) rows.push(...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch));
+  const secondsPerEpoch = position.seconds / config.epochs;
+  writeFileAtomic(path.join(run.dir, 'predictions.json'), JSON.stringify({
+    train: { indices: Array.from(trainPred.indices), logits: Array.from(trainPred.logits) },
+    val: { indices: Array.from(valPred.indices), logits: Array.from(valPred.logits) },
+    evalSets: data.evalSets.map((s) => ({ proportion: s.proportion, indices: s.records.map((r) => r.index) })),
+  }));
+  saveTorchStateDict(method.backbone, path.join(run.dir, 'backbone.safetensors'), { metadata: { runId: run.id, method: config.method } });
+  run.writeRows(rows);
+  run.setStatus({ state: 'done', epoch: config.epochs, step: position.step, seconds: position.seconds, secondsPerEpoch });
+  removeCheckpoint(run.checkpointDir);
+  const val = rows.find((r) => r.split === 'val' && r.metric === 'f1' && Math.abs(r.evalProportion - 0.45) < 1e-9);
+  progress.done(val ? `val F1 ${val.value.toFixed(3)}` : 'done');
+  return run.status();
+}
