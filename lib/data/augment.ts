@@ -366,8 +366,133 @@ export function colorJitter(images: tf.Tensor4D, params: JitterParams[]): tf.Ten
   });
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// The training path. On the wasm backend gathers and the many small colour kernels cost ~15 ms per 64-px image,
+// so `applyAugment` runs the same formulas in plain JS over the pixel array (~1 ms per image) and uploads the
+// result once. The tensor ops above remain the readable reference; both are tested against torchvision.
+
+function resizedCropPixels(
+  src: Float32Array, height: number, width: number, crop: CropParams, outSize: number, interpolation: Interpolation, flip: boolean,
+  out: Float32Array, outOffset: number,
+): void {
+  const rows = resizeTaps(crop.height, outSize, interpolation);
+  const cols = resizeTaps(crop.width, outSize, interpolation);
+  const taps = rows.indices.length;
+  const rowLength = width * 3;
+  const vertical = new Float64Array(outSize * rowLength);
+  for (let o = 0; o < outSize; o++) {
+    const target = o * rowLength;
+    for (let k = 0; k < taps; k++) {
+      const weight = rows.weights[k][o];
+      const source = (crop.top + rows.indices[k][o]) * rowLength;
+      for (let j = 0; j < rowLength; j++) vertical[target + j] += weight * src[source + j];
+    }
+  }
+  for (let o = 0; o < outSize; o++) {
+    for (let q = 0; q < outSize; q++) {
+      const from = flip ? outSize - 1 - q : q;
+      let r = 0, g = 0, b = 0;
+      for (let k = 0; k < taps; k++) {
+        const weight = cols.weights[k][from];
+        const at = o * rowLength + (crop.left + cols.indices[k][from]) * 3;
+        r += weight * vertical[at];
+        g += weight * vertical[at + 1];
+        b += weight * vertical[at + 2];
+      }
+      const t = outOffset + (o * outSize + q) * 3;
+      out[t] = r;
+      out[t + 1] = g;
+      out[t + 2] = b;
+    }
+  }
+}
+
+const clampUnit = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
+
+function hueShiftPixel(px: Float32Array, i: number, shift: number): void {
+  const r = px[i], g = px[i + 1], b = px[i + 2];
+  const maxc = Math.max(r, g, b), minc = Math.min(r, g, b);
+  const equal = maxc === minc;
+  const chroma = maxc - minc;
+  const s = chroma / (equal ? 1 : maxc);
+  const divisor = equal ? 1 : chroma;
+  const rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
+  let h = maxc === r ? bc - gc : maxc === g ? 2 + rc - bc : 4 + gc - rc;
+  h = (((h / 6 + 1) % 1) + 1) % 1;
+  h = (((h + shift) % 1) + 1) % 1;
+  const v = maxc;
+  const sector6 = Math.floor(h * 6);
+  const f = h * 6 - sector6;
+  const sector = ((sector6 % 6) + 6) % 6;
+  const p = clampUnit(v * (1 - s)), q = clampUnit(v * (1 - s * f)), t = clampUnit(v * (1 - s * (1 - f)));
+  const table = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][sector];
+  px[i] = table[0];
+  px[i + 1] = table[1];
+  px[i + 2] = table[2];
+}
+
+function jitterPixels(px: Float32Array, offset: number, count: number, params: JitterParams): void {
+  const end = offset + 3 * count;
+  for (const op of params.order) {
+    if (op === 0 && params.brightness !== null) {
+      const f = params.brightness;
+      for (let i = offset; i < end; i++) px[i] = clampUnit(f * px[i]);
+    } else if (op === 1 && params.contrast !== null) {
+      const f = params.contrast;
+      let sum = 0;
+      for (let i = offset; i < end; i += 3) sum += 0.2989 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      const mean = sum / count;
+      for (let i = offset; i < end; i++) px[i] = clampUnit(f * px[i] + (1 - f) * mean);
+    } else if (op === 2 && params.saturation !== null) {
+      const f = params.saturation;
+      for (let i = offset; i < end; i += 3) {
+        const grey = (1 - f) * (0.2989 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2]);
+        px[i] = clampUnit(f * px[i] + grey);
+        px[i + 1] = clampUnit(f * px[i + 1] + grey);
+        px[i + 2] = clampUnit(f * px[i + 2] + grey);
+      }
+    } else if (op === 3 && params.hue !== null) {
+      for (let i = offset; i < end; i += 3) hueShiftPixel(px, i, params.hue);
+    }
+  }
+}
+
+/** Apply given parameters to raw NHWC RGB pixels in [0, 1]; returns the augmented pixels (outSize², NHWC). */
+export function augmentPixels(pixels: Float32Array, n: number, height: number, width: number, params: AugmentParams[], config: AugmentConfig): Float32Array {
+  if (params.length !== n) throw new Error(`augmentPixels: ${params.length} parameter sets for a batch of ${n}`);
+  if (pixels.length !== n * height * width * 3) throw new Error(`augmentPixels: ${pixels.length} values, expected ${n}×${height}×${width}×3`);
+  const size = config.outSize;
+  const out = new Float32Array(n * size * size * 3);
+  for (let i = 0; i < n; i++) {
+    const c = params[i].crop;
+    if (c.top < 0 || c.left < 0 || c.height < 1 || c.width < 1 || c.top + c.height > height || c.left + c.width > width) {
+      throw new Error(`augmentPixels: crop ${i} ${JSON.stringify(c)} is outside the ${height}×${width} image`);
+    }
+    const image = pixels.subarray(i * height * width * 3, (i + 1) * height * width * 3);
+    resizedCropPixels(image, height, width, c, size, config.interpolation, params[i].flip, out, i * size * size * 3);
+    jitterPixels(out, i * size * size * 3, size * size, params[i].jitter);
+  }
+  if (config.mean && config.std) {
+    const mean = config.mean, std = config.std;
+    for (let i = 0; i < out.length; i += 3) {
+      out[i] = (out[i] - mean[0]) / std[0];
+      out[i + 1] = (out[i + 1] - mean[1]) / std[1];
+      out[i + 2] = (out[i + 2] - mean[2]) / std[2];
+    }
+  }
+  return out;
+}
+
 /** Apply given parameters: crop + resize (+ flip), colour jitter, normalise. Returns a new tensor. */
 export function applyAugment(images: tf.Tensor4D, params: AugmentParams[], config: AugmentConfig): tf.Tensor4D {
+  const [n, height, width, channels] = images.shape;
+  if (channels !== 3) throw new Error(`applyAugment: expected RGB images, got ${channels} channels`);
+  const out = augmentPixels(images.dataSync() as Float32Array, n, height, width, params, config);
+  return tf.tensor4d(out, [n, config.outSize, config.outSize, 3]);
+}
+
+/** The same as applyAugment, with tensor ops only (reference implementation; slower on wasm). */
+export function applyAugmentTensor(images: tf.Tensor4D, params: AugmentParams[], config: AugmentConfig): tf.Tensor4D {
   return tf.tidy(() => {
     const cropped = resizedCrop(
       images,

@@ -29,7 +29,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, mixSeed } from './rng';
-import { DEFAULT_AUGMENT, augmentBatch, evalTransform, type AugmentConfig } from './augment';
+import { DEFAULT_AUGMENT, augmentPixels, evalTransform, sampleAugmentParams, type AugmentConfig } from './augment';
 import type { BadImage, DatasetSplit, SewerRecord } from './types';
 
 export const DEFAULT_CACHE_DIR = path.join('data', 'cache');
@@ -326,17 +326,20 @@ export class DataLoader {
     const defects = Uint8Array.from(chosen, (r) => r.defect);
     const codes = new Uint8Array(n * 17);
     chosen.forEach((r, i) => codes.set(r.codes.subarray(0, 17), i * 17));
-    const images = tf.tensor4d(floats, [n, res, res, 3]);
     let views: tf.Tensor4D[];
-    try {
-      if (mode === 'eval') {
+    if (mode === 'eval') {
+      const images = tf.tensor4d(floats, [n, res, res, 3]);
+      try {
         views = [evalTransform(images, { outSize: this.config.outSize, mean: this.config.mean, std: this.config.std, interpolation: this.config.interpolation })];
-      } else {
-        const rng = new Rng(mixSeed(seed, 'augment', epoch, batchIndex));
-        views = mode === 'ssl' ? [augmentBatch(images, rng, this.config), augmentBatch(images, rng, this.config)] : [augmentBatch(images, rng, this.config)];
+      } finally {
+        images.dispose();
       }
-    } finally {
-      images.dispose();
+    } else {
+      // augment on the pixel array and upload each view once (see augment.ts for why not tensor ops)
+      const rng = new Rng(mixSeed(seed, 'augment', epoch, batchIndex));
+      const view = (): tf.Tensor4D =>
+        tf.tensor4d(augmentPixels(floats, n, res, res, sampleAugmentParams(rng, n, res, res, this.config), this.config), [n, this.config.outSize, this.config.outSize, 3]);
+      views = mode === 'ssl' ? [view(), view()] : [view()];
     }
     const labels = tf.tensor1d(Float32Array.from(defects));
     return { views, labels, defects, codes, indices, epoch, batchIndex };

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/data/rng';
 import {
-  adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyAugment, augmentBatch, colorJitter, evalTransform,
+  adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyAugment, applyAugmentTensor, augmentBatch, colorJitter, evalTransform,
   hflip, normalize, resizedCrop, sampleAugmentParams, sampleCropParams, sampleJitterParams, DEFAULT_AUGMENT,
   type AugmentParams, type CropParams,
 } from '../../lib/data/augment';
@@ -131,6 +131,16 @@ describe('data/augment', () => {
       assert.equal(maxAbsDiff(a, Array.from(b.dataSync())), 0);
       assert.ok(maxAbsDiff(a, Array.from(c.dataSync())) > 1e-3);
       tf.dispose([a, b, c]);
+    });
+    it('the fast pixel path equals the tensor path on random parameters', () => {
+      for (const interpolation of ['bicubic', 'bilinear'] as const) {
+        const config = { ...DEFAULT_AUGMENT, outSize: 9, interpolation };
+        const params = sampleAugmentParams(new Rng(21), 3, 12, 14, config);
+        const fast = applyAugment(images, params, config);
+        const reference = applyAugmentTensor(images, params, config);
+        assert.ok(maxAbsDiff(fast, Array.from(reference.dataSync())) < 2e-5);
+        tf.dispose([fast, reference]);
+      }
     });
     it('eval transform resizes and normalises only; no tensor leaks', () => {
       const before = tf.memory().numTensors;
