@@ -44,6 +44,8 @@ export interface RunOptions {
   haltAfterSteps?: number;
   /** Retrain even if the run is already done. */
   force?: boolean;
+  /** Fault injection for tests: the loss of this global step becomes NaN. */
+  nanAtStep?: number;
 }
 
 /** The metrics that go into the tidy table for every evaluation. */
@@ -256,7 +258,7 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
       try {
         ({ value, grads } = tf.variableGrads(() => {
           const out = method.loss(batch.views, batch.labels, state);
-          let total = out.loss;
+          let total = options.nanAtStep === state.step ? (tf.mul(out.loss, NaN) as tf.Scalar) : out.loss;
           for (const [name, term] of Object.entries(out.terms)) kept[name] = tf.keep(term);
           if (probe) {
             const probeLosses = out.features.map((f) => weightedBce((probe.forward(stopGradient(f)) as tf.Tensor2D).reshape([-1]), batch.labels, data.posWeight));
@@ -321,7 +323,7 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
 
       const lr = optimizer.groups[0].lr;
       const tau = (method as { lastTau?: number }).lastTau;
-      run.appendLog({ kind: 'step', step: position.step, epoch, batch: batch.batchIndex, lr, ...(tau !== undefined ? { tau } : {}), ...terms, ...monitors });
+      run.appendLog({ kind: 'step', step: position.step, epoch, batch: batch.batchIndex, lr, ...(tau !== undefined ? { tau } : {}), ...terms, ...monitors, tensors: tf.memory().numTensors });
       addTo(position.epochSums, { ...terms, ...monitors });
       position.epochCount += 1;
       position.step += 1;

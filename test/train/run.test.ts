@@ -1,0 +1,99 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
+import { openRun, RunRecord } from '../../lib/experiments/store';
+import { runExperiment } from '../../lib/train/run';
+import { readSafetensorsFile } from '../../lib/models/safetensors';
+
+const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-train-'));
+
+/** A smoke run small enough for the suite: one or two short epochs on the smoke synthetic set. */
+function tinyConfig(method: MethodName, backbone: BackboneName, extra: RunOverrides = {}): RunConfig {
+  return makeRunConfig({ method, backbone, trainProportion: 0.15, evalProportions: [0.15, 0.45], epochs: 1, batchSize: 8, monitorSamples: 16, ...extra }, 'smoke');
+}
+
+function steps(run: RunRecord): Array<Record<string, number>> {
+  return run.log<Record<string, number> & { kind: string }>().filter((r) => (r as { kind: string }).kind === 'step');
+}
+
+describe('trainer', function () {
+  this.timeout(600000);
+
+  after(() => fs.rmSync(resultsRoot, { recursive: true, force: true }));
+
+  it('resumes exactly: 2 epochs straight equal 1 epoch + kill + resume + 1 epoch', async () => {
+    const config = tinyConfig('byol', 'vit_tiny', { epochs: 2 });
+    const straightDir = path.join(resultsRoot, 'straight');
+    const resumedDir = path.join(resultsRoot, 'resumed');
+    const straight = await runExperiment(config, { resultsDir: straightDir, quiet: true });
+    assert.equal(straight.state, 'done', straight.reason);
+    const stepsPerEpoch = steps(openRun(straightDir, config)).length / 2;
+
+    // Killed one step into the second epoch: the checkpoint of epoch 1 is the last thing written.
+    const halted = await runExperiment(config, { resultsDir: resumedDir, quiet: true, haltAfterSteps: stepsPerEpoch + 1 });
+    assert.equal(halted.state, 'running');
+    const resumed = await runExperiment(config, { resultsDir: resumedDir, quiet: true });
+    assert.equal(resumed.state, 'done', resumed.reason);
+
+    const a = readSafetensorsFile(path.join(openRun(straightDir, config).dir, 'backbone.safetensors'));
+    const b = readSafetensorsFile(path.join(openRun(resumedDir, config).dir, 'backbone.safetensors'));
+    assert.equal(a.tensors.size, b.tensors.size);
+    let maxDiff = 0;
+    for (const [name, ta] of a.tensors) {
+      const tb = b.tensors.get(name)!;
+      for (let i = 0; i < ta.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ta.values[i] - tb.values[i]));
+    }
+    assert.ok(maxDiff <= 1e-6, `weights differ by ${maxDiff}`);
+    // The log holds every step exactly once after the resume.
+    const resumedSteps = steps(openRun(resumedDir, config)).map((r) => r.step);
+    assert.deepEqual(resumedSteps, Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i));
+    assert.deepEqual(openRun(straightDir, config).rows().map((r) => r.value), openRun(resumedDir, config).rows().map((r) => r.value));
+  });
+
+  it('stops a run whose loss turns NaN as diverged, keeping what was logged before', async () => {
+    const config = tinyConfig('simclr', 'vit_tiny', { seed: 7 });
+    const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true, nanAtStep: 2 });
+    assert.equal(status.state, 'diverged');
+    assert.match(String(status.reason), /non-finite loss at step 2/);
+    const run = openRun(resultsRoot, config);
+    assert.deepEqual(steps(run).map((r) => r.step), [0, 1]);
+    const diverged = run.log<{ kind: string; terms?: Record<string, string> }>().find((r) => r.kind === 'diverged');
+    assert.ok(diverged?.terms && diverged.terms.loss === 'NaN', 'the diverged record names the loss terms');
+  });
+
+  it('keeps the number of live tensors flat across steps and frees everything at the end', async () => {
+    const config = tinyConfig('dino', 'vit_tiny', { seed: 11, epochs: 2 });
+    const before = tf.memory().numTensors;
+    const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true });
+    assert.equal(status.state, 'done', status.reason);
+    // Within the last epoch: optimiser slots of DINO's prototypes appear lazily once they unfreeze in epoch 1,
+    // and the loader's prefetched batch is not yet in flight at an epoch's first step.
+    const counts = steps(openRun(resultsRoot, config)).filter((r) => r.epoch === 1).map((r) => r.tensors);
+    assert.ok(counts.length >= 4);
+    assert.equal(new Set(counts.slice(1)).size, 1, `live tensors changed across steps: ${counts.join(', ')}`);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  const combos: Array<[MethodName, BackboneName]> = [
+    ['supervised', 'resnet18'], ['simclr', 'resnet18'], ['byol', 'resnet18'], ['barlow', 'resnet18'], ['dino', 'resnet18'],
+    ['supervised', 'vit_tiny'], ['simclr', 'vit_tiny'], ['byol', 'vit_tiny'], ['barlow', 'vit_tiny'], ['dino', 'vit_tiny'], ['mae', 'vit_tiny'],
+  ];
+  for (const [method, backbone] of combos) {
+    it(`trains ${method} on ${backbone} at the smoke scale and writes its evaluation rows`, async () => {
+      const config = tinyConfig(method, backbone);
+      const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true });
+      assert.equal(status.state, 'done', status.reason);
+      const run = openRun(resultsRoot, config);
+      for (const record of steps(run)) assert.ok(Number.isFinite(record.loss), `finite loss at step ${record.step}`);
+      const rows = run.rows();
+      // train split + 2 validation proportions, 8 metrics each.
+      assert.equal(rows.length, 3 * 8);
+      assert.ok(rows.every((r) => r.method === method && r.backbone === backbone));
+      const f1 = rows.find((r) => r.split === 'val' && r.metric === 'f1' && r.evalProportion === 0.45);
+      assert.ok(f1 && f1.value >= 0 && f1.value <= 1);
+    });
+  }
+});
