@@ -70,10 +70,10 @@ describe('trainer', function () {
     const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true });
     assert.equal(status.state, 'done', status.reason);
     // Within the last epoch: optimiser slots of DINO's prototypes appear lazily once they unfreeze in epoch 1,
-    // and the loader's prefetched batch is not yet in flight at an epoch's first step.
+    // and the loader's prefetched batch (3 tensors) is not in flight at an epoch's first and last steps.
     const counts = steps(openRun(resultsRoot, config)).filter((r) => r.epoch === 1).map((r) => r.tensors);
-    assert.ok(counts.length >= 4);
-    assert.equal(new Set(counts.slice(1)).size, 1, `live tensors changed across steps: ${counts.join(', ')}`);
+    assert.ok(counts.length >= 5);
+    assert.equal(new Set(counts.slice(1, -1)).size, 1, `live tensors changed across steps: ${counts.join(', ')}`);
     assert.equal(tf.memory().numTensors, before);
   });
 
