@@ -156,13 +156,20 @@ export function trainConfigFromFlags(flags: Record<string, string | boolean>): R
   }
 }
 
+/**
+ * The trainer module: lib/train/run.ts, or the module SSLAD_TRAINER_MODULE names (an absolute path; the
+ * scheduler tests use a stand-in that writes the same files in milliseconds).
+ */
+function trainerModulePath(): string {
+  return process.env.SSLAD_TRAINER_MODULE || '../train/run';
+}
+
 function loadTrainer(): RunExperiment {
   let mod: { runExperiment?: RunExperiment };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('../train/run') as { runExperiment?: RunExperiment };
+    mod = require(trainerModulePath()) as { runExperiment?: RunExperiment };
   } catch (err) {
-    throw new Error(`the trainer (lib/train/run.ts) could not be loaded: ${(err as Error).message}`);
+    throw new Error(`the trainer (${trainerModulePath()}) could not be loaded: ${(err as Error).message}`);
   }
   if (typeof mod.runExperiment !== 'function') throw new Error('lib/train/run.ts does not export runExperiment');
   return mod.runExperiment;
@@ -433,9 +440,9 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
   if (!run) throw new UsageError(`eval: no run ${JSON.stringify(id)} under ${dir}; see ssl-ad status`);
   let mod: { evaluateRun?: (config: RunConfig, options: { resultsDir: string }) => Promise<ResultRow[]> };
   try {
-    mod = require('../train/run') as typeof mod;
+    mod = require(trainerModulePath()) as typeof mod;
   } catch (err) {
-    throw new Error(`the trainer (lib/train/run.ts) could not be loaded: ${(err as Error).message}`);
+    throw new Error(`the trainer (${trainerModulePath()}) could not be loaded: ${(err as Error).message}`);
   }
   if (typeof mod.evaluateRun !== 'function') {
     out.err('eval: the trainer does not export evaluateRun(config, {resultsDir}) yet; a finished run already holds its evaluation rows (rows.json)');
@@ -488,7 +495,8 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
     return 2;
   } catch (err) {
     if (err instanceof UsageError) {
-      out.err(`ssl-ad ${err.message}\nusage: ${spec.usage}`);
+      const message = err.message.startsWith(`${command}:`) || err.message.startsWith(`${command} `) ? err.message : `${command}: ${err.message}`;
+      out.err(`ssl-ad ${message}\nusage: ${spec.usage}`);
       return TRAIN_EXIT.usage;
     }
     out.err(`ssl-ad ${command}: ${(err as Error).stack ?? String(err)}`);
