@@ -174,11 +174,16 @@ function fromTorchLayout(values: Float32Array | Int32Array, torchDims: number[],
 
 /** A tensor in our layout → torch-layout values. */
 export function toTorchLayout(tensor: tf.Tensor): Float32Array | Int32Array {
-  return tf.tidy(() => {
+  const torchLayout = tf.tidy(() => {
     if (tensor.rank === 4) return tf.transpose(tensor, [3, 2, 0, 1]);
     if (tensor.rank === 2) return tf.transpose(tensor);
     return tensor.clone();
-  }).dataSync() as Float32Array | Int32Array;
+  });
+  try {
+    return torchLayout.dataSync() as Float32Array | Int32Array;
+  } finally {
+    torchLayout.dispose();
+  }
 }
 
 export interface LoadOptions {

@@ -196,6 +196,12 @@ export abstract class GroupOptimizer {
     }
   }
 
+  /** Free the optimiser's slot variables (momenta, moments); the parameters stay with their owners. */
+  dispose(): void {
+    this.disposeSlots();
+    this.paramSteps.clear();
+  }
+
   private disposeSlots(): void {
     for (const perParam of this.slots.values()) for (const v of perParam.values()) v.dispose();
     this.slots.clear();

@@ -188,6 +188,18 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
     { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
     groups,
   );
+  try {
+    return await trainWith(config, run, options, data, method, probe, optimizer);
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+async function trainWith(
+  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null, optimizer: GroupOptimizer,
+): Promise<RunStatus> {
+  const lrs = scaledLearningRates(config);
+  const classifier = classifierOf(method, probe);
   const checkpointTensors = [...method.state(), ...(probe ? probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })) : [])];
   const backboneVariables = new Set(method.backbone.parameters().map((v) => v.name));
   const trainVariables = optimizer.variables();
