@@ -26,7 +26,7 @@ import { collectRows, listRuns, openRun, readJson, ResultRow, RunState, RunStatu
 import { runSweep, TRAIN_EXIT } from './sweep';
 
 /** The trainer's entry point (lib/train/run.ts), loaded lazily so the other commands never pay for tfjs. */
-export type RunExperiment = (config: RunConfig, options: { resultsDir: string; onProgress?: (progress: unknown) => void; signal?: AbortSignal }) => Promise<RunStatus>;
+export type RunExperiment = (config: RunConfig, options: { resultsDir: string }) => Promise<RunStatus>;
 
 export class UsageError extends Error {}
 
@@ -186,13 +186,17 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
     out.err(`[train] ${run.id} is locked by ${describeHolder(lock.holder)}; not starting it twice`);
     return TRAIN_EXIT.locked;
   }
-  const controller = new AbortController();
-  const stopFor = (why: string) => () => {
-    if (!controller.signal.aborted) out.err(`[train] ${run.id}: ${why}; stopping at the next step (the checkpoint stays resumable)`);
-    controller.abort(new Error(why));
+  // The trainer checkpoints atomically, so stopping at any instant is as safe as kill -9; on a signal (or
+  // when the sweep that started us is gone) we record the interruption and exit at once.
+  const stop = (why: string, code: number) => {
+    const now = run.status();
+    if (!['done', 'diverged', 'failed'].includes(now.state)) run.setStatus({ ...now, state: 'pending', reason: `interrupted: ${why}` });
+    lock.release();
+    out.err(`[train] ${run.id}: ${why}; stopped (rerun to resume from the last checkpoint)`);
+    process.exit(code);
   };
-  const onTerm = stopFor('received SIGTERM');
-  const onInt = stopFor('received SIGINT');
+  const onTerm = () => stop('received SIGTERM', TRAIN_EXIT.interrupted);
+  const onInt = () => stop('received SIGINT', TRAIN_EXIT.interrupted);
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   const heartbeat = setInterval(() => lock.heartbeat(), 30_000);
@@ -201,7 +205,7 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
   const sweepPid = Number(process.env.SSLAD_SWEEP_PID ?? 0);
   const parentWatch = sweepPid
     ? setInterval(() => {
-        if (process.ppid !== sweepPid) stopFor(`the sweep (pid ${sweepPid}) is gone`)();
+        if (process.ppid !== sweepPid) stop(`the sweep (pid ${sweepPid}) is gone`, TRAIN_EXIT.interrupted);
       }, 1000)
     : null;
   parentWatch?.unref();
@@ -216,26 +220,13 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
     await initBackend({ quiet: true });
     let status: RunStatus;
     try {
-      status = await loadTrainer()(config, {
-        resultsDir: dir,
-        signal: controller.signal,
-        onProgress: (p) => out.log(`progress ${JSON.stringify(p)}`),
-      });
+      status = await loadTrainer()(config, { resultsDir: dir });
     } catch (err) {
-      if (controller.signal.aborted) status = run.status();
-      else {
-        const reason = (err as Error).stack ?? String(err);
-        out.err(`[train] ${run.id} failed: ${reason}`);
-        const now = run.status();
-        if (!['failed', 'diverged', 'done'].includes(now.state)) run.setStatus({ ...now, state: 'failed', reason: (err as Error).message ?? String(err) });
-        return TRAIN_EXIT.failed;
-      }
-    }
-    if (controller.signal.aborted && !['done', 'diverged'].includes(status.state)) {
-      // Interrupted is not failed: the next sweep resumes it from the checkpoint.
+      const reason = (err as Error).stack ?? String(err);
+      out.err(`[train] ${run.id} failed: ${reason}`);
       const now = run.status();
-      run.setStatus({ ...now, state: 'pending', reason: `interrupted: ${(controller.signal.reason as Error)?.message ?? 'aborted'}` });
-      return TRAIN_EXIT.interrupted;
+      if (!['failed', 'diverged', 'done'].includes(now.state)) run.setStatus({ ...now, state: 'failed', reason: (err as Error).message ?? String(err) });
+      return TRAIN_EXIT.failed;
     }
     out.log(`[train] ${run.id} ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
     return EXIT_FOR_STATE[status.state] ?? TRAIN_EXIT.failed;

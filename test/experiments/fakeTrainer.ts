@@ -19,7 +19,7 @@ export function fakeValue(runId: string, split: string, evalProportion: number, 
   return digest.readUInt32LE(0) / 2 ** 32;
 }
 
-export async function runExperiment(config: RunConfig, options: { resultsDir: string; signal?: AbortSignal }): Promise<RunStatus> {
+export async function runExperiment(config: RunConfig, options: { resultsDir: string }): Promise<RunStatus> {
   const run = openRun(options.resultsDir, config);
   if (run.status().state === 'done') return run.status();
   const epochFile = path.join(run.checkpointDir, 'epoch.json');
@@ -27,7 +27,6 @@ export async function runExperiment(config: RunConfig, options: { resultsDir: st
   run.setStatus({ state: 'running', epoch });
   const epochMs = Number(process.env.FAKE_EPOCH_MS ?? 100);
   for (; epoch < config.epochs; epoch++) {
-    if (options.signal?.aborted) return run.status();
     if (config.seed === 13 && epoch === 1) throw new Error('fake failure at epoch 1 (seed 13)');
     if (config.seed === 14 && epoch === 1) {
       const status: RunStatus = { state: 'diverged', reason: 'loss is NaN at step 7 (fake, seed 14)', epoch };
