@@ -1,0 +1,185 @@
+"""PyTorch side of `npm run bench` (bench/run.ts): the same steps as ours, single-threaded.
+
+Run: /usr/bin/python3 tools/bench/torch_steps.py '{"batch":32,"size":64,"patch":8,"depth":12,"projHidden":512,
+      "projOut":128,"predHidden":512,"temperature":0.2,"repeats":3,"warmup":1}'
+Prints one JSON object {case: median seconds}. Cases mirror bench/run.ts: torchvision resnet18 and a plain
+ViT-Tiny (timm layout: pre-LN blocks, fused qkv, exact GELU, CLS token after the final LayerNorm) with a
+Linear(d, 1) BCE head, SimCLR (NT-Xent) and BYOL (2 - 2cos, momentum copies) heads of the same widths.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+torch.set_num_threads(1)
+torch.manual_seed(0)
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads, mlp_ratio=4.0):
+        super().__init__()
+        self.heads = heads
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.fc1 = nn.Linear(dim, int(dim * mlp_ratio))
+        self.fc2 = nn.Linear(int(dim * mlp_ratio), dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.norm1(x)
+        qkv = self.qkv(h).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        attn = ((q * (d // self.heads) ** -0.5) @ k.transpose(-2, -1)).softmax(dim=-1)
+        x = x + self.proj((attn @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class VitTiny(nn.Module):
+    def __init__(self, size, patch, depth, dim=192, heads=3):
+        super().__init__()
+        self.patch_embed = nn.Conv2d(3, dim, patch, patch)
+        n = (size // patch) ** 2
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
+        self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.feature_dim = dim
+
+    def forward(self, x):
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
+        for blk in self.blocks:
+            x = blk(x)
+        return self.norm(x)[:, 0]
+
+
+def resnet18():
+    net = torchvision.models.resnet18()
+    net.fc = nn.Identity()
+    net.feature_dim = 512
+    return net
+
+
+def byol_mlp(d, hidden, out):
+    return nn.Sequential(nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+def nt_xent(z1, z2, t):
+    z = F.normalize(torch.cat([z1, z2]), dim=-1)
+    n = z1.shape[0]
+    sim = torch.exp(z @ z.t() / t)
+    partner = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    pos = sim[torch.arange(2 * n), partner]
+    allv = (sim * (1 - torch.eye(2 * n))).sum(1)
+    return -torch.log(pos / allv).mean()
+
+
+def byol_loss(p1, p2, z1, z2):
+    term = lambda p, z: (2 - 2 * F.cosine_similarity(p, z.detach(), dim=-1)).mean()
+    return (term(p2, z1) + term(p1, z2)) / 2
+
+
+def median_seconds(fn, warmup, repeats):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    b, s = cfg["batch"], cfg["size"]
+    views = [torch.randn(b, 3, s, s) for _ in range(2)]
+    labels = (torch.rand(b) < 0.3).float()
+    pos_weight = torch.tensor(3.0)
+    out = {}
+    only = set(cfg.get("only") or [])
+    want = lambda name: not only or name in only
+
+    def supervised(make, opt_kind):
+        net = make()
+        head = nn.Linear(net.feature_dim, 1)
+        params = list(net.parameters()) + list(head.parameters())
+        opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4) if opt_kind == "sgd" else torch.optim.AdamW(params, lr=1e-4, weight_decay=0.05)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = F.binary_cross_entropy_with_logits(head(net(views[0])).reshape(-1), labels, pos_weight=pos_weight)
+            loss.backward()
+            opt.step()
+            loss.item()
+
+        def forward():
+            with torch.no_grad():
+                net(views[0]).sum().item()
+
+        return net, step, forward
+
+    if want("resnet_step") or want("resnet_forward"):
+        _, step, forward = supervised(resnet18, "sgd")
+        if want("resnet_step"):
+            out["resnet_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"])
+        if want("resnet_forward"):
+            out["resnet_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"])
+    if want("vit_step") or want("vit_forward"):
+        _, step, forward = supervised(lambda: VitTiny(s, cfg["patch"], cfg["depth"]), "adamw")
+        if want("vit_step"):
+            out["vit_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"])
+        if want("vit_forward"):
+            out["vit_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"])
+    if want("simclr_step"):
+        net = resnet18()
+        proj = nn.Sequential(nn.Linear(512, cfg["projHidden"]), nn.ReLU(), nn.Linear(cfg["projHidden"], cfg["projOut"]))
+        opt = torch.optim.SGD(list(net.parameters()) + list(proj.parameters()), lr=0.01, momentum=0.9)
+
+        def simclr():
+            opt.zero_grad(set_to_none=True)
+            loss = nt_xent(proj(net(views[0])), proj(net(views[1])), cfg["temperature"])
+            loss.backward()
+            opt.step()
+            loss.item()
+
+        out["simclr_step"] = median_seconds(simclr, cfg["warmup"], cfg["repeats"])
+    if want("byol_step"):
+        net, net_m = resnet18(), resnet18()
+        proj, proj_m = byol_mlp(512, cfg["projHidden"], cfg["projOut"]), byol_mlp(512, cfg["projHidden"], cfg["projOut"])
+        pred = byol_mlp(cfg["projOut"], cfg["predHidden"], cfg["projOut"])
+        net_m.load_state_dict(net.state_dict())
+        proj_m.load_state_dict(proj.state_dict())
+        online = list(net.parameters()) + list(proj.parameters()) + list(pred.parameters())
+        momentum = list(net_m.parameters()) + list(proj_m.parameters())
+        opt = torch.optim.SGD(online, lr=0.01, momentum=0.9)
+
+        def byol():
+            opt.zero_grad(set_to_none=True)
+            z = [proj(net(v)) for v in views]
+            p = [pred(zi) for zi in z]
+            with torch.no_grad():
+                zm = [proj_m(net_m(v)) for v in views]
+            loss = byol_loss(p[0], p[1], zm[0], zm[1])
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for m, o in zip(momentum, list(net.parameters()) + list(proj.parameters())):
+                    m.mul_(0.996).add_(o, alpha=0.004)
+            loss.item()
+
+        out["byol_step"] = median_seconds(byol, cfg["warmup"], cfg["repeats"])
+    out["torch_version"] = torch.__version__
+    out["threads"] = torch.get_num_threads()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
