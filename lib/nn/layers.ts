@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Module } from './module';
+import { batchNormTrain } from '../backend/kernels/batch_norm';
 import { SeedStream, torchDefaultUniform, kaimingNormalFanOut, truncNormal, xavierUniform } from './init';
 
 /** A module with a single-tensor forward. */
@@ -170,10 +171,19 @@ export class BatchNorm extends Module implements Layer {
         const axes = [...Array(x.rank - 1).keys()];
         const count = x.size / this.numFeatures;
         if (count < 2) throw new Error(`BatchNorm(${this.numFeatures}): train mode needs more than 1 value per channel, got input [${x.shape}]`);
+        const m = this.momentum;
+        if (this.weight && this.bias) {
+          // Fused statistics, normalisation and affine with a hand-written backward (lib/backend/kernels/batch_norm).
+          const fused = batchNormTrain(x, this.weight, this.bias, this.eps);
+          const unbiased = tf.mul(fused.variance, count / (count - 1));
+          this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(fused.mean, m)));
+          this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+          this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
+          return fused.y;
+        }
         const moments = tf.moments(x, axes);
         mean = moments.mean;
         variance = moments.variance;
-        const m = this.momentum;
         const unbiased = tf.mul(variance, count / (count - 1));
         this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
         this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));

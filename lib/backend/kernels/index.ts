@@ -7,19 +7,23 @@
  *
  * @example
  *   require('@tensorflow/tfjs-backend-wasm');
- *   registerWasmTrainingKernels();   // ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice']
+ *   registerWasmTrainingKernels();   // ['Conv2DBackpropFilter', …, 'Identity', 'SsladBatchNormTrain', …]
  *   await tf.setBackend('wasm');
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
-import { rememberOriginal, sliceKernel } from './wasm_calls';
+import { batchNormTrainGradKernel, batchNormTrainKernel, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch_norm';
+import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
 
 const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilterKernel },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
   { kernelName: 'Slice', kernelFunc: sliceKernel },
+  { kernelName: 'Identity', kernelFunc: identityKernel },
+  { kernelName: BATCH_NORM_TRAIN, kernelFunc: batchNormTrainKernel },
+  { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: batchNormTrainGradKernel },
 ];
 
 let registered: string[] | null = null;

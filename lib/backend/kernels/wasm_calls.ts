@@ -145,3 +145,15 @@ export function sliceKernel(args: { inputs: KernelInputs; backend: BackendWasm; 
   }
   return out;
 }
+
+/**
+ * Identity that shares the buffer (reference counted, as wasm's Reshape and the cpu backend's Identity do).
+ * wasm's own copies it, and the engine clones every tensor it saves for the backward pass, so each
+ * activation was stored twice and copied once per step. Tensors are immutable, so sharing is safe.
+ */
+export function identityKernel(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') return wasmKernel('Identity')(args);
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+}
