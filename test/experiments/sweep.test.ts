@@ -101,6 +101,18 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     checkEveryRowOnce(dir, configs);
   });
 
+  it('kill -9 of the sweep alone: its orphaned workers notice and stop, leaving resumable runs', async () => {
+    const dir = tempDir('sweep-orphans');
+    const sweep = spawnCli([...SWEEP_ARGS, '--override', '{"epochs":40}', '--results', dir], { env });
+    await waitFor(() => listRuns(dir).filter((r) => readLock(r.dir)?.info).length === 2, 60000, 'two running workers');
+    const workerPids = listRuns(dir).map((r) => readLock(r.dir)?.info?.pid).filter((p): p is number => p !== undefined);
+    sweep.child.kill('SIGKILL');
+    await waitFor(() => workerPids.every((pid) => !processAlive(pid)), 15000, 'the orphaned workers to exit');
+    const stopped = listRuns(dir).filter((r) => /interrupted: the sweep \(pid \d+\) is gone/.test(r.status().reason ?? ''));
+    assert.equal(stopped.length, 2);
+    assert.ok(stopped.every((r) => r.status().state === 'pending' && readLock(r.dir) === null));
+  });
+
   it('waits for a run another process is training instead of starting it twice', async () => {
     const dir = tempDir('sweep-wait');
     const one = configs.slice(0, 1);
@@ -124,3 +136,12 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     checkEveryRowOnce(dir, one);
   });
 });
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
