@@ -130,7 +130,11 @@ async function execute(files, args) {
     }
   }
   const total = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`[notebooks] executed copies in ${path.relative(root, outDir)}/; ${files.length - failures.length} passed, ${failures.length} failed (${total} s)`);
+  console.log(`[notebooks] executed copies in ${path.relative(root, outDir)}/ (${total} s)`);
+  const summaryDir = path.join(root, 'runs', 'test-summary');
+  fs.mkdirSync(summaryDir, { recursive: true });
+  fs.writeFileSync(path.join(summaryDir, 'notebooks.json'), JSON.stringify({ passed: files.length - failures.length, failed: failures.length }));
+  console.log(`notebooks: ${files.length - failures.length} passed, ${failures.length} failed`);
   if (failures.length) throw new Error(`notebooks failed: ${failures.join(', ')}`);
 }
 

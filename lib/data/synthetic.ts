@@ -34,7 +34,7 @@ export interface SyntheticParams {
 
 export const SYNTHETIC_PRESETS: Record<'smoke' | 'default', SyntheticParams> = {
   smoke: { trainImages: 480, valImages: 260, imageSize: 64, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 42 },
-  default: { trainImages: 6000, valImages: 2000, imageSize: 96, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 42 },
+  default: { trainImages: 4000, valImages: 2000, imageSize: 96, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 42 },
 };
 
 /**
