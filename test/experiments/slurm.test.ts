@@ -84,6 +84,13 @@ describe('SLURM one-node cluster on localhost', function () {
     const localRows = valuesByKey(collectRows(localDir));
     assert.ok(slurmRows.size > 0);
     assert.deepEqual([...slurmRows.keys()].sort(), [...localRows.keys()].sort());
-    for (const [key, cell] of localRows) assert.deepEqual(slurmRows.get(key), cell, key);
+    // Same seed, same backend: the same runs. Not always bit-identical: under load we have seen the
+    // wasm training losses differ in the 7th digit from step 2 on (0.89932466 vs 0.89932507), which moves
+    // AUROC/AUPRC by ~1e-3 through near-tied logits; so values must agree to 5e-3 and thresholds exactly.
+    for (const [key, cell] of localRows) {
+      const other = slurmRows.get(key)!;
+      assert.equal(other.threshold, cell.threshold, key);
+      assert.ok(Math.abs(other.value - cell.value) <= 5e-3, `${key}: SLURM ${other.value} vs local ${cell.value}`);
+    }
   });
 });
