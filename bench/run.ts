@@ -268,6 +268,19 @@ async function profile(which: string): Promise<void> {
     console.log(k.padEnd(28) + e.ms.toFixed(1).padStart(9) + String(e.calls).padStart(8));
   }
   console.log(`not in any kernel (tape, tidy, JS): ${(wall * 1000 - total).toFixed(0)} ms of the unprofiled step`);
+  // The heaviest kernels split by input shapes (where the time goes inside Conv2D*, BatchMatMul, …).
+  const byShape = new Map<string, { ms: number; calls: number }>();
+  for (const k of prof.kernels) {
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}`;
+    const entry = byShape.get(key) ?? { ms: 0, calls: 0 };
+    entry.ms += k.kernelTimeMs as number;
+    entry.calls++;
+    byShape.set(key, entry);
+  }
+  console.log('\nheaviest kernel calls by input shapes');
+  for (const [k, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 20)) {
+    console.log(`${e.ms.toFixed(1).padStart(9)} ms ${String(e.calls).padStart(4)}×  ${k}`);
+  }
   runner.dispose();
 }
 

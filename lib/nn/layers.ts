@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from './module';
 import { batchNormTrain } from '../backend/kernels/batch_norm';
+import { isProjectWasmKernel } from '../backend/kernels';
 import { SeedStream, torchDefaultUniform, kaimingNormalFanOut, truncNormal, xavierUniform } from './init';
 
 /** A module with a single-tensor forward. */
@@ -263,6 +264,11 @@ export function gelu(x: tf.Tensor): tf.Tensor {
  * differentiate correctly everywhere, and the forward value is identical.
  */
 export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, padding: number): tf.Tensor4D {
+  if (tf.getBackend() !== 'wasm' || isProjectWasmKernel('MaxPoolGrad')) {
+    // One pooling kernel; the project's wasm MaxPoolGrad follows torch's first-maximum rule (a numeric pad
+    // floors the output size as torch does, and padded cells never win).
+    return tf.maxPool(x, kernel, stride, padding);
+  }
   const [n, h, w, c] = x.shape;
   const outH = Math.floor((h + 2 * padding - kernel) / stride) + 1;
   const outW = Math.floor((w + 2 * padding - kernel) / stride) + 1;

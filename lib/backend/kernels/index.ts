@@ -14,6 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { batchMatMulKernel } from './batch_matmul';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
 import { batchNormTrainGradKernel, batchNormTrainKernel, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch_norm';
+import { maxPoolGradKernel } from './max_pool_grad';
+import { splitVKernel, sumKernel } from './split_sum';
 import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
 
 const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
@@ -22,11 +24,19 @@ const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
   { kernelName: 'Slice', kernelFunc: sliceKernel },
   { kernelName: 'Identity', kernelFunc: identityKernel },
+  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGradKernel },
+  { kernelName: 'SplitV', kernelFunc: splitVKernel },
+  { kernelName: 'Sum', kernelFunc: sumKernel },
   { kernelName: BATCH_NORM_TRAIN, kernelFunc: batchNormTrainKernel },
   { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: batchNormTrainGradKernel },
 ];
 
 let registered: string[] | null = null;
+
+/** Whether `kernelName` on wasm is the project's registration (e.g. a MaxPoolGrad that can be trusted). */
+export function isProjectWasmKernel(kernelName: string): boolean {
+  return registered !== null && registered.includes(kernelName);
+}
 
 /** Register every project kernel on the wasm backend (idempotent); returns the kernel names registered. */
 export function registerWasmTrainingKernels(): string[] {
