@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone } from '../models/backbone';
-import type { NamedParam } from '../nn/module';
+import type { Module, NamedParam } from '../nn/module';
 import type { RunConfig } from '../experiments/config';
 
 export interface StepState {
@@ -59,6 +59,8 @@ export interface Method {
   afterStep(state: StepState): void;
   /** Logits of a classifier the method trains itself (the supervised baseline); SSL methods use the probe. */
   classify?(features: tf.Tensor2D): tf.Tensor1D;
+  /** That classifier's module (saved with the backbone for later evaluation). */
+  readonly classifier?: Module;
   /** Modules that must switch between train and eval mode together. */
   setTraining(training: boolean): void;
   dispose(): void;

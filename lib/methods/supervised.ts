@@ -13,7 +13,7 @@ import type { LossOutput, MethodContext } from './method';
 export class SupervisedMethod extends BaseMethod {
   readonly name = 'supervised';
   readonly numViews = 1 as const;
-  private readonly classifier: Linear;
+  readonly classifier: Linear;
 
   constructor(context: MethodContext, backbone: Backbone) {
     super(context, backbone);

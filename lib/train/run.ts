@@ -25,7 +25,7 @@ import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOve
 import { createMethod, type Method, type StepState } from '../methods';
 import { Linear } from '../nn/layers';
 import { SeedStream } from '../nn/init';
-import { saveTorchStateDict } from '../models/safetensors';
+import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
 import { prepareRunData, type RunData } from './data';
 import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
@@ -137,6 +137,53 @@ function rowsOf(config: RunConfig, id: string, dataset: string, split: 'train' |
     scale: config.scale,
     imageSize: config.imageSize,
   }));
+}
+
+export const BACKBONE_FILE = 'backbone.safetensors';
+export const CLASSIFIER_FILE = 'classifier.safetensors';
+
+/**
+ * Evaluate on the training subset and on the Val split at every evaluation proportion; writes the
+ * per-image logits (predictions.json) and returns the tidy rows.
+ */
+async function finalEvaluation(config: RunConfig, run: RunRecord, data: RunData, method: Method, classifier: Classifier): Promise<ResultRow[]> {
+  const lastEpoch = config.epochs - 1;
+  const trainPred = await predict(method, classifier, data.trainCache, data.train.records, config.batchSize);
+  const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
+  const valPred = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
+  const rows: ResultRow[] = rowsOf(config, run.id, data.datasetName, 'train', data.train.report.proportion, metricsFor(data.train.records, trainPred), lastEpoch);
+  for (const set of data.evalSets) rows.push(...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch));
+  writeFileAtomic(path.join(run.dir, 'predictions.json'), JSON.stringify({
+    train: { indices: Array.from(trainPred.indices), logits: Array.from(trainPred.logits) },
+    val: { indices: Array.from(valPred.indices), logits: Array.from(valPred.logits) },
+    evalSets: data.evalSets.map((s) => ({ proportion: s.proportion, indices: s.records.map((r) => r.index) })),
+  }));
+  return rows;
+}
+
+/**
+ * Re-evaluate a finished run from its saved backbone and classifier (e.g. after adding evaluation
+ * proportions to its config): rewrites rows.json and predictions.json, and returns the rows.
+ */
+export async function evaluateRun(config: RunConfig, options: { resultsDir?: string } = {}): Promise<ResultRow[]> {
+  await initBackend({ quiet: true });
+  const run = openRun(options.resultsDir ?? projectPaths().results, config);
+  for (const file of [BACKBONE_FILE, CLASSIFIER_FILE]) {
+    if (!require('fs').existsSync(path.join(run.dir, file))) throw new Error(`${run.dir} has no ${file}: the run has not finished (status ${run.status().state})`);
+  }
+  const data = await prepareRunData(config);
+  const method = createMethod(config, { posWeight: data.posWeight });
+  const probe = makeProbe(method, config.seed);
+  try {
+    loadTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE));
+    loadTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE));
+    const rows = await finalEvaluation(config, run, data, method, classifierOf(method, probe));
+    run.writeRows(rows);
+    return rows;
+  } finally {
+    method.dispose();
+    probe?.dispose();
+  }
 }
 
 /** Mean of per-batch values of a record key, for epoch summaries. */
@@ -375,21 +422,11 @@ async function trainWith(
     checkpoint({ epoch: epoch + 1, batch: 0 });
   }
 
-  // Final evaluation: the training subset and the Val split at every evaluation proportion.
-  const lastEpoch = config.epochs - 1;
-  const trainPred = await predict(method, classifier, data.trainCache, data.train.records, config.batchSize);
-  const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
-  const valPred = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
-  const rows: ResultRow[] = rowsOf(config, run.id, data.datasetName, 'train', data.train.report.proportion, metricsFor(data.train.records, trainPred), lastEpoch);
-  for (const set of data.evalSets) rows.push(...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch));
-  const secondsPerEpoch = position.seconds / config.epochs;
-  writeFileAtomic(path.join(run.dir, 'predictions.json'), JSON.stringify({
-    train: { indices: Array.from(trainPred.indices), logits: Array.from(trainPred.logits) },
-    val: { indices: Array.from(valPred.indices), logits: Array.from(valPred.logits) },
-    evalSets: data.evalSets.map((s) => ({ proportion: s.proportion, indices: s.records.map((r) => r.index) })),
-  }));
-  saveTorchStateDict(method.backbone, path.join(run.dir, 'backbone.safetensors'), { metadata: { runId: run.id, method: config.method } });
+  const rows = await finalEvaluation(config, run, data, method, classifier);
+  saveTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE), { metadata: { runId: run.id, method: config.method } });
+  saveTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE), { metadata: { runId: run.id, method: config.method } });
   run.writeRows(rows);
+  const secondsPerEpoch = position.seconds / config.epochs;
   run.setStatus({ state: 'done', epoch: config.epochs, step: position.step, seconds: position.seconds, secondsPerEpoch });
   removeCheckpoint(run.checkpointDir);
   const val = rows.find((r) => r.split === 'val' && r.metric === 'f1' && Math.abs(r.evalProportion - 0.45) < 1e-9);

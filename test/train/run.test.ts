@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
 import { openRun, RunRecord } from '../../lib/experiments/store';
-import { runExperiment } from '../../lib/train/run';
+import { evaluateRun, runExperiment } from '../../lib/train/run';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
 
 const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-train-'));
@@ -96,4 +96,20 @@ describe('trainer', function () {
       assert.ok(f1 && f1.value >= 0 && f1.value <= 1);
     });
   }
+
+  it('re-evaluates a finished run from its saved backbone and classifier to the same rows', async () => {
+    for (const [method, backbone] of [['supervised', 'vit_tiny'], ['simclr', 'vit_tiny']] as Array<[MethodName, BackboneName]>) {
+      const config = tinyConfig(method, backbone);
+      const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true });
+      assert.equal(status.state, 'done', status.reason);
+      const stored = openRun(resultsRoot, config).rows();
+      const again = await evaluateRun(config, { resultsDir: resultsRoot });
+      assert.equal(again.length, stored.length);
+      again.forEach((row, i) => {
+        assert.equal(row.metric, stored[i].metric);
+        if (Number.isNaN(stored[i].value)) assert.ok(Number.isNaN(row.value));
+        else assert.ok(Math.abs(row.value - stored[i].value) < 1e-6, `${method} ${row.split} ${row.evalProportion} ${row.metric}: ${row.value} vs ${stored[i].value}`);
+      });
+    }
+  });
 });
