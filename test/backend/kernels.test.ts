@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../../lib/backend';
+import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { onCpu, onWasm, randomValues, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -73,7 +74,7 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -167,6 +168,148 @@ describe('wasm training kernels', function () {
         const [expected] = await onCpu(run);
         const [actual] = await onWasm(run);
         assert.deepEqual(Array.from(actual), Array.from(expected));
+      });
+    });
+  });
+});
+
+describe('wasm kernels from the step profiles', function () {
+  this.timeout(120000);
+
+  before(function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+  });
+
+  describe('MaxPoolGrad matches cpu (first maximum of each window, padded cells never win)', () => {
+    const cases: Array<{ x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' | number; ties: boolean }> = [
+      { x: [2, 9, 9, 3], k: 3, s: 2, pad: 1, ties: false },
+      { x: [2, 9, 9, 3], k: 3, s: 2, pad: 1, ties: true },
+      { x: [1, 8, 7, 5], k: 2, s: 2, pad: 'valid', ties: false },
+      { x: [2, 11, 10, 4], k: 3, s: 2, pad: 'same', ties: true },
+      { x: [3, 5, 5, 2], k: 3, s: 1, pad: 1, ties: true },
+      { x: [1, 16, 16, 64], k: 3, s: 2, pad: 1, ties: true },
+    ];
+    cases.forEach((c, i) => {
+      it(`x ${c.x.join('x')}, window ${c.k}, stride ${c.s}, pad ${c.pad}${c.ties ? ', many ties (ReLU zeros)' : ''}`, async () => {
+        // Ties: values on a coarse grid through a ReLU, as in ResNet's stem.
+        const xValues = randomValues(tf.util.sizeFromShape(c.x), 500 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2)) : v));
+        const run = () => {
+          const x = tf.tensor4d(xValues, c.x);
+          const y = tf.maxPool(x, c.k, c.s, c.pad);
+          const cotangent = tf.tensor(randomValues(y.size, 600 + i), y.shape);
+          return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad), cotangent)))(x)];
+        };
+        const [yRef, dxRef] = await onCpu(run);
+        const [y, dx] = await onWasm(run);
+        assert.deepEqual(Array.from(y), Array.from(yRef), 'forward');
+        assert.ok(relativeError(dx, dxRef) < 1e-6, `gradient: relative error ${relativeError(dx, dxRef)}`);
+      });
+    });
+  });
+
+  describe('fused BatchNorm (train mode) matches autodiff of the plain formula on cpu', () => {
+    const cases: Array<{ shape: number[]; offset: number }> = [
+      { shape: [7, 5], offset: 0 },
+      { shape: [2, 3, 5, 4], offset: 0 },
+      { shape: [3, 1, 1, 6], offset: 0 },
+      { shape: [4, 9, 3, 3], offset: 50 }, // |mean| ≫ std: the variance must not cancel
+      { shape: [5, 7, 7, 33], offset: -2 },
+    ];
+    cases.forEach((c, i) => {
+      it(`x ${c.shape.join('x')}, values around ${c.offset}`, async () => {
+        const channels = c.shape[c.shape.length - 1];
+        const xValues = randomValues(tf.util.sizeFromShape(c.shape), 700 + i).map((v) => v + c.offset);
+        const wValues = randomValues(channels, 710 + i);
+        const bValues = randomValues(channels, 720 + i);
+        const gValues = randomValues(tf.util.sizeFromShape(c.shape), 730 + i);
+        const eps = 1e-5;
+        const reference = () => {
+          const [x, w, b, g] = [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+          const axes = c.shape.slice(0, -1).map((_, a) => a);
+          const f = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => {
+            const { mean, variance } = tf.moments(xs, axes);
+            return tf.add(tf.mul(tf.mul(tf.sub(xs, mean), tf.rsqrt(tf.add(variance, eps))), ws), bs);
+          };
+          const { mean, variance } = tf.moments(x, axes);
+          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([x, w, b]);
+          return [f(x, w, b), mean, variance, ...grads];
+        };
+        const fused = () => {
+          const [x, w, b, g] = [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+          const out = batchNormTrain(x, w, b, eps);
+          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(xs, ws, bs, eps).y, g)))([x, w, b]);
+          return [out.y, out.mean, out.variance, ...grads];
+        };
+        const expected = await onCpu(reference);
+        const before = tf.memory().numTensors;
+        const actual = await onWasm(fused);
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+        const cpuFallback = await onCpu(fused);
+        ['y', 'mean', 'variance', 'dx', 'dweight', 'dbias'].forEach((name, k) => {
+          const err = relativeError(actual[k], expected[k]);
+          assert.ok(err < 1e-4, `wasm kernel ${name}: relative error ${err}`);
+          const errFallback = relativeError(cpuFallback[k], expected[k]);
+          assert.ok(errFallback < 1e-4, `plain-op fallback ${name}: relative error ${errFallback}`);
+        });
+      });
+    });
+  });
+
+  it('Identity shares the buffer and survives disposal of its source', () => {
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const before = tf.memory().numTensors;
+    const y = tf.clone(x);
+    assert.equal(tf.memory().numTensors, before + 1);
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4, 5, 6]);
+    const z = tf.add(y, 1);
+    assert.deepEqual(Array.from(z.dataSync()), [2, 3, 4, 5, 6, 7]);
+    tf.dispose([y, z]);
+  });
+
+  describe('SplitV matches cpu', () => {
+    const cases: Array<{ shape: number[]; splits: number | number[]; axis: number }> = [
+      { shape: [3, 5, 12], splits: 3, axis: 2 },
+      { shape: [4, 6], splits: [1, 3, 2], axis: 1 },
+      { shape: [5, 4, 3], splits: [2, -1], axis: 0 },
+      { shape: [2, 7, 3, 5], splits: [3, 4], axis: 1 },
+    ];
+    cases.forEach((c, i) => {
+      it(`${c.shape.join('x')} into ${JSON.stringify(c.splits)} along ${c.axis}`, async () => {
+        const values = randomValues(tf.util.sizeFromShape(c.shape), 800 + i);
+        const run = () => tf.split(tf.tensor(values, c.shape), c.splits, c.axis);
+        const expected = await onCpu(run);
+        const actual = await onWasm(run);
+        assert.equal(actual.length, expected.length);
+        actual.forEach((part, k) => assert.deepEqual(Array.from(part), Array.from(expected[k]), `part ${k}`));
+      });
+    });
+  });
+
+  describe('Sum matches cpu', () => {
+    const cases: Array<{ shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+      { shape: [2080, 7], axis: 0, keepDims: false },
+      { shape: [3, 5, 7], axis: [0, 1], keepDims: false },
+      { shape: [3, 5, 7], axis: [1, 0], keepDims: true },
+      { shape: [4, 3, 2, 9], axis: [0, 1, 2], keepDims: false },
+      { shape: [3, 5, 7], axis: 1, keepDims: false }, // not leading: wasm's own kernel
+      { shape: [3, 5, 7], axis: [0, 2], keepDims: true },
+      { shape: [3, 5, 7], axis: [0, 1, 2], keepDims: false },
+    ];
+    cases.forEach((c, i) => {
+      it(`${c.shape.join('x')} over ${JSON.stringify(c.axis)}${c.keepDims ? ' (keepDims)' : ''}`, async () => {
+        const values = randomValues(tf.util.sizeFromShape(c.shape), 900 + i);
+        let shape: number[] = [];
+        const run = () => {
+          const y = tf.sum(tf.tensor(values, c.shape), c.axis, c.keepDims);
+          shape = y.shape;
+          return y;
+        };
+        const [expected] = await onCpu(run);
+        const expectedShape = shape;
+        const [actual] = await onWasm(run);
+        assert.deepEqual(shape, expectedShape);
+        assert.ok(relativeError(actual, expected) < 1e-5, `relative error ${relativeError(actual, expected)}`);
       });
     });
   });
