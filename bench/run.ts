@@ -35,7 +35,7 @@ const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(__dirname, '..', 'tools', 'bench', 'torch_steps.py');
 const RESULTS = path.join(__dirname, 'RESULTS.md');
 
-type CaseName = 'resnet_step' | 'vit_step' | 'simclr_step' | 'byol_step' | 'resnet_forward' | 'vit_forward';
+type CaseName = 'resnet_step' | 'vit_step' | 'simclr_step' | 'byol_step' | 'resnet_forward' | 'vit_forward' | 'gemm' | 'conv3x3';
 
 const CASES: Array<{ name: CaseName; label: string }> = [
   { name: 'resnet_step', label: `ResNet-18 train step (batch ${BATCH}, ${SIZE}×${SIZE})` },
@@ -44,7 +44,12 @@ const CASES: Array<{ name: CaseName; label: string }> = [
   { name: 'byol_step', label: `BYOL step (2 views, ResNet-18, batch ${BATCH})` },
   { name: 'resnet_forward', label: `ResNet-18 forward (batch ${BATCH})` },
   { name: 'vit_forward', label: `ViT-Tiny forward (batch ${BATCH})` },
+  { name: 'gemm', label: 'ceiling: one GEMM [2080×192]·[192×768] (ViT fc1)' },
+  { name: 'conv3x3', label: `ceiling: one 3×3 conv, 64→64 at 16×16, batch ${BATCH} (ResNet layer1)` },
 ];
+
+/** GFLOP of the two ceiling cases, to print GFLOP/s. */
+const CEILING_GFLOP: Partial<Record<CaseName, number>> = { gemm: (2 * 2080 * 192 * 768) / 1e9, conv3x3: (2 * BATCH * 16 * 16 * 64 * 64 * 9) / 1e9 };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -115,7 +120,23 @@ function runnerFor(name: CaseName): StepRunner {
   return new StepRunner(benchConfig('byol', 'resnet18'), 'sgd', 0.01);
 }
 
+/** The raw kernels with fresh operands every call (weights change every training step, so no packed-weight cache). */
+function ceilingSeconds(name: 'gemm' | 'conv3x3', repeats: number): number {
+  const operands = Array.from({ length: repeats + 1 }, (_, i) =>
+    name === 'gemm'
+      ? [tf.randomNormal([2080, 192], 0, 1, 'float32', i), tf.randomNormal([192, 768], 0, 1, 'float32', 100 + i)]
+      : [tf.randomNormal([BATCH, 16, 16, 64], 0, 1, 'float32', i), tf.randomNormal([3, 3, 64, 64], 0, 1, 'float32', 100 + i)]);
+  let next = 0;
+  const seconds = timeSeconds(() => {
+    const [a, b] = operands[next++];
+    tf.tidy(() => (name === 'gemm' ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')).sum().dataSync());
+  }, repeats);
+  tf.dispose(operands.flat());
+  return seconds;
+}
+
 function oursSeconds(name: CaseName, repeats: number): number {
+  if (name === 'gemm' || name === 'conv3x3') return ceilingSeconds(name, repeats);
   const runner = runnerFor(name);
   try {
     return timeSeconds(() => (name.endsWith('forward') ? runner.forward() : runner.trainStep()), repeats);
@@ -213,7 +234,9 @@ async function table(repeats: number, write: boolean): Promise<void> {
   for (const c of CASES) {
     const o = ours[c.name];
     const t = theirs[c.name];
-    lines.push(`| ${c.label} | ${fmt(o)} | ${fmt(t)} | ${o !== undefined && t !== undefined ? `${(o / t).toFixed(1)}×` : 'n/a'} |`);
+    const gflop = CEILING_GFLOP[c.name];
+    const rate = (s: number | undefined) => (gflop && s ? ` (${(gflop / s).toFixed(0)} GFLOP/s)` : '');
+    lines.push(`| ${c.label} | ${fmt(o)}${rate(o)} | ${fmt(t)}${rate(t)} | ${o !== undefined && t !== undefined ? `${(o / t).toFixed(1)}×` : 'n/a'} |`);
   }
   lines.push('');
   lines.push('| data pipeline | images/s |');

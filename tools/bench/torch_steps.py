@@ -176,6 +176,13 @@ def main():
             loss.item()
 
         out["byol_step"] = median_seconds(byol, cfg["warmup"], cfg["repeats"])
+    # Raw throughput of one GEMM and one convolution: the ceiling the steps above run into.
+    if want("gemm"):
+        a, w = torch.randn(2080, 192), torch.randn(192, 768)
+        out["gemm"] = median_seconds(lambda: (a @ w).sum().item(), cfg["warmup"], cfg["repeats"])
+    if want("conv3x3"):
+        x, w = torch.randn(b, 64, 16, 16), torch.randn(64, 64, 3, 3)
+        out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(), cfg["warmup"], cfg["repeats"])
     out["torch_version"] = torch.__version__
     out["threads"] = torch.get_num_threads()
     print(json.dumps(out))
