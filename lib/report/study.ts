@@ -20,29 +20,32 @@ import * as path from 'path';
 import * as aq from 'arquero';
 import { BACKBONE_LABELS, METHOD_LABELS, runId, type BackboneName, type MethodName, type RunConfig } from '../experiments/config';
 import type { GridOptions } from '../experiments/grid';
-import { projectPaths } from '../experiments/paths';
+import { projectPaths, projectRoot } from '../experiments/paths';
 import type { ScaleName } from '../experiments/scale';
 import { collectRows, listRuns, type ResultRow } from '../experiments/store';
 import { bootstrapCi, kendallTauB, pearson, spearman } from '../eval/correlation';
+import { paperTable as loadPaperTable, type PaperTableName } from './paper';
 
 /** The validation proportion that stands for the natural (balanced-benchmark) distribution in Table 1. */
 export const NATURAL_PROPORTION = 0.45;
 export const TABLE1_METRICS = ['f1', 'f2Ciw', 'f1Normal'] as const;
 export const APPENDIX_METRICS = ['precision', 'recall', 'f1', 'f2Ciw', 'f1Normal'] as const;
+/** Display names of methods and backbones (re-exported so notebooks need one import). */
+export { METHOD_LABELS, BACKBONE_LABELS };
 export const METRIC_LABELS: Record<string, string> = {
   precision: 'Precision', recall: 'Recall', f1: 'F1', f2Ciw: 'F2_CIW', f1Normal: 'F1_Normal', auroc: 'AUROC', auprc: 'AUPRC',
 };
 
 /**
  * The part of the SSL grid the smoke scale runs (used by notebooks 03–06): one SSL method against the
- * supervised baseline, on both backbones, at an extreme and the natural proportion. The full 55-run grid
- * takes ~15 minutes even at smoke size on 2 cores, too long for `npm test`; the default and paper scales
- * run every method and proportion.
+ * supervised baseline, on both backbones, at the natural proportion (4 runs, 20–55 s each on 2 shared
+ * cores). The full 55-run grid takes 15–25 minutes even at smoke size, too long for `npm test`; the default
+ * and paper scales run every method and proportion.
  */
 export const SMOKE_SSL_SUBSET: Pick<GridOptions, 'methods' | 'backbones' | 'proportions'> = {
   methods: ['supervised', 'simclr'],
   backbones: ['resnet18', 'vit_tiny'],
-  proportions: [0.05, 0.45],
+  proportions: [0.45],
 };
 
 /** The grid restriction for a scale: SMOKE_SSL_SUBSET at smoke, nothing (the full grid) otherwise. */
@@ -580,4 +583,52 @@ export function heatmapFindings(table: aq.ColumnTable): { f1Declines: { rows: nu
     parts.push(`across validation proportions F1 moves by ${fmt(meanRange.f1, 3)} on average and F2_CIW by ${fmt(meanRange.f2Ciw, 3)}, so F2_CIW is ${meanRange.f2Ciw < meanRange.f1 ? 'the more stable of the two, as the paper reports' : 'not more stable than F1 here, unlike the paper'}`);
   }
   return { f1Declines: { rows, declining }, meanRange, sentence: parts.join('; ') + '.' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small table helpers for the notebooks (arquero's own filter cannot see notebook variables).
+
+/** Rows whose fields equal the given values (arrays: any of the values). */
+export function whereEquals(table: aq.ColumnTable, fields: Record<string, unknown>): aq.ColumnTable {
+  const names = table.columnNames();
+  for (const field of Object.keys(fields)) if (!names.includes(field)) throw new Error(`whereEquals: no column "${field}" (columns: ${names.join(', ')})`);
+  const records = (table.objects() as Array<Record<string, unknown>>).filter((r) =>
+    Object.entries(fields).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)),
+  );
+  return aq.table(Object.fromEntries(names.map((c) => [c, records.map((r) => r[c])])));
+}
+
+/**
+ * A paperVsOurs table (ours, paper, diff) with a `cell` text column "ours · paper (diff)" for side-by-side
+ * wide tables; rows only the paper has are dropped unless `keepPaperOnly`.
+ */
+export function comparisonCells(comparison: aq.ColumnTable, options: { digits?: number; keepPaperOnly?: boolean } = {}): aq.ColumnTable {
+  const digits = options.digits ?? 3;
+  const show = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
+  const records = (comparison.objects() as Array<Record<string, unknown>>).filter((r) => options.keepPaperOnly || r.ours !== null);
+  for (const r of records) {
+    const diff = typeof r.diff === 'number' ? ` (${r.diff >= 0 ? '+' : '−'}${Math.abs(r.diff).toFixed(digits)})` : '';
+    r.cell = `${show(r.ours)} · ${show(r.paper)}${diff}`;
+  }
+  const names = [...comparison.columnNames(), 'cell'];
+  return aq.table(Object.fromEntries(names.map((c) => [c, records.map((r) => r[c] ?? null)])));
+}
+
+/** Mean absolute difference and count of the cells both sides have. */
+export function comparisonSummary(comparison: aq.ColumnTable): { cells: number; meanAbsDiff: number; oursHigher: number } {
+  const diffs = (comparison.objects() as Array<Record<string, unknown>>).map((r) => r.diff).filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
+  return { cells: diffs.length, meanAbsDiff: mean(diffs.map(Math.abs)), oursHigher: diffs.filter((d) => d > 0).length };
+}
+
+/** The tidy rows of the finished runs of `configs` (typed, for notebooks). */
+export function resultRows(dir: string, configs?: RunConfig[]): ResultRow[] {
+  return resultsTable(dir, configs).objects() as ResultRow[];
+}
+
+/**
+ * The paper's numbers (paper.ts) read from <repo>/data/paper whether this module runs from lib/ or from
+ * dist/lib/ (paper.ts's default folder is relative to its own file, which is dist/data/paper once compiled).
+ */
+export function paperTable(name: PaperTableName): aq.ColumnTable {
+  return loadPaperTable(name, path.join(projectRoot(), 'data', 'paper'));
 }
