@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from './module';
 import { batchNormTrain } from '../backend/kernels/batch_norm';
 import { isProjectWasmKernel } from '../backend/kernels';
+import { layerNorm } from '../backend/kernels/layer_norm';
 import { SeedStream, torchDefaultUniform, kaimingNormalFanOut, truncNormal, xavierUniform } from './init';
 
 /** A module with a single-tensor forward. */
@@ -215,11 +216,8 @@ export class LayerNorm extends Module implements Layer {
     if (x.shape[x.rank - 1] !== this.normalizedShape) {
       throw new Error(`LayerNorm(${this.normalizedShape}): input has last dimension ${x.shape[x.rank - 1]} (shape [${x.shape}])`);
     }
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(y, this.weight), this.bias);
-    });
+    // Fused kernels with a hand-written backward (lib/backend/kernels/layer_norm).
+    return tf.tidy(() => layerNorm(x, this.weight, this.bias, this.eps));
   }
 }
 

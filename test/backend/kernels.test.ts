@@ -2,6 +2,8 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
+import { layerNorm } from '../../lib/backend/kernels/layer_norm';
+import { collapseTranspose } from '../../lib/backend/kernels/transpose';
 import { onCpu, onWasm, randomValues, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -74,7 +76,7 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Transpose', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -310,6 +312,87 @@ describe('wasm kernels from the step profiles', function () {
         const [actual] = await onWasm(run);
         assert.deepEqual(shape, expectedShape);
         assert.ok(relativeError(actual, expected) < 1e-5, `relative error ${relativeError(actual, expected)}`);
+      });
+    });
+  });
+});
+
+describe('wasm heap Transpose and fused LayerNorm', function () {
+  this.timeout(120000);
+
+  before(function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+  });
+
+  it('collapseTranspose merges axes that stay neighbours and drops size-1 axes', () => {
+    assert.deepEqual(collapseTranspose([2, 3, 4, 5], [0, 2, 1, 3]), { shape: [2, 3, 4, 5], perm: [0, 2, 1, 3] });
+    assert.deepEqual(collapseTranspose([2, 3, 4, 5], [2, 3, 0, 1]), { shape: [6, 20], perm: [1, 0] });
+    assert.deepEqual(collapseTranspose([2, 1, 4, 5], [1, 0, 2, 3]), { shape: [40], perm: [0] });
+    assert.deepEqual(collapseTranspose([7, 1, 3], [2, 1, 0]), { shape: [7, 3], perm: [1, 0] });
+  });
+
+  describe('Transpose matches cpu', () => {
+    const cases: Array<{ shape: number[]; perm: number[] }> = [
+      { shape: [37, 45], perm: [1, 0] },
+      { shape: [3, 33, 65], perm: [0, 2, 1] },
+      { shape: [4, 5, 6, 7], perm: [3, 1, 2, 0] }, // conv filter gradient: x → [Cin, H, W, N] (wasm's own)
+      { shape: [4, 5, 6, 7], perm: [1, 2, 0, 3] }, // dy → [Ho, Wo, N, Cout] (runs)
+      { shape: [2, 3, 5, 7], perm: [0, 2, 1, 3] }, // heads (runs)
+      { shape: [2, 3, 5, 7], perm: [2, 3, 0, 1] }, // merged to 2-D
+      { shape: [1, 9, 1, 8], perm: [3, 2, 1, 0] },
+      { shape: [6, 2, 3, 4, 5], perm: [0, 1, 3, 2, 4] },
+      { shape: [9], perm: [0] },
+    ];
+    cases.forEach((c, i) => {
+      it(`${c.shape.join('x')} by [${c.perm}]`, async () => {
+        const values = randomValues(tf.util.sizeFromShape(c.shape), 1000 + i);
+        const run = () => tf.transpose(tf.tensor(values, c.shape), c.perm);
+        const [expected] = await onCpu(run);
+        const [actual] = await onWasm(run);
+        assert.deepEqual(Array.from(actual), Array.from(expected));
+      });
+    });
+  });
+
+  describe('fused LayerNorm matches autodiff of the plain formula on cpu', () => {
+    const cases: Array<{ shape: number[]; offset: number }> = [
+      { shape: [5, 7], offset: 0 },
+      { shape: [2, 65, 12], offset: 3 },
+      { shape: [3, 1, 1], offset: 0 },
+      { shape: [4, 33], offset: -20 },
+    ];
+    cases.forEach((c, i) => {
+      it(`x ${c.shape.join('x')}, values around ${c.offset}`, async () => {
+        const d = c.shape[c.shape.length - 1];
+        const xValues = randomValues(tf.util.sizeFromShape(c.shape), 1100 + i).map((v) => v + c.offset);
+        const wValues = randomValues(d, 1110 + i);
+        const bValues = randomValues(d, 1120 + i);
+        const gValues = randomValues(tf.util.sizeFromShape(c.shape), 1130 + i);
+        const eps = 1e-6;
+        const inputs = () => [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+        const reference = () => {
+          const [x, w, b, g] = inputs();
+          const f = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => {
+            const { mean, variance } = tf.moments(xs, -1, true);
+            return tf.add(tf.mul(tf.mul(tf.sub(xs, mean), tf.rsqrt(tf.add(variance, eps))), ws), bs);
+          };
+          return [f(x, w, b), ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([x, w, b])];
+        };
+        const fused = () => {
+          const [x, w, b, g] = inputs();
+          return [layerNorm(x, w, b, eps), ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(layerNorm(xs, ws, bs, eps), g)))([x, w, b])];
+        };
+        const expected = await onCpu(reference);
+        const before = tf.memory().numTensors;
+        const actual = await onWasm(fused);
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+        const cpuFallback = await onCpu(fused);
+        ['y', 'dx', 'dweight', 'dbias'].forEach((name, k) => {
+          const err = relativeError(actual[k], expected[k]);
+          assert.ok(err < 1e-4, `wasm kernel ${name}: relative error ${err}`);
+          const errFallback = relativeError(cpuFallback[k], expected[k]);
+          assert.ok(errFallback < 1e-4, `plain-op fallback ${name}: relative error ${errFallback}`);
+        });
       });
     });
   });
