@@ -12,13 +12,6 @@ const names = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'names.json'), 'utf
   formula_checks: Record<string, number[]>;
 };
 
-/**
- * Open problem: gradients of the stem and of layer1.0 differ from torch by about 1 % (on wasm AND on the cpu
- * backend, so not a wasm kernel), while every later block matches to 1e-5 and the forward matches to 1e-4.
- * Convolution and max-pool gradients checked in isolation agree with torch. Left visible as a pending test.
- */
-const KNOWN_GRADIENT_MISMATCH = /^(conv1|bn1|layer1\.0)\./;
-
 function hasConvFilterGradient(): boolean {
   return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
 }
@@ -67,25 +60,29 @@ describe('ResNet-18 (torchvision)', () => {
         return tf.sum(tf.mul(f, probe)) as tf.Scalar;
       });
       assertClose(features!, stored(ref, 'features_train').values, 'train features');
+      // Every BN weight/bias gradient plus conv1 and layer3.0.downsample.0 kernels, at 1e-4 of each tensor's max:
+      // float32 rounding alone puts us 1e-5 from torch's float64 gradients (torch's own float32 is 9e-6 away).
+      // That only holds because the fixture input keeps every ReLU input and max-pool runner-up gap ≥ 3.47× the
+      // float32 noise away from its kink (see kink_margin in tools/fixtures/make_model_fixtures.py); the previous
+      // input had a layer1.1 pre-activation at −7e-7 whose sign float32 rounding flipped, and that one ReLU
+      // branch moved the stem and layer1.0 gradients by 1–4 %.
       const params = new Map(net.namedParameters().map((p) => [p.name, p.variable]));
+      let checked = 0;
       for (const [key, t] of ref.tensors) {
         if (!key.startsWith('grad.')) continue;
         const name = key.slice(5);
-        if (KNOWN_GRADIENT_MISMATCH.test(name)) continue;
         const ours = tf.tidy(() => {
           const g = grads[params.get(name)!.name];
           return g.rank === 4 ? tf.transpose(g, [3, 2, 0, 1]) : g.clone();
         });
-        assertClose(ours, t.values, `gradient of ${name}`, 1e-3);
+        assertClose(ours, t.values, `gradient of ${name}`);
         ours.dispose();
+        checked++;
       }
+      assert.equal(checked, 42, 'gradients in the fixture: 20 BatchNorms × (weight, bias) + 2 conv kernels');
       tf.dispose([value, features!, probe, ...Object.values(grads)]);
       assert.equal(tf.memory().numTensors, before, 'no tensor leaked by the training forward/backward');
       checkRunningStats();
-    });
-
-    it.skip('KNOWN MISMATCH (open): stem and layer1.0 gradients equal torch (conv1.weight, bn1.weight, layer1.0.bn1.weight)', () => {
-      // See KNOWN_GRADIENT_MISMATCH; remove the skip once found.
     });
 
     function checkRunningStats(): void {
