@@ -133,7 +133,7 @@ describe('label-free scores on constructed inputs with known answers', () => {
     let sum = 0;
     for (let k = 1; k <= d; k++) sum += k ** -alpha;
     close(nesum(x, 2 * d, d), sum, 'nesum', 1e-6);
-    close(alphaReqFromEigenvalues([8, 4, 2, 1]), alphaSlope([8, 4, 2, 1]), "direct fit");
+    close(alphaReqFromEigenvalues([8, 4, 2, 1]), alphaSlope([8, 4, 2, 1]), 'direct fit');
   });
 
   it('rank-1 matrix: NESum = 1, RankMe = one value, uniformity from the two antipodal clusters', () => {
@@ -234,7 +234,7 @@ describe('label-free scores on constructed inputs with known answers', () => {
   });
 
   it('effectiveRank of equal values is their count (up to ε)', () => {
-    close(effectiveRank([2, 2, 2, 2]), equalRank(4, 0));
+    close(effectiveRank([2, 2, 2, 2]), equalRank(4, 0), 'four equal values');
   });
 });
 
