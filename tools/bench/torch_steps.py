@@ -86,7 +86,10 @@ def byol_loss(p1, p2, z1, z2):
     return (term(p2, z1) + term(p1, z2)) / 2
 
 
-def median_seconds(fn, warmup, repeats):
+BEST = {}
+
+
+def median_seconds(fn, warmup, repeats, name=None):
     for _ in range(warmup):
         fn()
     times = []
@@ -94,6 +97,8 @@ def median_seconds(fn, warmup, repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    if name:
+        BEST[name + "_min"] = min(times)
     return statistics.median(times)
 
 
@@ -129,15 +134,15 @@ def main():
     if want("resnet_step") or want("resnet_forward"):
         _, step, forward = supervised(resnet18, "sgd")
         if want("resnet_step"):
-            out["resnet_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"])
+            out["resnet_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"], "resnet_step")
         if want("resnet_forward"):
-            out["resnet_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"])
+            out["resnet_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"], "resnet_forward")
     if want("vit_step") or want("vit_forward"):
         _, step, forward = supervised(lambda: VitTiny(s, cfg["patch"], cfg["depth"]), "adamw")
         if want("vit_step"):
-            out["vit_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"])
+            out["vit_step"] = median_seconds(step, cfg["warmup"], cfg["repeats"], "vit_step")
         if want("vit_forward"):
-            out["vit_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"])
+            out["vit_forward"] = median_seconds(forward, cfg["warmup"], cfg["repeats"], "vit_forward")
     if want("simclr_step"):
         net = resnet18()
         proj = nn.Sequential(nn.Linear(512, cfg["projHidden"]), nn.ReLU(), nn.Linear(cfg["projHidden"], cfg["projOut"]))
@@ -150,7 +155,7 @@ def main():
             opt.step()
             loss.item()
 
-        out["simclr_step"] = median_seconds(simclr, cfg["warmup"], cfg["repeats"])
+        out["simclr_step"] = median_seconds(simclr, cfg["warmup"], cfg["repeats"], "simclr_step")
     if want("byol_step"):
         net, net_m = resnet18(), resnet18()
         proj, proj_m = byol_mlp(512, cfg["projHidden"], cfg["projOut"]), byol_mlp(512, cfg["projHidden"], cfg["projOut"])
@@ -175,14 +180,15 @@ def main():
                     m.mul_(0.996).add_(o, alpha=0.004)
             loss.item()
 
-        out["byol_step"] = median_seconds(byol, cfg["warmup"], cfg["repeats"])
+        out["byol_step"] = median_seconds(byol, cfg["warmup"], cfg["repeats"], "byol_step")
     # Raw throughput of one GEMM and one convolution: the ceiling the steps above run into.
     if want("gemm"):
         a, w = torch.randn(2080, 192), torch.randn(192, 768)
-        out["gemm"] = median_seconds(lambda: (a @ w).sum().item(), cfg["warmup"], cfg["repeats"])
+        out["gemm"] = median_seconds(lambda: (a @ w).sum().item(), cfg["warmup"], cfg["repeats"], "gemm")
     if want("conv3x3"):
         x, w = torch.randn(b, 64, 16, 16), torch.randn(64, 64, 3, 3)
-        out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(), cfg["warmup"], cfg["repeats"])
+        out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(), cfg["warmup"], cfg["repeats"], "conv3x3")
+    out.update(BEST)
     out["torch_version"] = torch.__version__
     out["threads"] = torch.get_num_threads()
     print(json.dumps(out))
