@@ -206,9 +206,4 @@ export abstract class GroupOptimizer {
     for (const perParam of this.slots.values()) for (const v of perParam.values()) v.dispose();
     this.slots.clear();
   }
-
-  /** Free the optimiser's own state (not the parameters). */
-  dispose(): void {
-    this.disposeSlots();
-  }
 }
