@@ -135,13 +135,19 @@ function tridiagonalise(a: Float64Array, m: number, accumulate: boolean): { d: F
  */
 function tridiagonalQl(d: Float64Array, e: Float64Array, zt?: Float64Array): void {
   const m = d.length;
+  // Off-diagonals below ε·‖T‖ are at the rounding noise of the Householder reduction already: treat them as
+  // zero. Without this floor, a cluster of noise-level eigenvalues (rank-deficient input: few surrogate
+  // classes, collapsed features) can keep the relative test failing for ever.
+  let norm = 0;
+  for (let i = 0; i < m; i++) norm = Math.max(norm, Math.abs(d[i]) + (i < m - 1 ? Math.abs(e[i]) : 0));
+  const absoluteFloor = Number.EPSILON * norm;
   for (let l = 0; l < m; l++) {
     let iterations = 0;
     for (;;) {
       let j = l;
       for (; j < m - 1; j++) {
         const dd = Math.abs(d[j]) + Math.abs(d[j + 1]);
-        if (Math.abs(e[j]) <= Number.EPSILON * dd) break;
+        if (Math.abs(e[j]) <= Number.EPSILON * dd || Math.abs(e[j]) <= absoluteFloor) break;
       }
       if (j === l) break;
       if (++iterations > 100) throw new Error('symmetricEigen: the QL iteration did not converge in 100 sweeps');

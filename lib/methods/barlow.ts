@@ -23,4 +23,8 @@ export class BarlowMethod extends BaseMethod {
     const loss = barlowTwinsLoss(z[0], z[1], s.lambda, s.scaleLoss);
     return { loss, features, embeddings: z, terms: { barlow: loss } };
   }
+
+  embed(features: tf.Tensor2D): tf.Tensor2D {
+    return this.projector.forward(features);
+  }
 }

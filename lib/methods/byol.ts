@@ -48,4 +48,8 @@ export class ByolMethod extends BaseMethod {
     emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
     emaUpdate(prefixed('p', this.momentumProjector.namedParameters()), prefixed('p', this.projector.namedParameters()), this.lastTau);
   }
+
+  embed(features: tf.Tensor2D): tf.Tensor2D {
+    return this.projector.forward(features);
+  }
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DinoHead } from '../models/heads';
+import { l2Normalize } from '../nn/layers';
 import { dinoLoss, dinoTeacherTemp } from '../losses';
 import { copyParams, emaTau, emaUpdate } from '../optim';
 import type { Backbone } from '../models/backbone';
@@ -65,6 +66,11 @@ export class DinoMethod extends BaseMethod {
     this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
     emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
     emaUpdate(prefixed('h', this.momentumHead.namedParameters()), prefixed('h', this.head.namedParameters()), this.lastTau);
+  }
+
+  /** The L2-normalised bottleneck before the prototypes (the K prototype logits are too wide to monitor). */
+  embed(features: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => l2Normalize(this.head.mlp.forward(features)) as tf.Tensor2D);
   }
 
   dispose(): void {

@@ -59,6 +59,8 @@ export interface Method {
   afterStep(state: StepState): void;
   /** Logits of a classifier the method trains itself (the supervised baseline); SSL methods use the probe. */
   classify?(features: tf.Tensor2D): tf.Tensor1D;
+  /** Projector embeddings of backbone features, for the label-free monitors (absent for MAE and supervised). */
+  embed?(features: tf.Tensor2D): tf.Tensor2D;
   /** That classifier's module (saved with the backbone for later evaluation). */
   readonly classifier?: Module;
   /** Modules that must switch between train and eval mode together. */

@@ -22,4 +22,8 @@ export class SimclrMethod extends BaseMethod {
     const loss = ntXentLoss(z[0], z[1], this.config.settings.temperature);
     return { loss, features, embeddings: z, terms: { nt_xent: loss } };
   }
+
+  embed(features: tf.Tensor2D): tf.Tensor2D {
+    return this.projector.forward(features);
+  }
 }

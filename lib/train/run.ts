@@ -29,6 +29,7 @@ import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
 import { prepareRunData, type RunData } from './data';
 import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
+import { labelFreeMonitor } from './monitor';
 
 export interface RunOptions {
   /** Results store root; default projectPaths().results. */
@@ -401,13 +402,13 @@ async function trainWith(
     // Epoch summary, label-free monitors on the fixed sample, and validation every valEvery epochs.
     const summary: Record<string, unknown> = { kind: 'epoch', step: position.step - 1, epoch, seconds: (Date.now() - epochStarted) / 1000 };
     for (const [k, v] of Object.entries(position.epochSums)) summary[k] = v / Math.max(1, position.epochCount);
-    if (monitorRecords.length >= 2) {
-      const sample = await predict(method, classifier, data.trainCache, monitorRecords, config.batchSize, { withFeatures: true });
-      const d = method.backbone.featureDim;
-      summary.rankme_sample = rankMe(sample.features!, monitorRecords.length, d);
-      const stats = featureStats(sample.features!, monitorRecords.length, d);
-      summary.sample_feature_std = stats.std;
-      summary.sample_feature_mean = stats.mean;
+    if (monitorRecords.length >= 4) {
+      const scores = await labelFreeMonitor(method, data.trainCache, monitorRecords, { batchSize: config.batchSize, seed: config.seed });
+      Object.assign(summary, scores);
+      // The names the paper's monitoring figures read: the large-sample RankMe and feature statistics.
+      summary.rankme_sample = scores.lf_rankme;
+      summary.sample_feature_std = scores.lf_feature_std;
+      summary.sample_feature_mean = scores.lf_feature_mean;
     }
     const isLast = epoch === config.epochs - 1;
     if (isLast || (epoch + 1) % config.valEvery === 0) {

@@ -1,0 +1,83 @@
+/**
+ * The label-free scores of a representation, computed each epoch on a fixed unlabelled sample of the training
+ * subset: from backbone features and, where the method has one, from projector embeddings. The sample, its two
+ * augmented views and its surrogate classes are the same every epoch, so the scores are comparable over time.
+ *
+ * @example
+ *   const scores = await labelFreeMonitor(method, data.trainCache, sampleRecords, { batchSize: 64, seed: 42 });
+ *   scores.lf_rankme; scores.lfe_alignment; // backbone (lf_) and embedding (lfe_) scores
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
+import type { SewerRecord } from '../data/types';
+import { alignment, invariance, labelFreeScores } from '../eval/labelfree';
+import type { Method } from '../methods';
+
+export interface MonitorOptions {
+  batchSize: number;
+  seed: number;
+  /** Images whose two augmented views measure alignment and invariance. */
+  viewImages?: number;
+  /** Images (classes) and augmentations per image of the surrogate-class (LiDAR-style) score. */
+  surrogateImages?: number;
+  surrogateAugmentations?: number;
+}
+
+interface Encoded {
+  features: Float32Array;
+  embeddings: Float32Array | null;
+}
+
+/** Backbone features (and embeddings) of every view of every batch, in record order. */
+async function encode(method: Method, loader: DataLoader, viewCount: 1 | 2): Promise<Encoded[]> {
+  const d = method.backbone.featureDim;
+  const out: Encoded[] = Array.from({ length: viewCount }, () => ({ features: new Float32Array(loader.size * d), embeddings: null }));
+  let at = 0;
+  for await (const batch of loader.epoch(0)) {
+    for (let v = 0; v < viewCount; v++) {
+      const f = tf.tidy(() => method.backbone.forward(batch.views[v]));
+      const e = method.embed ? tf.tidy(() => method.embed!(f)) : null;
+      out[v].features.set(await f.data(), at * d);
+      if (e) {
+        const width = e.shape[1];
+        out[v].embeddings ??= new Float32Array(loader.size * width);
+        out[v].embeddings!.set(await e.data(), at * width);
+      }
+      tf.dispose([f, ...(e ? [e] : [])]);
+    }
+    at += batch.indices.length;
+    disposeBatch(batch);
+  }
+  return out;
+}
+
+export async function labelFreeMonitor(method: Method, cache: ImageCache, records: SewerRecord[], options: MonitorOptions): Promise<Record<string, number>> {
+  const n = records.length;
+  if (n < 4) return {};
+  const viewImages = Math.min(options.viewImages ?? 256, n);
+  const surrogateImages = Math.min(options.surrogateImages ?? 32, n);
+  const augmentations = options.surrogateAugmentations ?? 8;
+  const loader = (subset: SewerRecord[], mode: 'eval' | 'ssl' | 'supervised') =>
+    new DataLoader({ cache, records: subset, batchSize: options.batchSize, seed: options.seed, mode, shuffle: false, dropLast: false, prefetch: 0 });
+  method.setTraining(false);
+  try {
+    const [clean] = await encode(method, loader(records, 'eval'), 1);
+    const [viewA, viewB] = await encode(method, loader(records.slice(0, viewImages), 'ssl'), 2);
+    // Image-major surrogate classes: each image repeated `augmentations` times, each copy augmented afresh.
+    const repeated = records.slice(0, surrogateImages).flatMap((r) => Array.from({ length: augmentations }, () => r));
+    const [surrogate] = await encode(method, loader(repeated, 'supervised'), 1);
+    const scores: Record<string, number> = {};
+    // The spectrum scores use the whole sample; the two-view scores only the first `viewImages` images.
+    const score = (prefix: string, width: number, pick: (e: Encoded) => Float32Array | null) => {
+      const all = labelFreeScores({ clean: pick(clean)!, n, d: width, surrogate: { features: pick(surrogate)!, images: surrogateImages, augmentations } });
+      all.alignment = alignment(pick(viewA)!, pick(viewB)!, viewImages, width);
+      all.invariance = invariance(pick(viewA)!, pick(viewB)!, viewImages, width);
+      for (const [k, v] of Object.entries(all)) scores[`${prefix}${k}`] = v;
+    };
+    score('lf_', method.backbone.featureDim, (e) => e.features);
+    if (clean.embeddings) score('lfe_', clean.embeddings.length / n, (e) => e.embeddings);
+    return scores;
+  } finally {
+    method.setTraining(true);
+  }
+}
