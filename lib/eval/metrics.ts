@@ -7,6 +7,10 @@
  * - F2_CIW as the paper's code computes it (binary): a predicted defect "predicts" every code its image
  *   carries, so per code F2_k = 5R_k/(4 + R_k) (0 when no image carries k), weighted by the CIW over all
  *   17 codes;
+ * - `f2CiwPresent`: the same, but averaged only over the codes some image of the set carries. On the real
+ *   Sewer-ML every code occurs in every evaluation set, so it equals F2_CIW there; on small sets (the
+ *   synthetic CPU scale, rare proportions, Fashion-MNIST with one code) absent codes would otherwise count
+ *   as F2 = 0 and drag F2_CIW down for reasons unrelated to the classifier;
  * - F2_CIW, official multi-label definition (Sewer-ML metrics.py): per-code precision and recall,
  *   F2_k = 5P_kR_k/(4P_k + R_k), NaN → 0, same weights. A binary classifier cannot say which code it saw,
  *   so for it a predicted defect flags all 17 codes; `f2CiwMultiLabel` also takes real per-code predictions;
@@ -49,6 +53,8 @@ export interface BinaryMetrics extends ConfusionCounts {
   f1Normal: number;
   f2Ciw: number;
   f2CiwMultiLabel: number;
+  /** F2_CIW over the codes present in the evaluated set only. */
+  f2CiwPresent: number;
   auroc: number;
   auprc: number;
   n: number;
@@ -206,8 +212,10 @@ export function f2CiwBinary(
   codeLabel: (i: number, k: number) => number,
   predictedDefect: (i: number) => boolean,
   weights: readonly number[] = SEWER_CIW,
+  absentCodes: 'zero' | 'skip' = 'zero',
 ): number {
   const f2: number[] = [];
+  const used: number[] = [];
   for (let k = 0; k < weights.length; k++) {
     let carrying = 0;
     let found = 0;
@@ -218,9 +226,11 @@ export function f2CiwBinary(
       }
     }
     const recall = ratio(found, carrying);
+    if (carrying === 0 && absentCodes === 'skip') continue;
     f2.push(carrying === 0 ? 0 : fBeta(found > 0 ? 1 : 0, recall, 2));
+    used.push(weights[k]);
   }
-  return weightedMean(f2, weights);
+  return used.length === 0 ? NaN : weightedMean(f2, used);
 }
 
 export function binaryMetrics(labels: Numbers, logits: Numbers, options: BinaryMetricOptions = {}): BinaryMetrics {
@@ -235,6 +245,7 @@ export function binaryMetrics(labels: Numbers, logits: Numbers, options: BinaryM
   const n = labels.length;
   let f2Ciw = NaN;
   let f2CiwMl = NaN;
+  let f2CiwPresent = NaN;
   if (options.codes) {
     if (weights.length !== SEWER_CODES.length && options.weights === undefined) {
       throw new Error('binaryMetrics: SEWER_CIW must hold one weight per code');
@@ -243,6 +254,7 @@ export function binaryMetrics(labels: Numbers, logits: Numbers, options: BinaryM
     const predicted = (i: number) => logits[i] > threshold;
     f2Ciw = f2CiwBinary(n, label, predicted, weights);
     f2CiwMl = f2CiwMultiLabel(n, label, (i) => (predicted(i) ? 1 : 0), weights);
+    f2CiwPresent = f2CiwBinary(n, label, predicted, weights, 'skip');
   }
   return {
     ...counts,
@@ -252,6 +264,7 @@ export function binaryMetrics(labels: Numbers, logits: Numbers, options: BinaryM
     f1Normal: fBeta(precisionNormal, recallNormal, 1),
     f2Ciw,
     f2CiwMultiLabel: f2CiwMl,
+    f2CiwPresent,
     auroc: auroc(labels, logits),
     auprc: averagePrecision(labels, logits),
     n,

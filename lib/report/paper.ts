@@ -14,6 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { projectRoot } from '../experiments/paths';
 import * as aq from 'arquero';
 
 export type PaperTableName = 'table1' | 'table2' | 'table3' | 'table4' | 'figure2';
@@ -50,7 +51,8 @@ export const PAPER_LABELS: Readonly<Record<string, string>> = {
   f1Normal: 'F1_Normal',
 };
 
-export const PAPER_DATA_DIR = path.resolve(__dirname, '..', '..', 'data', 'paper');
+// Found from the project root, so the compiled copy in dist/lib/report reads the same files.
+export const PAPER_DATA_DIR = path.join(projectRoot(), 'data', 'paper');
 
 const FIELDS: ReadonlyArray<keyof PaperCell> = [
   'table', 'metric', 'method', 'backbone', 'split', 'trainProportion', 'evalProportion', 'resolution', 'value', 'note',

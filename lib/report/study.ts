@@ -20,7 +20,7 @@ import * as path from 'path';
 import * as aq from 'arquero';
 import { BACKBONE_LABELS, METHOD_LABELS, runId, type BackboneName, type MethodName, type RunConfig } from '../experiments/config';
 import type { GridOptions } from '../experiments/grid';
-import { projectPaths, projectRoot } from '../experiments/paths';
+import { projectPaths } from '../experiments/paths';
 import type { ScaleName } from '../experiments/scale';
 import { collectRows, listRuns, type ResultRow } from '../experiments/store';
 import { bootstrapCi, kendallTauB, pearson, spearman } from '../eval/correlation';
@@ -625,10 +625,7 @@ export function resultRows(dir: string, configs?: RunConfig[]): ResultRow[] {
   return resultsTable(dir, configs).objects() as ResultRow[];
 }
 
-/**
- * The paper's numbers (paper.ts) read from <repo>/data/paper whether this module runs from lib/ or from
- * dist/lib/ (paper.ts's default folder is relative to its own file, which is dist/data/paper once compiled).
- */
+/** The paper's numbers (paper.ts), re-exported so a notebook imports one module for its analysis. */
 export function paperTable(name: PaperTableName): aq.ColumnTable {
-  return loadPaperTable(name, path.join(projectRoot(), 'data', 'paper'));
+  return loadPaperTable(name);
 }

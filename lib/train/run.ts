@@ -50,7 +50,7 @@ export interface RunOptions {
 }
 
 /** The metrics that go into the tidy table for every evaluation. */
-export const TABLE_METRICS = ['precision', 'recall', 'f1', 'f1Normal', 'f2Ciw', 'f2CiwMultiLabel', 'auroc', 'auprc'] as const;
+export const TABLE_METRICS = ['precision', 'recall', 'f1', 'f1Normal', 'f2Ciw', 'f2CiwPresent', 'f2CiwMultiLabel', 'auroc', 'auprc'] as const;
 
 class Halted extends Error {}
 

@@ -60,6 +60,19 @@ describe('binary metrics against scikit-learn (tools/fixtures/make_metric_fixtur
     close(m.auroc, 0.5, 'auroc');
   });
 
+  it('f2CiwPresent averages only over the codes the set carries; f2Ciw counts absent codes as 0', () => {
+    // Two defects carrying RB (weight 1) and OB (weight 0.5518), one found each way; every other code absent.
+    const codes = [new Array(17).fill(0), new Array(17).fill(0), new Array(17).fill(0)];
+    codes[0][0] = 1;
+    codes[1][1] = 1;
+    const m = binaryMetrics([1, 1, 0], [2, -1, -3], { codes });
+    // RB found (R = 1, F2 = 1), OB missed (F2 = 0).
+    assert.ok(Math.abs(m.f2CiwPresent - SEWER_CIW[0] / (SEWER_CIW[0] + SEWER_CIW[1])) < 1e-12);
+    const total = SEWER_CIW.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(m.f2Ciw - SEWER_CIW[0] / total) < 1e-12);
+    assert.ok(Number.isNaN(binaryMetrics([0, 0], [1, -1], { codes: [new Array(17).fill(0), new Array(17).fill(0)] }).f2CiwPresent));
+  });
+
   it('a logit exactly at the threshold is predicted normal', () => {
     const m = binaryMetrics([1, 0], [0, 0]);
     assert.deepEqual([m.tp, m.fp, m.tn, m.fn], [0, 0, 1, 1]);
