@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
-import { collapseTranspose } from '../../lib/backend/kernels/transpose';
+import { transposedIsCheaper } from '../../lib/backend/kernels/batch_matmul';
 import { onCpu, onWasm, randomValues, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -76,7 +76,7 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Transpose', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -128,6 +128,13 @@ describe('wasm training kernels', function () {
     });
   });
 
+  it('BatchMatMul packs the smaller operand: weight gradients swap, forward products do not', () => {
+    assert.equal(transposedIsCheaper(192, 2080, 768, true, false), true, 'ViT fc1 dW = Xᵀ·dY');
+    assert.equal(transposedIsCheaper(2080, 192, 768, false, false), false, 'ViT fc1 forward');
+    assert.equal(transposedIsCheaper(2080, 768, 192, false, true), false, 'ViT fc1 dX = dY·Wᵀ');
+    assert.equal(transposedIsCheaper(6, 40, 50, true, false), true, 'the test case below');
+  });
+
   describe('BatchMatMul matches cpu', () => {
     const cases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [];
     for (const ta of [false, true]) {
@@ -136,6 +143,8 @@ describe('wasm training kernels', function () {
         cases.push({ a: ta ? [2, 3, 7, 5] : [2, 3, 5, 7], b: tb ? [4, 7] : [7, 4], ta, tb });
         cases.push({ a: ta ? [7, 5] : [5, 7], b: tb ? [4, 4, 7] : [4, 7, 4], ta, tb });
         cases.push({ a: ta ? [33, 17] : [17, 33], b: tb ? [9, 33] : [33, 9], ta, tb });
+        // Few rows, wide output: computed as (op(B)ᵀ·op(A)ᵀ)ᵀ so the smaller operand is packed.
+        cases.push({ a: ta ? [40, 6] : [6, 40], b: tb ? [50, 40] : [40, 50], ta, tb });
       }
     }
     cases.push({ a: [2, 1, 5, 7], b: [1, 3, 7, 4], ta: false, tb: false }); // mixed broadcast: wasm's own path
@@ -317,41 +326,11 @@ describe('wasm kernels from the step profiles', function () {
   });
 });
 
-describe('wasm heap Transpose and fused LayerNorm', function () {
+describe('wasm fused LayerNorm', function () {
   this.timeout(120000);
 
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
-  });
-
-  it('collapseTranspose merges axes that stay neighbours and drops size-1 axes', () => {
-    assert.deepEqual(collapseTranspose([2, 3, 4, 5], [0, 2, 1, 3]), { shape: [2, 3, 4, 5], perm: [0, 2, 1, 3] });
-    assert.deepEqual(collapseTranspose([2, 3, 4, 5], [2, 3, 0, 1]), { shape: [6, 20], perm: [1, 0] });
-    assert.deepEqual(collapseTranspose([2, 1, 4, 5], [1, 0, 2, 3]), { shape: [40], perm: [0] });
-    assert.deepEqual(collapseTranspose([7, 1, 3], [2, 1, 0]), { shape: [7, 3], perm: [1, 0] });
-  });
-
-  describe('Transpose matches cpu', () => {
-    const cases: Array<{ shape: number[]; perm: number[] }> = [
-      { shape: [37, 45], perm: [1, 0] },
-      { shape: [3, 33, 65], perm: [0, 2, 1] },
-      { shape: [4, 5, 6, 7], perm: [3, 1, 2, 0] }, // conv filter gradient: x → [Cin, H, W, N] (wasm's own)
-      { shape: [4, 5, 6, 7], perm: [1, 2, 0, 3] }, // dy → [Ho, Wo, N, Cout] (runs)
-      { shape: [2, 3, 5, 7], perm: [0, 2, 1, 3] }, // heads (runs)
-      { shape: [2, 3, 5, 7], perm: [2, 3, 0, 1] }, // merged to 2-D
-      { shape: [1, 9, 1, 8], perm: [3, 2, 1, 0] },
-      { shape: [6, 2, 3, 4, 5], perm: [0, 1, 3, 2, 4] },
-      { shape: [9], perm: [0] },
-    ];
-    cases.forEach((c, i) => {
-      it(`${c.shape.join('x')} by [${c.perm}]`, async () => {
-        const values = randomValues(tf.util.sizeFromShape(c.shape), 1000 + i);
-        const run = () => tf.transpose(tf.tensor(values, c.shape), c.perm);
-        const [expected] = await onCpu(run);
-        const [actual] = await onWasm(run);
-        assert.deepEqual(Array.from(actual), Array.from(expected));
-      });
-    });
   });
 
   describe('fused LayerNorm matches autodiff of the plain formula on cpu', () => {

@@ -15,7 +15,6 @@ import { batchMatMulKernel } from './batch_matmul';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
 import { batchNormTrainGradKernel, batchNormTrainKernel, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch_norm';
 import { maxPoolGradKernel } from './max_pool_grad';
-import { transposeKernel } from './transpose';
 import { layerNormGradKernel, layerNormKernel, LAYER_NORM, LAYER_NORM_GRAD } from './layer_norm';
 import { splitVKernel, sumKernel } from './split_sum';
 import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
@@ -28,7 +27,6 @@ const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Identity', kernelFunc: identityKernel },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGradKernel },
   { kernelName: 'SplitV', kernelFunc: splitVKernel },
-  { kernelName: 'Transpose', kernelFunc: transposeKernel },
   { kernelName: 'Sum', kernelFunc: sumKernel },
   { kernelName: BATCH_NORM_TRAIN, kernelFunc: batchNormTrainKernel },
   { kernelName: BATCH_NORM_TRAIN_GRAD, kernelFunc: batchNormTrainGradKernel },

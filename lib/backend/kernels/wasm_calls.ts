@@ -61,11 +61,7 @@ export class KernelScope {
 
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     if (perm.every((p, i) => p === i)) return x;
-    // The registered Transpose (the project's heap transpose on wasm; it falls back to wasm's own).
-    const registered = tf.getKernel('Transpose', 'wasm')!.kernelFunc as unknown as WasmKernelFunc;
-    const out = registered({ inputs: { x }, backend: this.backend, attrs: { perm } });
-    this.owned.push(out);
-    return out;
+    return this.call('Transpose', { x }, { perm });
   }
 
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
