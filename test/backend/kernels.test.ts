@@ -76,7 +76,7 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Conv2D', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -373,6 +373,37 @@ describe('wasm fused LayerNorm', function () {
           assert.ok(errFallback < 1e-4, `plain-op fallback ${name}: relative error ${errFallback}`);
         });
       });
+    });
+  });
+});
+
+describe('wasm Conv2D (columns where few output pixels meet wide channels)', function () {
+  this.timeout(120000);
+
+  before(function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+  });
+
+  const cases: ConvCase[] = [
+    { x: [2, 2, 2, 40], k: [3, 3], cout: 50, stride: 1, pad: 'same' }, // ResNet stage 4 in small
+    { x: [3, 4, 4, 20], k: [3, 3], cout: 60, stride: 2, pad: 1 },
+    { x: [2, 3, 5, 16], k: [3, 3], cout: 70, stride: 1, pad: 'valid' },
+    { x: [2, 4, 4, 24], k: [1, 1], cout: 64, stride: 2, pad: 'valid' },
+    { x: [1, 3, 3, 33], k: [3, 3], cout: 65, stride: 1, pad: explicit(1, 0, 2, 1) },
+    { x: [2, 9, 9, 3], k: [3, 3], cout: 4, stride: 1, pad: 'same' }, // wasm's own path
+  ];
+  cases.forEach((c, i) => {
+    it(describeCase(c), async () => {
+      const { filterShape } = convShapes(c);
+      const xValues = randomValues(tf.util.sizeFromShape(c.x), 1200 + i);
+      const wValues = randomValues(tf.util.sizeFromShape(filterShape), 1300 + i);
+      const run = () => tf.conv2d(tf.tensor4d(xValues, c.x), tf.tensor4d(wValues, filterShape), c.stride, c.pad as 'same');
+      const [expected] = await onCpu(run);
+      const before = tf.memory().numTensors;
+      const [actual] = await onWasm(run);
+      assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+      const err = relativeError(actual, expected);
+      assert.ok(err < TOLERANCE, `relative error ${err}`);
     });
   });
 });

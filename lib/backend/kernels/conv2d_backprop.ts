@@ -28,7 +28,7 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs) {
+export function convInfo(xShape: number[], filterShape: number[], attrs: ConvAttrs) {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -140,7 +140,7 @@ function filterGradByColumns(): boolean {
   return forcedFormulation() === 'columns';
 }
 
-interface Geometry {
+export interface Geometry {
   n: number;
   h: number;
   w: number;
@@ -188,8 +188,8 @@ function backpropInputByColumns(scope: KernelScope, dy: TensorInfo, filter: Tens
   return dx;
 }
 
-/** dW = im2col(x)ᵀ · dy, with dy (small here) as the packed operand. */
-function backpropFilterByColumns(scope: KernelScope, x: TensorInfo, dy: TensorInfo, g: Geometry): TensorInfo {
+/** im2col: [N·Ho·Wo, Kh·Kw·Cin] patches of x (zeros where the window covers padding), freed with the scope. */
+export function columnsOf(scope: KernelScope, x: TensorInfo, g: Geometry): TensorInfo {
   const pixels = g.n * g.ho * g.wo;
   const row = g.kh * g.kw * g.cin;
   const cols = scope.alloc([pixels, row]);
@@ -214,6 +214,14 @@ function backpropFilterByColumns(scope: KernelScope, x: TensorInfo, dy: TensorIn
       }
     }
   }
+  return cols;
+}
+
+/** dW = im2col(x)ᵀ · dy, with dy (small here) as the packed operand. */
+function backpropFilterByColumns(scope: KernelScope, x: TensorInfo, dy: TensorInfo, g: Geometry): TensorInfo {
+  const pixels = g.n * g.ho * g.wo;
+  const row = g.kh * g.kw * g.cin;
+  const cols = columnsOf(scope, x, g);
   const colsT = scope.transpose(cols, [1, 0]);
   const dw = scope.call('BatchMatMul', { a: scope.reshape(colsT, [1, row, pixels]), b: scope.reshape(dy, [1, pixels, g.cout]) }, { transposeA: false, transposeB: false });
   return scope.reshape(dw, [g.kh, g.kw, g.cin, g.cout]);

@@ -15,6 +15,7 @@ import { batchMatMulKernel } from './batch_matmul';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel } from './conv2d_backprop';
 import { batchNormTrainGradKernel, batchNormTrainKernel, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './batch_norm';
 import { maxPoolGradKernel } from './max_pool_grad';
+import { conv2dKernel } from './conv2d_forward';
 import { layerNormGradKernel, layerNormKernel, LAYER_NORM, LAYER_NORM_GRAD } from './layer_norm';
 import { splitVKernel, sumKernel } from './split_sum';
 import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
@@ -26,6 +27,7 @@ const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Slice', kernelFunc: sliceKernel },
   { kernelName: 'Identity', kernelFunc: identityKernel },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGradKernel },
+  { kernelName: 'Conv2D', kernelFunc: conv2dKernel },
   { kernelName: 'SplitV', kernelFunc: splitVKernel },
   { kernelName: 'Sum', kernelFunc: sumKernel },
   { kernelName: BATCH_NORM_TRAIN, kernelFunc: batchNormTrainKernel },

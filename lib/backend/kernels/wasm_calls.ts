@@ -78,6 +78,12 @@ export class KernelScope {
     return out;
   }
 
+  /** Free `x` with the scope (an output of a kernel function called directly). */
+  adopt(x: TensorInfo): TensorInfo {
+    this.owned.push(x);
+    return x;
+  }
+
   /** Exclude an output from `dispose()`; returns it. */
   keep(x: TensorInfo): TensorInfo {
     const at = this.owned.lastIndexOf(x);
