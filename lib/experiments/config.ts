@@ -107,6 +107,8 @@ export interface RunConfig {
   augment: AugmentConfig;
   /** Images of the training split used for the label-free scores each epoch (0 = off). */
   monitorSamples: number;
+  /** Images of the natural-proportion Val set scored at each periodic validation (0 = all); the final evaluation always uses all. */
+  valSamples: number;
   seed: number;
   scale: ScaleName;
 }
@@ -159,6 +161,7 @@ interface ScalePreset {
   valEvery: number;
   dataset: Pick<DatasetConfig, 'kind' | 'preset'>;
   monitorSamples: number;
+  valSamples: number;
   /** Head widths where the paper's would dominate a CPU step. */
   settings: Partial<MethodSettings>;
 }
@@ -178,6 +181,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     valEvery: 1,
     dataset: { kind: 'synthetic', preset: 'smoke' },
     monitorSamples: 64,
+    valSamples: 64,
     settings: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64, numPrototypes: 128, decoderDepth: 1, decoderEmbedDim: 64, decoderHeads: 4, warmupTeacherTemperatureEpochs: 1 },
   },
   default: {
@@ -189,7 +193,8 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     batchSize: 64,
     valEvery: 1,
     dataset: { kind: 'synthetic', preset: 'default' },
-    monitorSamples: 1024,
+    monitorSamples: 512,
+    valSamples: 512,
     settings: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512, numPrototypes: 1024, decoderDepth: 4, warmupTeacherTemperatureEpochs: 2 },
   },
   paper: {
@@ -202,6 +207,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     valEvery: 5,
     dataset: { kind: 'sewerml', preset: 'default' },
     monitorSamples: 25000,
+    valSamples: 0,
     settings: {},
   },
 };
@@ -227,6 +233,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     settings: { ...BASE_SETTINGS, ...preset.settings },
     augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
     monitorSamples: preset.monitorSamples,
+    valSamples: preset.valSamples,
     seed: 42,
     scale,
   };
@@ -296,6 +303,7 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   checkNumber('augment.minScale', config.augment.minScale, 0.01, 1);
   checkNumber('augment.jitter', config.augment.jitter, 0, 1);
   checkNumber('monitorSamples', config.monitorSamples, 0, 1e6, true);
+  checkNumber('valSamples', config.valSamples, 0, 1e7, true);
   checkNumber('seed', config.seed, 0, 2 ** 31 - 1, true);
   return config;
 }

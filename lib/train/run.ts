@@ -19,6 +19,7 @@ import { projectPaths } from '../experiments/paths';
 import { openRun, writeFileAtomic, type ResultRow, type RunRecord, type RunStatus } from '../experiments/store';
 import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
 import type { SewerRecord } from '../data/types';
+import { Rng, mixSeed } from '../data/rng';
 import { binaryMetrics, featureStats, rankMe, type BinaryMetrics } from '../eval';
 import { stopGradient, weightedBce } from '../losses';
 import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
@@ -185,6 +186,13 @@ export async function evaluateRun(config: RunConfig, options: { resultsDir?: str
     method.dispose();
     probe?.dispose();
   }
+}
+
+/** The fixed, seeded subset of the validation set scored every valEvery epochs (all of it when valSamples = 0). */
+function periodicValidationRecords(records: SewerRecord[], config: RunConfig): SewerRecord[] {
+  if (config.valSamples === 0 || config.valSamples >= records.length) return records;
+  const order = new Rng(mixSeed(config.seed, 'periodic-validation')).permutation(records.length);
+  return order.slice(0, config.valSamples).sort((a, b) => a - b).map((i) => records[i]);
 }
 
 /** Mean of per-batch values of a record key, for epoch summaries. */
@@ -393,6 +401,9 @@ async function trainWith(
       if (options.haltAfterSteps !== undefined && stepsThisInvocation >= options.haltAfterSteps) {
         throw new Halted('halted for a resumption test');
       }
+      // Give the event loop a turn each step: a prefetched batch resolves as a microtask, and without this the
+      // loop would starve timers and signal handlers (a sweep's SIGTERM, the run lock's heartbeat).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const nextBatch = batch.batchIndex + 1;
       if (nextBatch < stepsPerEpoch && options.checkpointEverySeconds !== undefined && Date.now() - lastCheckpoint > options.checkpointEverySeconds * 1000) {
         checkpoint({ epoch, batch: nextBatch });
@@ -413,8 +424,9 @@ async function trainWith(
     const isLast = epoch === config.epochs - 1;
     if (isLast || (epoch + 1) % config.valEvery === 0) {
       const valSet = data.evalSets.reduce((a, b) => (Math.abs(b.proportion - 0.45) < Math.abs(a.proportion - 0.45) ? b : a));
-      const predicted = await predict(method, classifier, data.valCache, valSet.records, config.batchSize);
-      const m = metricsFor(valSet.records, predicted);
+      const valRecords = periodicValidationRecords(valSet.records, config);
+      const predicted = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
+      const m = metricsFor(valRecords, predicted);
       Object.assign(summary, { val_proportion: valSet.proportion, val_f1: m.f1, val_f2Ciw: m.f2Ciw, val_f1Normal: m.f1Normal, val_precision: m.precision, val_recall: m.recall, val_auroc: m.auroc });
     }
     run.appendLog(summary);
