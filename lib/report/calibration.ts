@@ -117,7 +117,7 @@ function meanOf(values: number[]): number {
  * rules; `value` is the mean over seeds of `field` (a metric, or `gain` from `recoveredRows`).
  */
 export function calibrationHeatmapTable(
-  rows: Array<RunIdentity & { evalProportion: number; rule: string } & Record<string, unknown>>,
+  rows: ReadonlyArray<RunIdentity & { evalProportion: number; rule: string }>,
   options: { backbone: string; field: string; rules?: readonly string[] },
 ): aq.ColumnTable {
   const groups = new Map<string, { method: string; trainProportion: number; evalProportion: number; rule: string; values: number[] }>();
@@ -125,7 +125,7 @@ export function calibrationHeatmapTable(
     if (r.backbone !== options.backbone || (options.rules && !options.rules.includes(r.rule))) continue;
     const key = JSON.stringify([r.rule, r.method, r.trainProportion, r.evalProportion]);
     const g = groups.get(key) ?? { method: r.method, trainProportion: r.trainProportion, evalProportion: r.evalProportion, rule: r.rule, values: [] };
-    g.values.push(Number(r[options.field]));
+    g.values.push(Number((r as unknown as Record<string, unknown>)[options.field]));
     groups.set(key, g);
   }
   const ruleOrder = (rule: string) => (RULES as readonly string[]).indexOf(rule);
