@@ -156,6 +156,11 @@ export interface ArtefactSummary {
   sentence: string;
 }
 
+/** 0.4 → "40 %", −0.05 → "−5 %". */
+function fmtShare(share: number): string {
+  return `${Math.round(share * 100)} %`.replace(/^-/, '−');
+}
+
 function fmt(value: number, digits = 3): string {
   return Number.isFinite(value) ? value.toFixed(digits).replace(/^-/, '−') : 'undefined';
 }
@@ -196,7 +201,7 @@ export function thresholdArtefactSummary(rows: CalibrationRow[], options: { meth
     auprc: { natural: at(natural, 'fixed', 'auprc'), low: at(low, 'fixed', 'auprc') },
     runs: runIds.length,
   };
-  const share = (rule: RuleName) => `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${Math.round(recoveredShare[rule] * 100)} % of the drop)` : ''}`;
+  const share = (rule: RuleName) => `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : ''}`;
   let sentence: string;
   if (!(drop > 1e-9)) {
     sentence = `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to attribute.`;
@@ -205,7 +210,7 @@ export function thresholdArtefactSummary(rows: CalibrationRow[], options: { meth
     sentence = [
       `Over ${runIds.length} runs, F1 with the paper's fixed threshold falls from ${fmt(naturalF1)} at ${percent(natural)} defects to ${fmt(lowF1)} at ${percent(low)} (a drop of ${fmt(drop)}).`,
       `At ${percent(low)}, the prior-shift correction gives ${share('priorShift')}, the train-split F1 threshold ${share('trainF1')}, the train-split F2 threshold ${share('trainF2')}.`,
-      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ${Number.isFinite(bound) ? `${Math.round(bound * 100)} %` : 'an undefined share'} of the drop is a threshold artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
+      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ${Number.isFinite(bound) ? fmtShare(bound) : 'an undefined share'} of the drop is a threshold artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
     ].join(' ');
   }
   return { ...summary, sentence };

@@ -67,12 +67,13 @@ export interface ScoreInfo {
   /** The score without its prefix, e.g. `rankme`. */
   base: string;
   source: 'backbone' | 'embedding' | 'training batches';
+  /** Short display label: "(bb)" backbone, "(emb)" projector embedding, "(paper)" the per-batch training RankMe. */
   label: string;
   direction: Direction;
 }
 
 const BASE_LABELS: Record<string, string> = {
-  rankme: 'RankMe', rankme_batch: 'RankMe (per batch)', alpha_req: 'α-ReQ', nesum: 'NESum', alignment: 'alignment',
+  rankme: 'RankMe', rankme_batch: 'RankMe per batch', alpha_req: 'α-ReQ', nesum: 'NESum', alignment: 'alignment',
   uniformity: 'uniformity', invariance: 'invariance', lidar: 'LiDAR-style', feature_std: 'feature std', feature_mean: 'feature mean',
 };
 
@@ -97,9 +98,9 @@ export const SCORE_DIRECTIONS: Record<string, Direction> = {
 
 /** Every score the runs log: backbone (`lf_`), embedding (`lfe_`), and the paper's per-batch `rankme`. */
 export const SCORES: ScoreInfo[] = [
-  ...LABEL_FREE_KEYS.map((base) => ({ key: `lf_${base}`, base, source: 'backbone' as const, label: `${BASE_LABELS[base]} (backbone)`, direction: SCORE_DIRECTIONS[base] })),
-  ...LABEL_FREE_KEYS.map((base) => ({ key: `lfe_${base}`, base, source: 'embedding' as const, label: `${BASE_LABELS[base]} (embedding)`, direction: SCORE_DIRECTIONS[base] })),
-  { key: 'rankme', base: 'rankme', source: 'training batches', label: 'RankMe (paper: training batches)', direction: SCORE_DIRECTIONS.rankme },
+  ...LABEL_FREE_KEYS.map((base) => ({ key: `lf_${base}`, base, source: 'backbone' as const, label: `${BASE_LABELS[base]} (bb)`, direction: SCORE_DIRECTIONS[base] })),
+  ...LABEL_FREE_KEYS.map((base) => ({ key: `lfe_${base}`, base, source: 'embedding' as const, label: `${BASE_LABELS[base]} (emb)`, direction: SCORE_DIRECTIONS[base] })),
+  { key: 'rankme', base: 'rankme', source: 'training batches', label: 'RankMe (paper)', direction: SCORE_DIRECTIONS.rankme },
 ];
 
 export function scoreInfo(key: string): ScoreInfo {
@@ -471,7 +472,7 @@ export function labelFreeVerdict(correlations: ScoreCorrelation[], checkpoint: R
     `Of the ${pooled.length} scores with a correlation, ${positive.length} have a 95 % interval for Spearman ρ with F1 entirely above zero${positive.length ? ` (${positive.map((c) => c.label).join(', ')})` : ''} and ${negative.length} entirely below`,
     `the highest is ${best.label}, ρ = ${fmt(best.spearman)} [${fmt(best.spearmanLow)}, ${fmt(best.spearmanHigh)}] over ${best.n} runs`,
   ];
-  if (rankme) parts.push(`RankMe (large sample, backbone) has ρ = ${fmt(rankme.spearman)} [${fmt(rankme.spearmanLow)}, ${fmt(rankme.spearmanHigh)}]`);
+  if (rankme) parts.push(`RankMe (large sample, backbone features) has ρ = ${fmt(rankme.spearman)} [${fmt(rankme.spearmanLow)}, ${fmt(rankme.spearmanHigh)}]`);
   const sentence = (name: string, summary: RegretSummary[], baseline: string) => {
     const scored = summary.filter((s) => s.score !== 'last epoch' && s.score !== 'random epoch' && s.score !== 'random method');
     const base = summary.find((s) => s.score === baseline);

@@ -106,7 +106,7 @@ describe('report/labelfree', () => {
     const verdict = labelFreeVerdict(table, [], [], 'toy');
     const aboveZero = 3 + (n.spearmanLow > 0 ? 1 : 0);
     assert.match(verdict, new RegExp(`Of the 4 scores with a correlation, ${aboveZero} have a 95 % interval`));
-    assert.match(verdict, /RankMe \(large sample, backbone\) has ρ = 1\.00 \[1\.00, 1\.00\]/);
+    assert.match(verdict, /RankMe \(large sample, backbone features\) has ρ = 1\.00 \[1\.00, 1\.00\]/);
   });
 
   it('chooses checkpoints by each score and measures the regret against the best validation epoch', () => {
