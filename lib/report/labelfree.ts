@@ -73,7 +73,7 @@ export interface ScoreInfo {
 }
 
 const BASE_LABELS: Record<string, string> = {
-  rankme: 'RankMe', rankme_batch: 'RankMe per batch', alpha_req: 'α-ReQ', nesum: 'NESum', alignment: 'alignment',
+  rankme: 'RankMe', rankme_batch: 'RankMe/batch', alpha_req: 'α-ReQ', nesum: 'NESum', alignment: 'alignment',
   uniformity: 'uniformity', invariance: 'invariance', lidar: 'LiDAR-style', feature_std: 'feature std', feature_mean: 'feature mean',
 };
 
