@@ -19,7 +19,7 @@ import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES } from
 import type { DatasetSplit } from './types';
 
 /** Bump when the images a given parameter set produces change; the marker file then forces regeneration. */
-export const SYNTHETIC_GENERATOR_VERSION = 1;
+export const SYNTHETIC_GENERATOR_VERSION = 2;
 export const SYNTHETIC_MARKER = '.synthetic-sewer.json';
 
 export interface SyntheticParams {
@@ -167,7 +167,7 @@ function scale(frame: Frame, p: number, factor: number): void {
 function wallSpot(rng: Rng, frame: Frame, severity: number, band: [number, number] = [-Math.PI, Math.PI * 0.15]): { theta: number; z: number } {
   const theta = rng.uniform(band[0], band[1]);
   // subtle defects sit deeper in the pipe, where they are smaller and darker
-  const z = rng.uniform(1.25, 1.6) + (1 - severity) * rng.uniform(0.3, 1.6);
+  const z = rng.uniform(1.05, 1.35) + (1 - severity) * rng.uniform(0.2, 0.8);
   return { theta, z };
 }
 
@@ -295,7 +295,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.FS, // displaced joint: a dark crescent gap and bright lip at one joint
     paint(frame, rng, severity) {
-      const zj = nearestJoint(frame, rng.uniform(1.4, 2.2 + (1 - severity) * 1.5));
+      const zj = nearestJoint(frame, rng.uniform(1.2, 1.8 + (1 - severity) * 0.8));
       const phi = rng.uniform(0, TAU);
       const gap = 0.06 + 0.22 * severity;
       for (let p = 0; p < frame.size * frame.size; p++) {
@@ -310,7 +310,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.IS, // intruding sealing ring: a black rubber band hanging into the pipe at a joint
     paint(frame, rng, severity) {
-      const zj = nearestJoint(frame, rng.uniform(1.4, 2.6));
+      const zj = nearestJoint(frame, rng.uniform(1.2, 2.0));
       const phi = rng.uniform(-Math.PI, Math.PI), span = 0.5 + 1.4 * severity;
       const rJoint = 1 / zj, thickness = (0.05 + 0.12 * severity) * rJoint;
       for (let p = 0; p < frame.size * frame.size; p++) {
@@ -326,7 +326,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.RO, // roots: pale fibrous strands growing from a joint towards the pipe centre
     paint(frame, rng, severity) {
-      const zj = nearestJoint(frame, rng.uniform(1.3, 2.2));
+      const zj = nearestJoint(frame, rng.uniform(1.2, 1.8));
       const theta0 = rng.uniform(-Math.PI, Math.PI * 0.1);
       const [sx, sy] = frame.project(theta0, zj);
       const strands = 3 + Math.round(12 * severity);
@@ -349,7 +349,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.IN, // infiltration: a glistening wet streak running down the wall from a joint
     paint(frame, rng, severity) {
-      const zj = nearestJoint(frame, rng.uniform(1.3, 2.4));
+      const zj = nearestJoint(frame, rng.uniform(1.2, 1.9));
       const theta0 = rng.uniform(-Math.PI * 0.8, -Math.PI * 0.2);
       const side = rng.bernoulli(0.5) ? 1 : -1;
       const width = 0.03 + 0.05 * severity;
@@ -367,7 +367,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.AF, // settled deposits: a granular sand/gravel bank on the pipe floor, emerging from the water
     paint(frame, rng, severity) {
-      const z0 = rng.uniform(1.2, 2.0), length = 0.6 + 2 * severity;
+      const z0 = rng.uniform(1.1, 1.6), length = 0.6 + 2 * severity;
       const halfWidth = 0.25 + 0.35 * severity;
       const noise = new ValueNoise(rng, 16);
       for (let p = 0; p < frame.size * frame.size; p++) {
@@ -385,7 +385,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.BE, // attached deposits: blotchy encrustation (grease / calcite) along the wall
     paint(frame, rng, severity) {
-      const theta0 = rng.uniform(-Math.PI, Math.PI * 0.3), z0 = rng.uniform(1.2, 2.0);
+      const theta0 = rng.uniform(-Math.PI, Math.PI * 0.3), z0 = rng.uniform(1.1, 1.6);
       const spanA = 0.4 + 0.8 * severity, spanZ = 0.5 + 1.5 * severity;
       const noise = new ValueNoise(rng, 16);
       const grease = rng.bernoulli(0.5);
@@ -403,7 +403,7 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.FO, // obstacle: a shaded foreign object (stone, brick, wood) lying in the pipe
     paint(frame, rng, severity) {
-      const z = rng.uniform(1.4, 2.6);
+      const z = rng.uniform(1.2, 1.9);
       const x = rng.uniform(-0.4, 0.4);
       const floorY = 0.8;
       const [px, py] = [frame.cx + (frame.radius * x) / z, frame.cy + (frame.radius * floorY) / z];
@@ -569,8 +569,9 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
   }
   for (let k = 0; k < codes.length; k++) {
     if (!codes[k]) continue;
-    // about a third of defects are subtle: small and low contrast
-    const severity = rng.bernoulli(0.35) ? rng.uniform(0.15, 0.45) : rng.uniform(0.45, 1);
+    // a fifth of defects are subtle: smaller and lower contrast (version 1 had a third, deeper in the pipe,
+    // which left most of them invisible at the 32 px of the CPU scale)
+    const severity = rng.bernoulli(0.2) ? rng.uniform(0.3, 0.55) : rng.uniform(0.55, 1);
     PAINTERS[k].paint(frame, new Rng(mixSeed(seed, 'defect', k)), severity);
   }
   const pixels = new Uint8Array(3 * n);
