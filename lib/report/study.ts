@@ -48,9 +48,31 @@ export const SMOKE_SSL_SUBSET: Pick<GridOptions, 'methods' | 'backbones' | 'prop
   proportions: [0.45],
 };
 
-/** The grid restriction for a scale: SMOKE_SSL_SUBSET at smoke, nothing (the full grid) otherwise. */
-export function sslSubsetFor(scale: ScaleName): Pick<GridOptions, 'methods' | 'backbones' | 'proportions'> {
-  return scale === 'smoke' ? SMOKE_SSL_SUBSET : {};
+type SslSubset = Pick<GridOptions, 'methods' | 'backbones' | 'proportions'>;
+
+/**
+ * The grid restriction for a scale: SMOKE_SSL_SUBSET at smoke, nothing (the full grid) otherwise. A user can
+ * narrow any scale with SSLAD_SUBSET, a JSON object with any of `methods`, `backbones`, `proportions`
+ * (e.g. `{"backbones":["resnet18"]}` to study one backbone on a CPU), which every SSL notebook obeys.
+ */
+export function sslSubsetFor(scale: ScaleName): SslSubset {
+  const base: SslSubset = scale === 'smoke' ? SMOKE_SSL_SUBSET : {};
+  const raw = process.env.SSLAD_SUBSET;
+  if (!raw) return base;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`SSLAD_SUBSET is not valid JSON (${(err as Error).message}): ${raw}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`SSLAD_SUBSET must be a JSON object, got ${raw}`);
+  const allowed = ['methods', 'backbones', 'proportions'];
+  for (const key of Object.keys(parsed)) {
+    if (!allowed.includes(key)) throw new Error(`SSLAD_SUBSET.${key} is not a subset field; allowed: ${allowed.join(', ')}`);
+    if (!Array.isArray((parsed as Record<string, unknown>)[key])) throw new Error(`SSLAD_SUBSET.${key} must be a list`);
+  }
+  // The grid checks every value against the allowed methods, backbones and proportions.
+  return { ...base, ...(parsed as SslSubset) };
 }
 
 /** Where figures go: `figures/` (or SSLAD_FIGURES_DIR), and `figures/smoke` at the smoke scale so tests never overwrite the committed figures. */

@@ -9,6 +9,7 @@ import { paperTable } from '../../lib/report/paper';
 import {
   appendixTable, augmentationTable, bestValF1, correlationTable, describeCorrelation, figuresDir, heatmapFindings, heatmapTable, meanBy,
   monitoringCurves, rankMeVsF1, resolutionTable, resultsTable, runLogs, runSummaries, summarizeFindings, summarizeRun, table1, table1Findings,
+  sslSubsetFor, SMOKE_SSL_SUBSET,
   type CorrelationRow, type LogRecord, type RunSummary,
 } from '../../lib/report/study';
 
@@ -189,5 +190,23 @@ describe('study loaders over a results folder', () => {
   it('figuresDir keeps smoke figures apart from the committed ones', () => {
     assert.equal(path.basename(figuresDir('smoke')), 'smoke');
     assert.equal(path.dirname(figuresDir('smoke')), figuresDir('default'));
+  });
+});
+
+describe('SSLAD_SUBSET', () => {
+  const saved = process.env.SSLAD_SUBSET;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SSLAD_SUBSET;
+    else process.env.SSLAD_SUBSET = saved;
+  });
+
+  it('narrows the SSL grid of any scale and names a bad field', () => {
+    process.env.SSLAD_SUBSET = '{"backbones":["resnet18"],"proportions":[0.01,0.45]}';
+    assert.deepEqual(sslSubsetFor('default'), { backbones: ['resnet18'], proportions: [0.01, 0.45] });
+    assert.equal(sslSubsetFor('smoke').methods?.length, SMOKE_SSL_SUBSET.methods?.length);
+    process.env.SSLAD_SUBSET = '{"backbone":["resnet18"]}';
+    assert.throws(() => sslSubsetFor('default'), /SSLAD_SUBSET\.backbone is not a subset field/);
+    process.env.SSLAD_SUBSET = '{oops';
+    assert.throws(() => sslSubsetFor('default'), /SSLAD_SUBSET is not valid JSON/);
   });
 });
