@@ -12,18 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-interface PaperCell {
-  table: string;
-  metric: string;
-  method: string;
-  backbone: string | null;
-  split: 'train' | 'val';
-  trainProportion: number | null;
-  evalProportion: number | null;
-  resolution: number | null;
-  value: number | null;
-  note: string | null;
-}
+import type { PaperCell } from '../../lib/report/paper';
 
 const PROPORTIONS = [0.01, 0.02, 0.05, 0.15, 0.45];
 
@@ -243,7 +232,7 @@ const table4: Record<string, Record<string, string>> = {
   },
 };
 
-function appendixCells(name: string, backbone: string, rows: Record<string, Record<string, string>>): PaperCell[] {
+function appendixCells(name: PaperCell['table'], backbone: string, rows: Record<string, Record<string, string>>): PaperCell[] {
   const cells: PaperCell[] = [];
   for (const [metric, byMethod] of Object.entries(rows)) {
     for (const [method, row] of Object.entries(byMethod)) {
