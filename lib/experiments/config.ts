@@ -365,10 +365,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Run id: a short hash of the canonical config, so reruns find finished work. */
+/**
+ * Revision of what a run computes beyond its config (trainer semantics). It enters the run id, so a change of
+ * semantics never silently reuses results computed the old way. 2: the online probe is exempt from LARS's
+ * trust ratio.
+ */
+export const TRAINER_REVISION = 2;
+
+/** Run id: a short hash of the canonical config and the trainer revision, so reruns find finished work. */
 export function runId(config: RunConfig): string {
   const { createHash } = require('crypto') as typeof import('crypto');
-  const hash = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(canonicalJson({ config, trainerRevision: TRAINER_REVISION })).digest('hex').slice(0, 12);
   const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
   return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;
 }

@@ -4,6 +4,8 @@
  * q = η‖p‖/‖g‖ when both norms are > 0, else 1. One-dimensional parameters (biases, norm scales) get
  * neither decay nor scaling. Then μ ← m·μ + g and p ← p − lr·μ.
  * (The test in P is `ndim != 1`, so a 0-D parameter would be decayed and scaled too; kept as is.)
+ * A group with `adaptive: false` skips the trust ratio (and so is plain momentum SGD): the online probe's group,
+ * whose weight would otherwise move by only lr·η of its norm per step.
  *
  * @example
  *   const opt = new Lars([{ name: 'model', params }], { weightDecay: 1e-6, eta: 0.001 });
@@ -22,7 +24,7 @@ export class Lars extends GroupOptimizer {
     tf.tidy(() => {
       const w = p.variable;
       let d: tf.Tensor = grad;
-      if (w.rank !== 1) {
+      if (w.rank !== 1 && group.adaptive) {
         d = tf.add(d, tf.mul(w, wd));
         const paramNorm = tf.norm(w);
         const updateNorm = tf.norm(d);

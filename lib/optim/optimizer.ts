@@ -32,6 +32,8 @@ export interface ParamGroupInput {
   momentum?: number;
   /** AdamW (β1, β2). */
   betas?: [number, number];
+  /** LARS only: false turns the trust-ratio scaling off for this group (plain momentum SGD); default true. */
+  adaptive?: boolean;
 }
 
 export interface ParamGroup {
@@ -44,6 +46,7 @@ export interface ParamGroup {
   weightDecay: number;
   momentum: number;
   betas: [number, number];
+  adaptive: boolean;
 }
 
 export interface OptimizerOptions {
@@ -93,6 +96,7 @@ export abstract class GroupOptimizer {
         weightDecay: g.weightDecay ?? options.weightDecay ?? 0,
         momentum: g.momentum ?? options.momentum ?? 0.9,
         betas: g.betas ?? options.betas ?? [0.9, 0.999],
+        adaptive: g.adaptive ?? true,
       };
     });
     this.options = {

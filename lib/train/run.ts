@@ -239,7 +239,10 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
   const lrs = scaledLearningRates(config);
   const classifier = classifierOf(method, probe);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
-  if (probe) groups.push({ name: 'probe', params: probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum) });
+  // The paper describes the probe as lr 1e-3, momentum 0.9, no weight decay, i.e. momentum SGD: inside LARS its
+  // weight would also get the trust ratio (η = 0.001) and move by ~lr·η of its norm per step — not at all in a
+  // short CPU-scale run — so the probe group is exempt from LARS's adaptation.
+  if (probe) groups.push({ name: 'probe', params: probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum), adaptive: false });
   const optimizer: GroupOptimizer = createOptimizer(
     { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
     groups,
