@@ -24,6 +24,7 @@ import { binaryMetrics, featureStats, rankMe, type BinaryMetrics } from '../eval
 import { stopGradient, weightedBce } from '../losses';
 import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
 import { createMethod, type Method, type StepState } from '../methods';
+import { prefixed } from '../methods/method';
 import { Linear } from '../nn/layers';
 import { SeedStream } from '../nn/init';
 import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
@@ -69,40 +70,32 @@ function classifierOf(method: Method, probe: Linear | null): Classifier {
   return { logits: (f) => tf.tidy(() => (probe!.forward(f) as tf.Tensor2D).reshape([-1]) as tf.Tensor1D) };
 }
 
-/** Backbone features and classifier logits of `records` (eval mode, resize-only transform). */
+/** Classifier logits of `records` (eval mode, resize-only transform), with their record indices. */
 export async function predict(
   method: Method,
   classifier: Classifier,
   cache: ImageCache,
   records: SewerRecord[],
   batchSize: number,
-  options: { withFeatures?: boolean } = {},
-): Promise<{ indices: Int32Array; logits: Float32Array; features: Float32Array | null }> {
+): Promise<{ indices: Int32Array; logits: Float32Array }> {
   method.setTraining(false);
   const loader = new DataLoader({ cache, records, batchSize, seed: 0, mode: 'eval' });
   const indices = new Int32Array(loader.size);
   const logits = new Float32Array(loader.size);
-  const dim = method.backbone.featureDim;
-  const features = options.withFeatures ? new Float32Array(loader.size * dim) : null;
   let at = 0;
   try {
     for await (const batch of loader.epoch(0)) {
-      const [f, l] = tf.tidy(() => {
-        const feats = method.backbone.forward(batch.views[0]);
-        return [feats, classifier.logits(feats)];
-      });
-      const n = batch.indices.length;
+      const l = tf.tidy(() => classifier.logits(method.backbone.forward(batch.views[0])));
       indices.set(batch.indices, at);
       logits.set(await l.data(), at);
-      if (features) features.set(await f.data(), at * dim);
-      at += n;
-      tf.dispose([f, l]);
+      at += batch.indices.length;
+      l.dispose();
       disposeBatch(batch);
     }
   } finally {
     method.setTraining(true);
   }
-  return { indices, logits, features };
+  return { indices, logits };
 }
 
 /** Metrics of a subset of predicted records (records must all have been predicted). */
@@ -237,12 +230,11 @@ async function train(config: RunConfig, run: RunRecord, options: RunOptions): Pr
 
 async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
-  const classifier = classifierOf(method, probe);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
   // The paper describes the probe as lr 1e-3, momentum 0.9, no weight decay, i.e. momentum SGD: inside LARS its
   // weight would also get the trust ratio (η = 0.001) and move by ~lr·η of its norm per step — not at all in a
   // short CPU-scale run — so the probe group is exempt from LARS's adaptation.
-  if (probe) groups.push({ name: 'probe', params: probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum), adaptive: false });
+  if (probe) groups.push({ name: 'probe', params: prefixed('classifier', probe.namedParameters()), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum), adaptive: false });
   const optimizer: GroupOptimizer = createOptimizer(
     { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
     groups,
@@ -259,7 +251,7 @@ async function trainWith(
 ): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const classifier = classifierOf(method, probe);
-  const checkpointTensors = [...method.state(), ...(probe ? probe.namedParameters().map((p) => ({ name: `classifier.${p.name}`, variable: p.variable })) : [])];
+  const checkpointTensors = [...method.state(), ...(probe ? prefixed('classifier', probe.namedParameters()) : [])];
   const backboneVariables = new Set(method.backbone.parameters().map((v) => v.name));
   const trainVariables = optimizer.variables();
   const trainableByName = new Map(method.trainable().map((p) => [p.name, p.variable]));
