@@ -17,9 +17,10 @@ import sharp from 'sharp';
 import { Rng, mixSeed } from './rng';
 import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES } from './sewerml';
 import type { DatasetSplit } from './types';
+import { SYNTHETIC_GENERATOR_VERSION } from './generator_version';
 
-/** Bump when the images a given parameter set produces change; the marker file then forces regeneration. */
-export const SYNTHETIC_GENERATOR_VERSION = 2;
+// Bumped when the images a parameter set produces change; the marker file then forces regeneration.
+export { SYNTHETIC_GENERATOR_VERSION };
 export const SYNTHETIC_MARKER = '.synthetic-sewer.json';
 
 export interface SyntheticParams {
@@ -233,8 +234,9 @@ const PAINTERS: Painter[] = [
         const [a, z] = points[points.length - 1];
         points.push([a + 0.09 * Math.cos(heading), z + 0.12 * Math.sin(heading)]);
       }
-      const width = 0.008 + 0.02 * severity;
-      const strength = 0.35 + 0.5 * severity;
+      // version 3: at least about one pixel wide at the 32 px of the CPU scale (version 2's were a third of one)
+      const width = 0.02 + 0.035 * severity;
+      const strength = 0.5 + 0.45 * severity;
       const broken = severity > 0.8;
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0) continue;
@@ -254,7 +256,7 @@ const PAINTERS: Painter[] = [
     code: CODE.OB, // surface damage: rough, speckled, aggregate-coloured patch
     paint(frame, rng, severity) {
       const spot = wallSpot(rng, frame, severity);
-      const r = 0.12 + 0.22 * severity;
+      const r = 0.18 + 0.25 * severity;
       const noise = new ValueNoise(rng, 16);
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0) continue;
@@ -262,8 +264,11 @@ const PAINTERS: Painter[] = [
         const d = Math.hypot(da, dz * 0.8) / r + 0.5 * (noise.at(da * 12 + 5, dz * 12 + 5) - 0.5);
         if (d > 1) continue;
         const grain = noise.at(da * 60 + 3, dz * 60 + 9) - 0.5;
-        const amount = (0.25 + 0.45 * severity) * (1 - smoothstep(0.7, 1, d));
-        mix(frame, p, [0.72 * frame.light(frame.depth[p]) + grain * 0.5, 0.64 * frame.light(frame.depth[p]) + grain * 0.45, 0.45 * frame.light(frame.depth[p]) + grain * 0.4], amount);
+        const amount = (0.5 + 0.45 * severity) * (1 - smoothstep(0.7, 1, d));
+        // exposed aggregate: pale stones in dark pitted cement, coarse enough to read at 32 px (version 3)
+        const pit = noise.at(da * 25 + 7, dz * 25 + 1) < 0.45 ? 0.45 : 1.1;
+        const l = frame.light(frame.depth[p]) * pit;
+        mix(frame, p, [0.72 * l + grain * 0.5, 0.64 * l + grain * 0.45, 0.45 * l + grain * 0.4], amount);
       }
     },
   },
@@ -272,7 +277,7 @@ const PAINTERS: Painter[] = [
     paint(frame, rng, severity) {
       const theta0 = rng.uniform(-Math.PI, 0);
       const z0 = rng.uniform(1.2, 1.8), z1 = z0 + rng.uniform(0.8, 2.5);
-      const w = 0.03 + 0.05 * severity;
+      const w = 0.06 + 0.08 * severity;
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0 || frame.depth[p] < z0 || frame.depth[p] > z1) continue;
         const da = wrapAngle(frame.theta[p] - theta0);
@@ -341,7 +346,12 @@ const PAINTERS: Painter[] = [
           y += 0.5 * Math.sin(heading);
           const xi = Math.round(x), yi = Math.round(y);
           if (xi < 0 || yi < 0 || xi >= frame.size || yi >= frame.size) break;
-          mix(frame, yi * frame.size + xi, colour.map((c) => c * frame.light(zj)) as [number, number, number], 0.55 + 0.3 * severity);
+          // a brush two native pixels wide, so a strand survives the downscale to the training resolution
+          for (const [ox, oy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+            if (xi + ox < frame.size && yi + oy < frame.size) {
+              mix(frame, (yi + oy) * frame.size + xi + ox, colour.map((c) => c * frame.light(zj)) as [number, number, number], 0.6 + 0.3 * severity);
+            }
+          }
         }
       }
     },
@@ -352,7 +362,7 @@ const PAINTERS: Painter[] = [
       const zj = nearestJoint(frame, rng.uniform(1.2, 1.9));
       const theta0 = rng.uniform(-Math.PI * 0.8, -Math.PI * 0.2);
       const side = rng.bernoulli(0.5) ? 1 : -1;
-      const width = 0.03 + 0.05 * severity;
+      const width = 0.06 + 0.08 * severity;
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0) continue;
         const da = wrapAngle(frame.theta[p] - theta0) * side;
@@ -360,7 +370,7 @@ const PAINTERS: Painter[] = [
         const dz = frame.depth[p] - zj - 0.05 * Math.sin(da * 9);
         if (Math.abs(dz) > width) continue;
         const sparkle = Math.sin(da * 40 + dz * 80) > 0.6 ? 0.35 : 0;
-        mix(frame, p, [0.85, 0.88, 0.9], (0.25 + 0.35 * severity) * (sparkle + 0.4));
+        mix(frame, p, [0.85, 0.88, 0.9], (0.4 + 0.4 * severity) * (sparkle + 0.5));
       }
     },
   },
@@ -378,7 +388,8 @@ const PAINTERS: Painter[] = [
         if (!below || Math.abs(across) > halfWidth * (0.8 + 0.4 * noise.at(z * 4, 3))) continue;
         const grain = noise.at(across * 50, z * 50) - 0.5;
         const l = frame.light(z);
-        mix(frame, p, [(0.6 + grain) * l, (0.52 + grain) * l, (0.36 + grain * 0.8) * l], 0.85);
+        // version 3: paler sand with coarser grain, so the bank stands out from dark water at 32 px
+        mix(frame, p, [(0.78 + 1.4 * grain) * l, (0.68 + 1.4 * grain) * l, (0.46 + grain) * l], 0.92);
       }
     },
   },
@@ -569,9 +580,9 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
   }
   for (let k = 0; k < codes.length; k++) {
     if (!codes[k]) continue;
-    // a fifth of defects are subtle: smaller and lower contrast (version 1 had a third, deeper in the pipe,
-    // which left most of them invisible at the 32 px of the CPU scale)
-    const severity = rng.bernoulli(0.2) ? rng.uniform(0.3, 0.55) : rng.uniform(0.55, 1);
+    // 15 % of defects are subtle: smaller and lower contrast (version 1 had a third, deeper in the pipe, and
+    // version 2 a fifth, which with sub-pixel cracks and roots left many invisible at the 32 px of the CPU scale)
+    const severity = rng.bernoulli(0.15) ? rng.uniform(0.35, 0.6) : rng.uniform(0.6, 1);
     PAINTERS[k].paint(frame, new Rng(mixSeed(seed, 'defect', k)), severity);
   }
   const pixels = new Uint8Array(3 * n);

@@ -8,6 +8,7 @@
  *   makeRunConfig({ method: 'mae', backbone: 'resnet18' }); // throws: MAE needs a ViT backbone
  */
 import { ScaleName, SCALES } from './scale';
+import { SYNTHETIC_GENERATOR_VERSION } from '../data/generator_version';
 
 export const METHODS = ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae'] as const;
 export type MethodName = (typeof METHODS)[number];
@@ -187,7 +188,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
   default: {
     imageSize: 32,
     patchSize: 8,
-    vitDepth: 12,
+    vitDepth: 6,
     epochs: 4,
     warmupEpochs: 1,
     batchSize: 64,
@@ -372,10 +373,14 @@ export function canonicalJson(value: unknown): string {
  */
 export const TRAINER_REVISION = 2;
 
-/** Run id: a short hash of the canonical config and the trainer revision, so reruns find finished work. */
+/**
+ * Run id: a short hash of the canonical config, the trainer revision and (for the synthetic data) the generator
+ * version, so reruns find finished work and never reuse work computed the old way.
+ */
 export function runId(config: RunConfig): string {
   const { createHash } = require('crypto') as typeof import('crypto');
-  const hash = createHash('sha256').update(canonicalJson({ config, trainerRevision: TRAINER_REVISION })).digest('hex').slice(0, 12);
+  const versions = config.dataset.kind === 'synthetic' ? { trainerRevision: TRAINER_REVISION, syntheticGenerator: SYNTHETIC_GENERATOR_VERSION } : { trainerRevision: TRAINER_REVISION };
+  const hash = createHash('sha256').update(canonicalJson({ config, ...versions })).digest('hex').slice(0, 12);
   const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
   return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;
 }
