@@ -374,6 +374,8 @@ export function canonicalJson(value: unknown): string {
  * trust ratio.
  */
 export const TRAINER_REVISION = 2;
+/** Revision of the online probe's rule inside AdamW (2: momentum SGD; 1: Adam with betas (0.9, 0)). */
+export const ADAMW_PROBE_RULE = 2;
 
 /**
  * Run id: a short hash of the canonical config, the trainer revision and (for the synthetic data) the generator
@@ -381,7 +383,11 @@ export const TRAINER_REVISION = 2;
  */
 export function runId(config: RunConfig): string {
   const { createHash } = require('crypto') as typeof import('crypto');
-  const versions = config.dataset.kind === 'synthetic' ? { trainerRevision: TRAINER_REVISION, syntheticGenerator: SYNTHETIC_GENERATOR_VERSION } : { trainerRevision: TRAINER_REVISION };
+  const versions: Record<string, number> = { trainerRevision: TRAINER_REVISION };
+  if (config.dataset.kind === 'synthetic') versions.syntheticGenerator = SYNTHETIC_GENERATOR_VERSION;
+  // Only runs whose probe sits in AdamW changed when its probe became momentum SGD; keyed on them alone so that
+  // finished runs the change did not touch (supervised, the LARS methods) keep their ids and are reused.
+  if (config.optimizer.kind === 'adamw' && config.method !== 'supervised') versions.adamwProbeRule = ADAMW_PROBE_RULE;
   const hash = createHash('sha256').update(canonicalJson({ config, ...versions })).digest('hex').slice(0, 12);
   const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
   return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;

@@ -3,7 +3,9 @@
  * p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
  * p ← p − (lr / (1−β1^t)) · m / (sqrt(v)/sqrt(1−β2^t) + eps).
  * `excludeBiasAndNorm` gives ≤1-D parameters weight decay 0 (the paper's `exclude_bias_and_norm`).
- * The paper's probe group uses betas (0.9, 0), i.e. v = g² (see probeGroupOverrides).
+ * A group with `adaptive: false` is plain momentum SGD instead: the online probe's group. (An earlier version gave
+ * the probe Adam with betas (0.9, 0), i.e. v = g²; its step m/|g| blew up whenever a gradient coordinate shrank
+ * below its running mean, and DINO's probe loss climbed to 17 at the default scale.)
  *
  * @example
  *   const opt = new AdamW(groups, { lr: 5e-4, weightDecay: 1e-4, excludeBiasAndNorm: true });
@@ -16,6 +18,10 @@ export class AdamW extends GroupOptimizer {
   readonly kind = 'adamw' as const;
 
   protected updateParam(group: ParamGroup, p: NamedParam, grad: tf.Tensor): void {
+    if (!group.adaptive) {
+      this.momentumSgdUpdate(group, p, grad);
+      return;
+    }
     const m = this.slot(p.name, 'exp_avg', p.variable);
     const v = this.slot(p.name, 'exp_avg_sq', p.variable);
     const t = (this.paramSteps.get(p.name) ?? 0) + 1;

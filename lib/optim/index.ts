@@ -46,13 +46,17 @@ export function createOptimizer(config: OptimizerConfig, groups: ParamGroupInput
 }
 
 /**
- * Overrides for the online linear probe's group: lr = probeLr·batch/256, weight decay 0, momentum 0.9
- * (LARS/SGD) and betas (0.9, 0) (AdamW: P turns the second moment off for the probe).
+ * Overrides for the online linear probe's group: lr = probeLr·batch/256, weight decay 0, momentum 0.9, and plain
+ * momentum SGD whatever the method's optimiser (`adaptive: false`), as the paper describes the probe. Two
+ * departures from P's code, both measured at the default scale: inside LARS the trust ratio (η = 0.001) let the
+ * probe move by only ~lr·η of its norm per step (every SSL probe stayed at chance), and in AdamW P turns the
+ * second moment off (betas (0.9, 0)), whose step m/|g| blew up when a coordinate's gradient shrank (DINO's probe
+ * loss climbed to 17).
  */
 export function probeGroupOverrides(
   batchSize: number,
   probeLr = 1e-3,
   momentum = 0.9,
-): Pick<ParamGroupInput, 'lr' | 'weightDecay' | 'momentum' | 'betas'> {
-  return { lr: (probeLr * batchSize) / 256, weightDecay: 0, momentum, betas: [momentum, 0] };
+): Pick<ParamGroupInput, 'lr' | 'weightDecay' | 'momentum' | 'adaptive'> {
+  return { lr: (probeLr * batchSize) / 256, weightDecay: 0, momentum, adaptive: false };
 }

@@ -32,7 +32,10 @@ export interface ParamGroupInput {
   momentum?: number;
   /** AdamW (β1, β2). */
   betas?: [number, number];
-  /** LARS only: false turns the trust-ratio scaling off for this group (plain momentum SGD); default true. */
+  /**
+   * LARS and AdamW: false makes this group plain momentum SGD (torch.optim.SGD semantics), without LARS's trust
+   * ratio or Adam's per-coordinate scaling; default true. The online probe's group uses it.
+   */
   adaptive?: boolean;
 }
 
@@ -114,6 +117,19 @@ export abstract class GroupOptimizer {
   /** Weight decay for one parameter of a group, after the ≤1-D exclusion. */
   protected decayFor(group: ParamGroup, p: NamedParam): number {
     return this.options.excludeBiasAndNorm && p.variable.rank <= 1 ? 0 : group.weightDecay;
+  }
+
+  /** Plain momentum SGD (torch semantics: d = g + wd·p, buf ← m·buf + d, p ← p − lr·buf), for `adaptive: false` groups. */
+  protected momentumSgdUpdate(group: ParamGroup, p: NamedParam, grad: tf.Tensor): void {
+    const wd = this.decayFor(group, p);
+    const buf = this.slot(p.name, 'momentum_buffer', p.variable);
+    tf.tidy(() => {
+      const w = p.variable;
+      const d = wd !== 0 ? tf.add(grad, tf.mul(w, wd)) : grad;
+      const update = tf.add(tf.mul(buf, group.momentum), d);
+      buf.assign(update);
+      w.assign(tf.sub(w, tf.mul(update, group.lr)));
+    });
   }
 
   protected slot(paramName: string, slotName: string, like: tf.Variable): tf.Variable {

@@ -231,10 +231,8 @@ async function train(config: RunConfig, run: RunRecord, options: RunOptions): Pr
 async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
-  // The paper describes the probe as lr 1e-3, momentum 0.9, no weight decay, i.e. momentum SGD: inside LARS its
-  // weight would also get the trust ratio (η = 0.001) and move by ~lr·η of its norm per step — not at all in a
-  // short CPU-scale run — so the probe group is exempt from LARS's adaptation.
-  if (probe) groups.push({ name: 'probe', params: prefixed('classifier', probe.namedParameters()), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum), adaptive: false });
+  // The probe is momentum SGD in every optimiser (why: probeGroupOverrides).
+  if (probe) groups.push({ name: 'probe', params: prefixed('classifier', probe.namedParameters()), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum) });
   const optimizer: GroupOptimizer = createOptimizer(
     { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
     groups,
