@@ -18,6 +18,12 @@ export interface DinoLossResult {
   loss: tf.Scalar;
   /** [1, K] updated centre (no gradient). */
   center: tf.Tensor2D;
+  /**
+   * Mean entropy of the teacher targets over the pairs, so that loss − teacherEntropy is the mean KL(q ‖ p): the
+   * part the student can reduce. The loss alone rises whenever the teacher temperature warms up, however well
+   * the student follows.
+   */
+  teacherEntropy: tf.Scalar;
 }
 
 export function dinoLoss(
@@ -50,16 +56,21 @@ export function dinoLoss(
     const q = teacherLogits.map((t) => stopGradient(tf.softmax(tf.div(tf.sub(t, c), teacherTemp))));
     const logP = studentLogits.map((s) => tf.logSoftmax(tf.div(s, studentTemp)));
     const terms: tf.Scalar[] = [];
+    const entropies: tf.Scalar[] = [];
     for (let iq = 0; iq < q.length; iq++) {
+      const logQ = tf.log(tf.maximum(q[iq], 1e-30));
+      const entropy = tf.mean(tf.sum(tf.mul(tf.neg(q[iq]), logQ), -1)) as tf.Scalar;
       for (let iv = 0; iv < logP.length; iv++) {
         if (iq === iv) continue;
         terms.push(tf.mean(tf.sum(tf.mul(tf.neg(q[iq]), logP[iv]), -1)) as tf.Scalar);
+        entropies.push(entropy);
       }
     }
     const loss = tf.div(tf.addN(terms), terms.length) as tf.Scalar;
+    const teacherEntropy = tf.div(tf.addN(entropies), entropies.length) as tf.Scalar;
     const batchCenter = tf.mean(tf.concat(teacherLogits.map((t) => stopGradient(t)), 0), 0, true);
     const nextCenter = tf.add(tf.mul(c, centerMomentum), tf.mul(batchCenter, 1 - centerMomentum)) as tf.Tensor2D;
-    return { loss, center: stopGradient(nextCenter) };
+    return { loss, center: stopGradient(nextCenter), teacherEntropy };
   });
 }
 

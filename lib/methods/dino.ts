@@ -48,7 +48,8 @@ export class DinoMethod extends BaseMethod {
     const result = dinoLoss(student, teacher, this.center, s.studentTemperature, this.teacherTemperature(state.epoch));
     this.pendingCenter?.dispose();
     this.pendingCenter = tf.keep(result.center);
-    return { loss: result.loss, features, embeddings: student, terms: { dino: result.loss } };
+    const kl = tf.sub(result.loss, result.teacherEntropy) as tf.Scalar;
+    return { loss: result.loss, features, embeddings: student, terms: { dino: result.loss, dino_teacher_entropy: result.teacherEntropy, dino_kl: kl } };
   }
 
   frozen(state: StepState): Set<string> {

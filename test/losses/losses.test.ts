@@ -86,11 +86,29 @@ describe('losses against the PyTorch reference (tools/fixtures/make_loss_fixture
     const [s1, s2, t1, t2] = ['s1', 's2', 't1', 't2'].map((k) => tensor(c, k) as tf.Tensor2D);
     const center = tensor(c, 'center');
     const out = dinoLoss([s1, s2], [t1, t2], center, c.studentTemp as number, c.teacherTemp as number);
-    assertRel(scalar(out.loss), c.loss as number);
+    const loss = scalar(out.loss);
+    const entropy = scalar(out.teacherEntropy);
+    assertRel(loss, c.loss as number);
     assert.deepEqual(out.center.shape, [1, 32]);
     const got = out.center.dataSync();
     (c.newCenter as number[]).forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-6 + 1e-5 * Math.abs(v), `center[${i}]`));
     tf.dispose([s1, s2, t1, t2, center, out.center]);
+    // the KL part (loss − teacher entropy) is never negative, and the entropy lies in [0, log K]
+    assert.ok(loss - entropy >= -1e-5, `KL ${loss - entropy}`);
+    assert.ok(entropy >= 0 && entropy <= Math.log(32) + 1e-5, `entropy ${entropy}`);
+  });
+
+  it('DINO teacher entropy equals the loss when the student reproduces the teacher (zero KL)', () => {
+    const t = tf.randomNormal([6, 16], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const center = tf.randomNormal([1, 16], 0, 0.1, 'float32', 6);
+    // p = softmax(s/τs) = softmax((t − c)/τt) = q when s = (t − c)·τs/τt
+    const s = tf.tidy(() => tf.mul(tf.sub(t, center), 0.1 / 0.04) as tf.Tensor2D);
+    const out = dinoLoss([s, s], [t, t], center, 0.1, 0.04);
+    assertRel(scalar(out.teacherEntropy), scalar(out.loss), 1e-5);
+    const zeros = tf.zeros([6, 16]) as tf.Tensor2D;
+    const other = dinoLoss([zeros, zeros], [t, t], center, 0.1, 0.04);
+    assert.ok(scalar(other.loss) - scalar(other.teacherEntropy) > 0.1, 'a uniform student is far from a sharp teacher');
+    tf.dispose([t, center, s, zeros, out.center, other.center]);
   });
 
   it('DINO teacher temperature warm-up per epoch (numpy.linspace)', () => {
