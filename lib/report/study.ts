@@ -33,7 +33,7 @@ export const APPENDIX_METRICS = ['precision', 'recall', 'f1', 'f2Ciw', 'f1Normal
 /** Display names of methods and backbones (re-exported so notebooks need one import). */
 export { METHOD_LABELS, BACKBONE_LABELS };
 export const METRIC_LABELS: Record<string, string> = {
-  precision: 'Precision', recall: 'Recall', f1: 'F1', f2Ciw: 'F2_CIW', f1Normal: 'F1_Normal', auroc: 'AUROC', auprc: 'AUPRC',
+  precision: 'Precision', recall: 'Recall', f1: 'F1', f2Ciw: 'F2_CIW', f2CiwPresent: 'F2_CIW (codes present)', f1Normal: 'F1_Normal', auroc: 'AUROC', auprc: 'AUPRC',
 };
 
 /**
