@@ -1,0 +1,33 @@
+/**
+ * Prints the README's Table 1 block: our validation F1 and F2_CIW at the natural proportion next to the paper's,
+ * from the finished runs of the SSL grid at a scale (the same rows notebook 03 tabulates).
+ *
+ *   npx tsx scripts/readme-table1.ts --scale default [--results DIR] [--metrics f1,f2Ciw]
+ */
+import { studyGrid } from '../lib/experiments/grid';
+import { projectPaths } from '../lib/experiments/paths';
+import type { ScaleName } from '../lib/experiments/scale';
+import { paperVsOurs, toMarkdown, wideTable } from '../lib/report/tables';
+import * as study from '../lib/report/study';
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const scale = option('scale', 'default') as ScaleName;
+const resultsDir = option('results', projectPaths().results);
+const metrics = option('metrics', 'f1,f2Ciw').split(',');
+const configs = studyGrid('ssl', { scale });
+const rows = study.resultRows(resultsDir, configs);
+const keys = ['metric', 'method', 'backbone', 'trainProportion'];
+const ours = study.table1(rows, metrics);
+const comparison = paperVsOurs(ours.select(...keys, 'value'), study.paperTable('table1').select(...keys, 'value'), keys);
+const runs = new Set(rows.map((r) => r.runId)).size;
+console.log(`<!-- ${runs} finished runs of ${configs.length} in ${resultsDir}; made by scripts/readme-table1.ts -->`);
+for (const metric of metrics) {
+  const cells = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 });
+  if (cells.numRows() === 0) continue;
+  console.log(`\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`);
+  console.log(toMarkdown(wideTable(cells, { rows: ['backbone', 'method'], columns: 'trainProportion', value: 'cell', columnLabel: (p) => study.percent(Number(p)) })));
+}
