@@ -7,6 +7,7 @@
 import { studyGrid } from '../lib/experiments/grid';
 import { projectPaths } from '../lib/experiments/paths';
 import type { ScaleName } from '../lib/experiments/scale';
+import * as aq from 'arquero';
 import { paperVsOurs, toMarkdown, wideTable } from '../lib/report/tables';
 import * as study from '../lib/report/study';
 
@@ -26,8 +27,9 @@ const comparison = paperVsOurs(ours.select(...keys, 'value'), study.paperTable('
 const runs = new Set(rows.map((r) => r.runId)).size;
 console.log(`<!-- ${runs} finished runs of ${configs.length} in ${resultsDir}; made by scripts/readme-table1.ts -->`);
 for (const metric of metrics) {
-  const cells = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 });
-  if (cells.numRows() === 0) continue;
+  const records = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 }).objects() as Array<Record<string, unknown>>;
+  if (records.length === 0) continue;
+  const cells = aq.from(records.map((r) => ({ ...r, backbone: (study.BACKBONE_LABELS as Record<string, string>)[String(r.backbone)] ?? r.backbone, method: (study.METHOD_LABELS as Record<string, string>)[String(r.method)] ?? r.method })));
   console.log(`\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`);
   console.log(toMarkdown(wideTable(cells, { rows: ['backbone', 'method'], columns: 'trainProportion', value: 'cell', columnLabel: (p) => study.percent(Number(p)) })));
 }
