@@ -119,15 +119,23 @@ export abstract class GroupOptimizer {
     return this.options.excludeBiasAndNorm && p.variable.rank <= 1 ? 0 : group.weightDecay;
   }
 
-  /** Plain momentum SGD (torch semantics: d = g + wd·p, buf ← m·buf + d, p ← p − lr·buf), for `adaptive: false` groups. */
+  /**
+   * Plain (momentum) SGD, torch.optim.SGD semantics (dampening 0, no Nesterov): d = g + wd·p; buf ← m·buf + d;
+   * p ← p − lr·buf (no buffer when m = 0). `Sgd` is this rule; LARS and AdamW use it for `adaptive: false` groups.
+   */
   protected momentumSgdUpdate(group: ParamGroup, p: NamedParam, grad: tf.Tensor): void {
     const wd = this.decayFor(group, p);
-    const buf = this.slot(p.name, 'momentum_buffer', p.variable);
+    const momentum = group.momentum;
+    const buf = momentum !== 0 ? this.slot(p.name, 'momentum_buffer', p.variable) : undefined;
     tf.tidy(() => {
       const w = p.variable;
       const d = wd !== 0 ? tf.add(grad, tf.mul(w, wd)) : grad;
-      const update = tf.add(tf.mul(buf, group.momentum), d);
-      buf.assign(update);
+      let update: tf.Tensor = d;
+      if (buf) {
+        // A zero buffer times m plus d equals d exactly, so the first step needs no special case.
+        update = tf.add(tf.mul(buf, momentum), d);
+        buf.assign(update);
+      }
       w.assign(tf.sub(w, tf.mul(update, group.lr)));
     });
   }
