@@ -42,6 +42,15 @@ export interface OptimizerConfig {
   clipGrad: number | null;
 }
 
+export interface ProbeConfig {
+  /** Learning rate at batch 256 (scaled by batch/256); the probe is momentum SGD without weight decay in every optimiser. */
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  /** BatchNorm1d without affine in front of the Linear (MAE's linear-probing head); false is the paper's plain Linear. */
+  standardize: boolean;
+}
+
 export interface MethodSettings {
   projHiddenDim: number;
   projOutputDim: number;
@@ -103,7 +112,8 @@ export interface RunConfig {
   /** Validate the probe every k epochs (and always after the last). */
   valEvery: number;
   optimizer: OptimizerConfig;
-  probe: { lr: number; momentum: number; weightDecay: number };
+  /** The online linear probe (SSL methods; supervised trains its own classifier). */
+  probe: ProbeConfig;
   settings: MethodSettings;
   augment: AugmentConfig;
   /** Images of the training split used for the label-free scores each epoch (0 = off). */
@@ -165,7 +175,19 @@ interface ScalePreset {
   valSamples: number;
   /** Head widths where the paper's would dominate a CPU step. */
   settings: Partial<MethodSettings>;
+  /** Online-probe settings of the SSL methods at this scale (supervised has no probe, so its config keeps the paper's). */
+  probe: Partial<ProbeConfig>;
 }
+
+/**
+ * The online probe at the CPU scales. The paper's probe (plain Linear, lr 1e-3·batch/256, MAE 1e-4) gets about
+ * 45 epochs × thousands of steps; the default scale gives it 116. Measured on the finished default-scale runs
+ * (frozen final features, 45 % training share, balanced validation): a plain-Linear SGD probe on that budget
+ * reaches AUROC 0.72 on SimCLR ResNet-18 and 0.52–0.54 on every ViT, while a logistic regression fitted to the
+ * same features reaches 0.84 (ResNet-18) and 0.80 (MAE ViT). Standardising the features and raising the lr to
+ * 0.1 per step at batch 64 closes most of that gap in the same 116 steps (0.82 and 0.78).
+ */
+const DEFAULT_SCALE_PROBE: Partial<ProbeConfig> = { lr: 0.4, standardize: true };
 
 /**
  * The scales. `default` is sized so the 55-run SSL grid finishes in under two hours on a 2-core machine
@@ -186,6 +208,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     monitorSamples: 64,
     valSamples: 64,
     settings: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64, numPrototypes: 128, decoderDepth: 1, decoderEmbedDim: 64, decoderHeads: 4, warmupTeacherTemperatureEpochs: 1 },
+    probe: DEFAULT_SCALE_PROBE,
   },
   default: {
     imageSize: 32,
@@ -199,6 +222,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     monitorSamples: 512,
     valSamples: 512,
     settings: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512, numPrototypes: 1024, decoderDepth: 4, warmupTeacherTemperatureEpochs: 2 },
+    probe: DEFAULT_SCALE_PROBE,
   },
   paper: {
     imageSize: 224,
@@ -212,6 +236,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     monitorSamples: 25000,
     valSamples: 0,
     settings: {},
+    probe: {},
   },
 };
 
@@ -232,7 +257,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     batchSize: preset.batchSize ?? paper.batchSize,
     valEvery: preset.valEvery,
     optimizer: { ...paper.optimizer, warmupEpochs: preset.warmupEpochs, minLr: 1e-6 },
-    probe: { lr: paper.probeLr, momentum: 0.9, weightDecay: 0 },
+    probe: { lr: paper.probeLr, momentum: 0.9, weightDecay: 0, standardize: false, ...(method === 'supervised' ? {} : preset.probe) },
     settings: { ...BASE_SETTINGS, ...preset.settings },
     augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
     monitorSamples: preset.monitorSamples,
@@ -295,6 +320,9 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   checkNumber('probe.lr', config.probe.lr, 0, 10);
   checkNumber('probe.momentum', config.probe.momentum, 0, 1);
   checkNumber('probe.weightDecay', config.probe.weightDecay, 0, 1);
+  // Config files written before the field existed had the plain probe.
+  if (config.probe.standardize === undefined) config.probe = { ...config.probe, standardize: false };
+  checkOneOf('probe.standardize', config.probe.standardize, [true, false]);
   const s = config.settings;
   for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes', 'decoderEmbedDim', 'decoderDepth', 'decoderHeads'] as const) {
     checkNumber(`settings.${key}`, s[key], 1, 65536, true);
@@ -388,7 +416,10 @@ export function runId(config: RunConfig): string {
   // Only runs whose probe sits in AdamW changed when its probe became momentum SGD; keyed on them alone so that
   // finished runs the change did not touch (supervised, the LARS methods) keep their ids and are reused.
   if (config.optimizer.kind === 'adamw' && config.method !== 'supervised') versions.adamwProbeRule = ADAMW_PROBE_RULE;
-  const hash = createHash('sha256').update(canonicalJson({ config, ...versions })).digest('hex').slice(0, 12);
+  // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids.
+  const { standardize, ...plainProbe } = config.probe;
+  const hashed = standardize ? config : { ...config, probe: plainProbe };
+  const hash = createHash('sha256').update(canonicalJson({ config: hashed, ...versions })).digest('hex').slice(0, 12);
   const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
   return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;
 }

@@ -148,3 +148,38 @@ export class DinoHead extends Module {
     return tf.tidy(() => this.lastLayer.forward(l2Normalize(this.mlp.forward(x))) as tf.Tensor2D);
   }
 }
+
+export interface LinearProbeOptions {
+  inDim: number;
+  seed: number;
+  /**
+   * Standardise the detached features before the linear layer with a BatchNorm1d without affine (MAE's
+   * linear-probing head). A few hundred SGD steps cannot fit a plain Linear on features whose coordinates differ
+   * in scale by orders of magnitude (ViT CLS tokens after the final LayerNorm); standardised, they can.
+   */
+  standardize?: boolean;
+}
+
+/**
+ * The online linear probe: Linear(d, 1), optionally behind BatchNorm1d(d, affine=False, eps 1e-6). State dict
+ * `weight`, `bias` (as nn.Linear, so a plain probe file loads into a Linear) plus `norm.running_mean`,
+ * `norm.running_var`, `norm.num_batches_tracked` when standardising. Call train()/eval() like any module:
+ * the normalisation uses batch statistics in train mode and the running ones in eval mode.
+ *
+ * @example
+ *   const probe = new LinearProbe({ inDim: 512, seed: 143, standardize: true });
+ *   const logits = tf.tidy(() => probe.forward(features));   // [N, 1]
+ */
+export class LinearProbe extends Linear {
+  readonly norm: BatchNorm | null;
+
+  constructor(options: LinearProbeOptions) {
+    super(options.inDim, 1, { seeds: new SeedStream(options.seed) });
+    this.norm = options.standardize ? this.register('norm', new BatchNorm(options.inDim, { affine: false, eps: 1e-6 })) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    if (!this.norm) return super.forward(x);
+    return tf.tidy(() => super.forward(this.norm!.forward(x)));
+  }
+}

@@ -16,7 +16,7 @@ export { ResNet18, BasicBlock } from './resnet';
 export { VisionTransformer, vitTiny, patchify, unpatchify, sincosPositionEmbedding } from './vit';
 export type { MaskedEncoding, VitOptions } from './vit';
 export { MaeDecoder, maeEncoder } from './mae';
-export { SimclrProjector, ByolMlp, byolProjector, byolPredictor, BarlowProjector, DinoHead } from './heads';
+export { SimclrProjector, ByolMlp, byolProjector, byolPredictor, BarlowProjector, DinoHead, LinearProbe } from './heads';
 export {
   loadTorchStateDict, saveTorchStateDict, torchStateDictBytes, applyTorchStateDict,
   parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile,

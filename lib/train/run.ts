@@ -25,8 +25,7 @@ import { stopGradient, weightedBce } from '../losses';
 import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
 import { createMethod, type Method, type StepState } from '../methods';
 import { prefixed } from '../methods/method';
-import { Linear } from '../nn/layers';
-import { SeedStream } from '../nn/init';
+import { LinearProbe } from '../models/heads';
 import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
 import { prepareRunData, type RunData } from './data';
 import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
@@ -59,15 +58,21 @@ class Halted extends Error {}
 /** The classifier an evaluation reads: the method's own (supervised) or the online linear probe. */
 interface Classifier {
   logits(features: tf.Tensor2D): tf.Tensor1D;
+  /** Train/eval mode of the classifier's own layers (the probe's feature standardisation). */
+  setTraining(training: boolean): void;
 }
 
-function makeProbe(method: Method, seed: number): Linear | null {
-  return method.classify ? null : new Linear(method.backbone.featureDim, 1, { seeds: new SeedStream(seed + 101) });
+function makeProbe(method: Method, config: RunConfig): LinearProbe | null {
+  if (method.classify) return null;
+  return new LinearProbe({ inDim: method.backbone.featureDim, seed: config.seed + 101, standardize: config.probe.standardize });
 }
 
-function classifierOf(method: Method, probe: Linear | null): Classifier {
-  if (method.classify) return { logits: (f) => method.classify!(f) };
-  return { logits: (f) => tf.tidy(() => (probe!.forward(f) as tf.Tensor2D).reshape([-1]) as tf.Tensor1D) };
+function classifierOf(method: Method, probe: LinearProbe | null): Classifier {
+  if (method.classify) return { logits: (f) => method.classify!(f), setTraining: () => undefined };
+  return {
+    logits: (f) => tf.tidy(() => (probe!.forward(f) as tf.Tensor2D).reshape([-1]) as tf.Tensor1D),
+    setTraining: (training) => probe!.train(training),
+  };
 }
 
 /** Classifier logits of `records` (eval mode, resize-only transform), with their record indices. */
@@ -79,6 +84,7 @@ export async function predict(
   batchSize: number,
 ): Promise<{ indices: Int32Array; logits: Float32Array }> {
   method.setTraining(false);
+  classifier.setTraining(false);
   const loader = new DataLoader({ cache, records, batchSize, seed: 0, mode: 'eval' });
   const indices = new Int32Array(loader.size);
   const logits = new Float32Array(loader.size);
@@ -94,6 +100,7 @@ export async function predict(
     }
   } finally {
     method.setTraining(true);
+    classifier.setTraining(true);
   }
   return { indices, logits };
 }
@@ -168,7 +175,7 @@ export async function evaluateRun(config: RunConfig, options: { resultsDir?: str
   }
   const data = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
-  const probe = makeProbe(method, config.seed);
+  const probe = makeProbe(method, config);
   try {
     loadTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE));
     loadTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE));
@@ -219,7 +226,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
 async function train(config: RunConfig, run: RunRecord, options: RunOptions): Promise<RunStatus> {
   const data: RunData = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
-  const probe = makeProbe(method, config.seed);
+  const probe = makeProbe(method, config);
   try {
     return await trainModel(config, run, options, data, method, probe);
   } finally {
@@ -228,7 +235,7 @@ async function train(config: RunConfig, run: RunRecord, options: RunOptions): Pr
   }
 }
 
-async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null): Promise<RunStatus> {
+async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
   // The probe is momentum SGD in every optimiser (why: probeGroupOverrides).
@@ -245,11 +252,11 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
 }
 
 async function trainWith(
-  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: Linear | null, optimizer: GroupOptimizer,
+  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null, optimizer: GroupOptimizer,
 ): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const classifier = classifierOf(method, probe);
-  const checkpointTensors = [...method.state(), ...(probe ? prefixed('classifier', probe.namedParameters()) : [])];
+  const checkpointTensors = [...method.state(), ...(probe ? prefixed('classifier', probe.stateDict()) : [])];
   const backboneVariables = new Set(method.backbone.parameters().map((v) => v.name));
   const trainVariables = optimizer.variables();
   const trainableByName = new Map(method.trainable().map((p) => [p.name, p.variable]));

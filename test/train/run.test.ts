@@ -38,15 +38,19 @@ describe('trainer', function () {
     const resumed = await runExperiment(config, { resultsDir: resumedDir, quiet: true });
     assert.equal(resumed.state, 'done', resumed.reason);
 
-    const a = readSafetensorsFile(path.join(openRun(straightDir, config).dir, 'backbone.safetensors'));
-    const b = readSafetensorsFile(path.join(openRun(resumedDir, config).dir, 'backbone.safetensors'));
-    assert.equal(a.tensors.size, b.tensors.size);
-    let maxDiff = 0;
-    for (const [name, ta] of a.tensors) {
-      const tb = b.tensors.get(name)!;
-      for (let i = 0; i < ta.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ta.values[i] - tb.values[i]));
+    // The probe's file holds its feature-standardisation statistics too (the smoke scale standardises).
+    for (const file of ['backbone.safetensors', 'classifier.safetensors']) {
+      const a = readSafetensorsFile(path.join(openRun(straightDir, config).dir, file));
+      const b = readSafetensorsFile(path.join(openRun(resumedDir, config).dir, file));
+      assert.equal(a.tensors.size, b.tensors.size);
+      let maxDiff = 0;
+      for (const [name, ta] of a.tensors) {
+        const tb = b.tensors.get(name)!;
+        for (let i = 0; i < ta.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ta.values[i] - tb.values[i]));
+      }
+      assert.ok(maxDiff <= 1e-6, `${file}: weights differ by ${maxDiff}`);
     }
-    assert.ok(maxDiff <= 1e-6, `weights differ by ${maxDiff}`);
+    assert.ok(readSafetensorsFile(path.join(openRun(straightDir, config).dir, 'classifier.safetensors')).tensors.has('norm.running_mean'));
     // The log holds every step exactly once after the resume.
     const resumedSteps = steps(openRun(resumedDir, config)).map((r) => r.step);
     assert.deepEqual(resumedSteps, Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i));

@@ -1,0 +1,32 @@
+import { strict as assert } from 'assert';
+import { makeRunConfig, runId, scaledLearningRates, validateRunConfig, type RunConfig } from '../../lib/experiments/config';
+
+describe('run configs', () => {
+  it('the CPU scales standardise the SSL probe and raise its lr; the paper scale and supervised keep the paper’s probe', () => {
+    for (const scale of ['smoke', 'default'] as const) {
+      for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
+        const config = makeRunConfig({ method, backbone: 'resnet18' }, scale);
+        assert.deepEqual(config.probe, { lr: 0.4, momentum: 0.9, weightDecay: 0, standardize: true }, `${method} at ${scale}`);
+      }
+      assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr, 0.4);
+      assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false });
+    }
+    assert.deepEqual(makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe, { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false });
+    assert.deepEqual(makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe, { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false });
+    // batch 64 at the default scale: 0.4 · 64/256 per step.
+    assert.equal(scaledLearningRates(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')).probeLr, 0.1);
+  });
+
+  it('a plain probe hashes as a config written before the standardize field, so finished runs keep their ids', () => {
+    const plain = makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: false } }, 'default');
+    const { standardize: _dropped, ...oldProbe } = plain.probe;
+    const written = JSON.parse(JSON.stringify({ ...plain, probe: oldProbe })) as RunConfig;
+    assert.equal(runId(validateRunConfig(written)), runId(plain));
+    assert.equal(written.probe.standardize, false, 'an old config file reads as the plain probe');
+    assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')), runId(plain));
+  });
+
+  it('rejects a probe.standardize that is not a boolean, naming the field', () => {
+    assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: 'yes' as unknown as boolean } }, 'smoke'), /probe\.standardize = "yes"; allowed: true, false/);
+  });
+});
