@@ -283,6 +283,13 @@ function checkOneOf(field: string, value: unknown, allowed: readonly unknown[]):
 
 const KNOWN_TOP_LEVEL = new Set<string>(Object.keys(baseRunConfig('supervised', 'resnet18', 'smoke')));
 
+/** Fill, in place, the fields a config file written by an earlier version lacks, with the values it meant. */
+export function upgradeRunConfig(config: RunConfig): RunConfig {
+  // Before `probe.standardize` existed every probe was the plain Linear.
+  if (config.probe && config.probe.standardize === undefined) config.probe = { ...config.probe, standardize: false };
+  return config;
+}
+
 /** Check every field of a full config; throws naming the first bad field and what is allowed. */
 export function validateRunConfig(config: RunConfig): RunConfig {
   for (const key of Object.keys(config)) if (!KNOWN_TOP_LEVEL.has(key)) fail(key, (config as unknown as Record<string, unknown>)[key], `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`);
@@ -320,8 +327,7 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   checkNumber('probe.lr', config.probe.lr, 0, 10);
   checkNumber('probe.momentum', config.probe.momentum, 0, 1);
   checkNumber('probe.weightDecay', config.probe.weightDecay, 0, 1);
-  // Config files written before the field existed had the plain probe.
-  if (config.probe.standardize === undefined) config.probe = { ...config.probe, standardize: false };
+  upgradeRunConfig(config);
   checkOneOf('probe.standardize', config.probe.standardize, [true, false]);
   const s = config.settings;
   for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes', 'decoderEmbedDim', 'decoderDepth', 'decoderHeads'] as const) {

@@ -20,7 +20,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { RunConfig, runId as makeRunId } from './config';
+import { RunConfig, runId as makeRunId, upgradeRunConfig } from './config';
 
 export type RunState = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
 
@@ -123,7 +123,7 @@ export class RunRecord {
   }
 
   config(): RunConfig {
-    return readJson<RunConfig>(this.configFile);
+    return upgradeRunConfig(readJson<RunConfig>(this.configFile));
   }
 
   status(): RunStatus {

@@ -1,4 +1,8 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { openRun } from '../../lib/experiments/store';
 import { makeRunConfig, runId, scaledLearningRates, validateRunConfig, type RunConfig } from '../../lib/experiments/config';
 
 describe('run configs', () => {
@@ -28,5 +32,22 @@ describe('run configs', () => {
 
   it('rejects a probe.standardize that is not a boolean, naming the field', () => {
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: 'yes' as unknown as boolean } }, 'smoke'), /probe\.standardize = "yes"; allowed: true, false/);
+  });
+});
+
+describe('run folders written before probe.standardize', () => {
+  it('reopen under the same id, and read back with the plain probe', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-old-config-'));
+    try {
+      const config = makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'smoke');
+      const first = openRun(dir, config);
+      const { standardize: _dropped, ...oldProbe } = config.probe;
+      fs.writeFileSync(first.configFile, JSON.stringify({ ...config, probe: oldProbe }, null, 1));
+      const again = openRun(dir, config);
+      assert.equal(again.id, first.id);
+      assert.equal(again.config().probe.standardize, false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
