@@ -12,7 +12,7 @@
  *     columnLabel: (p) => `${Math.round(Number(p) * 100)}%` }));
  */
 import * as aq from 'arquero';
-import { displayBundle, DisplayOutcome } from './display';
+import { displayBundle } from './display';
 
 export interface MarkdownOptions {
   /** Decimal places for non-integer numbers (default 3). */
@@ -75,11 +75,12 @@ export interface ShowTableOptions extends MarkdownOptions {
   caption?: string;
 }
 
-/**
- * Show a table: HTML (with markdown and plain-text alternatives) inside tslab, markdown
- * on the console elsewhere. Returns the markdown and how it was displayed.
- */
-export function showTable(table: aq.ColumnTable, options: ShowTableOptions = {}): { markdown: string; displayed: DisplayOutcome } {
+/** The markdown `showTable` shows: caption, table (at most `maxRows` rows) and a note of the rows left out. */
+export function tableMarkdown(table: aq.ColumnTable, options: ShowTableOptions = {}): string {
+  return renderTable(table, options).markdown;
+}
+
+function renderTable(table: aq.ColumnTable, options: ShowTableOptions): { markdown: string; html: string } {
   const maxRows = options.maxRows ?? 200;
   const shown = table.numRows() > maxRows ? table.slice(0, maxRows) : table;
   const more = table.numRows() - shown.numRows();
@@ -87,9 +88,17 @@ export function showTable(table: aq.ColumnTable, options: ShowTableOptions = {})
   const caption = options.caption ? `**${options.caption}**\n\n` : '';
   const markdown = `${caption}${toMarkdown(shown, options)}${note}`;
   const html = `${options.caption ? `<p><b>${escapeHtml(options.caption)}</b></p>\n` : ''}${toHtml(shown, options)}${note ? `<p>${escapeHtml(note.trim())}</p>` : ''}`;
+  return { markdown, html };
+}
+
+/**
+ * Show a table in the notebook (HTML, with markdown and plain-text fallbacks), or print its markdown outside Jupyter.
+ * Returns nothing, so that a cell ending with it does not also print a value.
+ */
+export function showTable(table: aq.ColumnTable, options: ShowTableOptions = {}): void {
+  const { markdown, html } = renderTable(table, options);
   const displayed = displayBundle({ 'text/html': html, 'text/markdown': markdown, 'text/plain': markdown });
   if (displayed === 'none') console.log(markdown);
-  return { markdown, displayed };
 }
 
 export interface WideTableOptions {
