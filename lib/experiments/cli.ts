@@ -48,6 +48,10 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
       'ssl-ad sweep [--study ssl|resolution|augmentation] [--scale smoke|default|paper] [--seeds 42,43] [--workers N] [--methods a,b] [--backbones resnet18,vit_tiny] [--proportions 0.01,0.45] [--override JSON] [--no-retry-failed] [--dry-run] [--slurm [--wait] [--partition P] [--time HH:MM:SS] [--gres gpu:1] [--mem 16G] [--max-parallel N] [--sbatch-arg "--account=x"]] [--results DIR]',
   },
   eval: { flags: { ...COMMON, run: 'string' }, usage: 'ssl-ad eval --run RUN_ID [--results DIR]' },
+  probe: {
+    flags: { ...COMMON, run: 'string', study: 'string', scale: 'string', seeds: 'string', methods: 'string', backbones: 'string', proportions: 'string', override: 'string', 'random-init': 'boolean', l2: 'string' },
+    usage: 'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45]) [--random-init] [--l2 0.01] [--results DIR]',
+  },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
   export: { flags: { ...COMMON, out: 'string', format: 'string' }, usage: 'ssl-ad export [--out DIR] [--format csv,arrow] [--results DIR]' },
 };
@@ -446,6 +450,48 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
   return 0;
 }
 
+/**
+ * Linear evaluation on frozen features (lib/train/frozen.ts) of one finished run, or of every finished run of a
+ * study grid, printed next to the online probe's validation F1 and AUROC at the natural proportion.
+ */
+async function commandProbe(flags: Record<string, string | boolean>, out: Output): Promise<number> {
+  const dir = resultsDir(flags);
+  const l2Raw = str(flags, 'l2');
+  const l2 = l2Raw === undefined ? undefined : Number(l2Raw);
+  if (l2 !== undefined && !(Number.isFinite(l2) && l2 > 0)) throw new UsageError(`probe: --l2 must be a positive number, got ${JSON.stringify(l2Raw)}`);
+  const randomInit = Boolean(flags['random-init']);
+  let configs: RunConfig[];
+  const id = str(flags, 'run');
+  if (id !== undefined) {
+    const run = listRuns(dir).find((r) => r.id === id || r.dir === path.resolve(id));
+    if (!run) throw new UsageError(`probe: no run ${JSON.stringify(id)} under ${dir}; see ssl-ad status`);
+    configs = [run.config()];
+  } else {
+    configs = sweepConfigsFromFlags(flags).configs.filter((c) => c.method !== 'supervised');
+  }
+  const runs = new Map(listRuns(dir).map((r) => [r.id, r]));
+  const finished = configs.filter((c) => runs.get(runId(c))?.status().state === 'done');
+  if (!randomInit && finished.length === 0) {
+    out.err(`probe: none of the ${configs.length} runs has finished under ${dir}`);
+    return 1;
+  }
+  const targets = randomInit ? configs : finished;
+  const { frozenLinearProbe } = require('../train/frozen') as typeof import('../train/frozen');
+  const natural = <T extends { proportion: number }>(values: T[]): T => values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
+  out.log(`[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones (results in each run folder)`);
+  out.log('run                                          online F1  AUROC | frozen F1  AUROC');
+  for (const config of targets) {
+    const started = Date.now();
+    const result = await frozenLinearProbe(config, { resultsDir: dir, randomInit, l2 });
+    const online = runs.get(result.runId)?.rows().filter((r) => r.split === 'val' && r.evalProportion === natural(result.val).proportion) ?? [];
+    const onlineValue = (metric: string) => online.find((r) => r.metric === metric)?.value;
+    const frozen = natural(result.val).metrics;
+    const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '   -  ' : v.toFixed(3).padStart(6));
+    out.log(`${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`);
+  }
+  return 0;
+}
+
 export interface Output {
   log: (line: string) => void;
   err: (line: string) => void;
@@ -478,6 +524,8 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
         return await commandSweep(flags, out);
       case 'eval':
         return await commandEval(flags, out);
+      case 'probe':
+        return await commandProbe(flags, out);
       case 'status':
         return commandStatus(flags, out);
       case 'export':

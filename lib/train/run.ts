@@ -75,6 +75,46 @@ function classifierOf(method: Method, probe: LinearProbe | null): Classifier {
   };
 }
 
+/**
+ * `head` applied to the backbone features of `records` (eval mode, resize-only transform), batch by batch:
+ * [records × width] row-major values, with the record index of each row.
+ */
+export async function forwardRecords(
+  method: Method,
+  cache: ImageCache,
+  records: SewerRecord[],
+  batchSize: number,
+  head: (features: tf.Tensor2D) => tf.Tensor,
+  setHeadTraining: (training: boolean) => void = () => undefined,
+): Promise<{ indices: Int32Array; values: Float32Array; width: number }> {
+  method.setTraining(false);
+  setHeadTraining(false);
+  const loader = new DataLoader({ cache, records, batchSize, seed: 0, mode: 'eval' });
+  const indices = new Int32Array(loader.size);
+  let values = new Float32Array(0);
+  let width = 0;
+  let at = 0;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      const out = tf.tidy(() => head(method.backbone.forward(batch.views[0])));
+      const rows = batch.indices.length;
+      if (at === 0) {
+        width = out.size / rows;
+        values = new Float32Array(loader.size * width);
+      }
+      indices.set(batch.indices, at);
+      values.set(await out.data() as Float32Array, at * width);
+      at += rows;
+      out.dispose();
+      disposeBatch(batch);
+    }
+  } finally {
+    method.setTraining(true);
+    setHeadTraining(true);
+  }
+  return { indices, values, width };
+}
+
 /** Classifier logits of `records` (eval mode, resize-only transform), with their record indices. */
 export async function predict(
   method: Method,
@@ -82,31 +122,13 @@ export async function predict(
   cache: ImageCache,
   records: SewerRecord[],
   batchSize: number,
-): Promise<{ indices: Int32Array; logits: Float32Array }> {
-  method.setTraining(false);
-  classifier.setTraining(false);
-  const loader = new DataLoader({ cache, records, batchSize, seed: 0, mode: 'eval' });
-  const indices = new Int32Array(loader.size);
-  const logits = new Float32Array(loader.size);
-  let at = 0;
-  try {
-    for await (const batch of loader.epoch(0)) {
-      const l = tf.tidy(() => classifier.logits(method.backbone.forward(batch.views[0])));
-      indices.set(batch.indices, at);
-      logits.set(await l.data(), at);
-      at += batch.indices.length;
-      l.dispose();
-      disposeBatch(batch);
-    }
-  } finally {
-    method.setTraining(true);
-    classifier.setTraining(true);
-  }
-  return { indices, logits };
+): Promise<{ indices: Int32Array; logits: ArrayLike<number> }> {
+  const { indices, values } = await forwardRecords(method, cache, records, batchSize, (f) => classifier.logits(f), (t) => classifier.setTraining(t));
+  return { indices, logits: values };
 }
 
 /** Metrics of a subset of predicted records (records must all have been predicted). */
-function metricsFor(records: SewerRecord[], predicted: { indices: Int32Array; logits: Float32Array }): BinaryMetrics {
+export function metricsFor(records: SewerRecord[], predicted: { indices: Int32Array; logits: ArrayLike<number> }): BinaryMetrics {
   const position = new Map<number, number>();
   predicted.indices.forEach((index, i) => position.set(index, i));
   const labels = new Float32Array(records.length);

@@ -33,7 +33,7 @@ describe('ssl-ad CLI', () => {
     r = await cli(['train', '--config', 'x.json', '--epochs', '3']);
     assert.match(r.err, /--config cannot be combined with --epochs/);
     r = await cli(['frobnicate']);
-    assert.match(r.err, /unknown command "frobnicate"; allowed: train, sweep, eval, status, export/);
+    assert.match(r.err, /unknown command "frobnicate"; allowed: train, sweep, eval, probe, status, export/);
     r = await cli(['sweep', '--workers']);
     assert.match(r.err, /--workers needs a value/);
   });
