@@ -17,4 +17,6 @@ export {
 } from './metrics';
 export type { BinaryMetricOptions, BinaryMetrics, ConfusionCounts, Numbers } from './metrics';
 export { rankMe, singularValues, featureStats, featureStatsOverViews } from './rankme';
+export { fitLogisticRegression, logisticLogits } from './logistic';
+export type { LogisticFit, LogisticOptions } from './logistic';
 export type { FeatureStats, Matrix } from './rankme';
