@@ -53,7 +53,10 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
     usage: 'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45]) [--random-init] [--l2 0.01] [--results DIR]',
   },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
-  export: { flags: { ...COMMON, out: 'string', format: 'string' }, usage: 'ssl-ad export [--out DIR] [--format csv,arrow] [--results DIR]' },
+  export: {
+    flags: { ...COMMON, out: 'string', format: 'string', grids: 'string', scale: 'string' },
+    usage: 'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]] [--results DIR]',
+  },
 };
 
 const TOP_USAGE = `usage: ssl-ad <command> [flags]\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}`;
@@ -396,9 +399,12 @@ function commandStatus(flags: Record<string, string | boolean>, out: Output): nu
 }
 
 /** Write the tidy table of finished runs as CSV and/or Arrow IPC (file format); returns the paths. */
-export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv' | 'arrow'> = ['csv', 'arrow']): { rows: number; files: string[] } {
+/**
+ * The tidy table of the finished runs under `dir` (only those in `runIds` when given) as CSV and/or Arrow.
+ */
+export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv' | 'arrow'> = ['csv', 'arrow'], runIds?: Set<string>): { rows: number; files: string[] } {
   const aq = require('arquero') as typeof import('arquero');
-  const rows: ResultRow[] = collectRows(dir);
+  const rows: ResultRow[] = collectRows(dir).filter((r) => !runIds || runIds.has(r.runId));
   // Rows from different runs may carry different extra columns; arquero wants one column set.
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const table = aq.from(rows.map((r) => Object.fromEntries(columns.map((c) => [c, r[c] ?? null]))));
@@ -417,12 +423,31 @@ export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv
   return { rows: rows.length, files };
 }
 
+/** Grids `export --grids` can restrict the table to: the studies, and notebook 07's Fashion-MNIST grid. */
+const EXPORT_GRIDS = [...STUDIES, 'fashion-mnist'] as const;
+
 function commandExport(flags: Record<string, string | boolean>, out: Output): number {
   const dir = resultsDir(flags);
   const formats = listFlag('format', str(flags, 'format') ?? 'csv,arrow', ['csv', 'arrow'] as const, (s) => s as 'csv' | 'arrow')!;
   const outDir = path.resolve(str(flags, 'out') ?? dir);
-  const { rows, files } = exportTidyTable(dir, outDir, formats);
-  out.log(`[export] ${rows} rows from ${dir}`);
+  const grids = listFlag('grids', str(flags, 'grids'), EXPORT_GRIDS, (s) => s as (typeof EXPORT_GRIDS)[number]);
+  let runIds: Set<string> | undefined;
+  if (grids) {
+    const rawScale = str(flags, 'scale');
+    let scale: ScaleName;
+    try {
+      scale = rawScale === undefined ? 'default' : parseScale(rawScale, '--scale');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const { fashionMnistGridOptions } = require('../report/labelfree') as typeof import('../report/labelfree');
+    const configs = grids.flatMap((g) => (g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale })));
+    runIds = new Set(configs.map(runId));
+  } else if (str(flags, 'scale') !== undefined) {
+    throw new UsageError('export: --scale selects the grids of --grids; give --grids too');
+  }
+  const { rows, files } = exportTidyTable(dir, outDir, formats, runIds);
+  out.log(`[export] ${rows} rows from ${dir}${grids ? ` (runs of the ${grids.join(', ')} grids at this scale)` : ''}`);
   for (const f of files) out.log(`[export] wrote ${f}`);
   return 0;
 }

@@ -92,4 +92,26 @@ describe('ssl-ad CLI', () => {
     }
     assert.match(r.err + (await cli(['export', '--format', 'parquet', '--results', dir])).err, /--format: "parquet" is not allowed; allowed: csv,arrow/);
   });
+
+  it('export --grids keeps only the runs of the named grids at the scale', async () => {
+    const dir = tempDir('export-grids');
+    const inGrid = openRun(dir, makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'));
+    const offGrid = openRun(dir, makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05, probe: { standardize: false } }, 'smoke'));
+    for (const run of [inGrid, offGrid]) {
+      run.writeRows([row(run.id, 'f1', 0.25)]);
+      run.setStatus({ state: 'done' });
+    }
+    const out = path.join(dir, 'export');
+    let r = await cli(['export', '--results', dir, '--out', out, '--grids', 'ssl,resolution', '--scale', 'smoke', '--format', 'csv']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /1 rows .*runs of the ssl, resolution grids/);
+    assert.match(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8'), new RegExp(inGrid.id));
+    assert.doesNotMatch(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8'), new RegExp(offGrid.id));
+    r = await cli(['export', '--results', dir, '--out', out, '--grids', 'ssl', '--scale', 'default', '--format', 'csv']);
+    assert.match(r.out, /0 rows/);
+    r = await cli(['export', '--results', dir, '--grids', 'sweeps']);
+    assert.match(r.err, /--grids: "sweeps" is not allowed; allowed: ssl,resolution,augmentation,fashion-mnist/);
+    r = await cli(['export', '--results', dir, '--scale', 'smoke']);
+    assert.match(r.err, /--scale selects the grids of --grids; give --grids too/);
+  });
 });
