@@ -246,16 +246,20 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
   }
 }
 
-/** The configs a `sweep` invocation describes. */
-export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): { study: StudyName; scale: ScaleName; configs: RunConfig[] } {
-  const study = oneOf('study', str(flags, 'study'), STUDIES) ?? 'ssl';
-  const rawScale = str(flags, 'scale');
-  let scale: ScaleName;
+/** `--scale` (default `default`), as a usage error when it names no scale. */
+function scaleFlag(flags: Record<string, string | boolean>): ScaleName {
+  const raw = str(flags, 'scale');
   try {
-    scale = rawScale === undefined ? 'default' : parseScale(rawScale, '--scale');
+    return raw === undefined ? 'default' : parseScale(raw, '--scale');
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** The configs a `sweep` invocation describes. */
+export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): { study: StudyName; scale: ScaleName; configs: RunConfig[] } {
+  const study = oneOf('study', str(flags, 'study'), STUDIES) ?? 'ssl';
+  const scale = scaleFlag(flags);
   const options: GridOptions = {
     scale,
     seeds: listFlagSeeds(str(flags, 'seeds')),
@@ -433,13 +437,7 @@ function commandExport(flags: Record<string, string | boolean>, out: Output): nu
   const grids = listFlag('grids', str(flags, 'grids'), EXPORT_GRIDS, (s) => s as (typeof EXPORT_GRIDS)[number]);
   let runIds: Set<string> | undefined;
   if (grids) {
-    const rawScale = str(flags, 'scale');
-    let scale: ScaleName;
-    try {
-      scale = rawScale === undefined ? 'default' : parseScale(rawScale, '--scale');
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const scale = scaleFlag(flags);
     const { fashionMnistGridOptions } = require('../report/labelfree') as typeof import('../report/labelfree');
     const configs = grids.flatMap((g) => (g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale })));
     runIds = new Set(configs.map(runId));
