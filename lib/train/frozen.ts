@@ -12,6 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import type { RunConfig } from '../experiments/config';
 import { projectPaths } from '../experiments/paths';
@@ -54,7 +55,7 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
   const method = createMethod(config, { posWeight: data.posWeight });
   try {
     if (!options.randomInit) loadTorchStateDict(method.backbone, weights);
-    const identity = (f: import('@tensorflow/tfjs').Tensor2D) => f;
+    const identity = (f: tf.Tensor2D) => f;
     const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
     const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
     const val = await forwardRecords(method, data.valCache, valRecords, config.batchSize, identity);
