@@ -29,7 +29,7 @@ console.log(`<!-- ${runs} finished runs of ${configs.length} in ${resultsDir}; m
 for (const metric of metrics) {
   const records = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 }).objects() as Array<Record<string, unknown>>;
   if (records.length === 0) continue;
-  const cells = aq.from(records.map((r) => ({ ...r, backbone: (study.BACKBONE_LABELS as Record<string, string>)[String(r.backbone)] ?? r.backbone, method: (study.METHOD_LABELS as Record<string, string>)[String(r.method)] ?? r.method })));
+  const cells = aq.from(records.map((r) => ({ ...r, backbone: study.backboneLabel(String(r.backbone)), method: study.methodLabel(String(r.method)) })));
   console.log(`\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`);
   console.log(toMarkdown(wideTable(cells, { rows: ['backbone', 'method'], columns: 'trainProportion', value: 'cell', columnLabel: (p) => study.percent(Number(p)) })));
 }

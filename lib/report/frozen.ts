@@ -49,13 +49,15 @@ export async function frozenProbeComparison(resultsDir: string, configs: RunConf
   const rows: FrozenComparisonRow[] = [];
   for (const [i, config] of chosen.entries()) {
     const run = runs.get(runId(config))!;
-    const cached = readFrozenProbe(run.dir) !== null && readFrozenProbe(run.dir, true) !== null;
     const started = Date.now();
-    const trained = readFrozenProbe(run.dir) ?? (await frozenLinearProbe(config, { resultsDir }));
-    const untrained = readFrozenProbe(run.dir, true) ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
-    if (!cached) log(`[frozen probe] ${i + 1}/${chosen.length} ${run.id} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    const storedTrained = readFrozenProbe(run.dir);
+    const storedUntrained = readFrozenProbe(run.dir, true);
+    const trained = storedTrained ?? (await frozenLinearProbe(config, { resultsDir }));
+    const untrained = storedUntrained ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
+    if (!storedTrained || !storedUntrained) log(`[frozen probe] ${i + 1}/${chosen.length} ${run.id} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     const evalProportion = Math.max(...config.evalProportions);
-    const online = (metric: string) => run.rows().find((r) => r.split === 'val' && r.evalProportion === evalProportion && r.metric === metric)?.value ?? NaN;
+    const onlineRows = run.rows().filter((r) => r.split === 'val' && r.evalProportion === evalProportion);
+    const online = (metric: string) => onlineRows.find((r) => r.metric === metric)?.value ?? NaN;
     const frozen = atProportion(trained, evalProportion);
     const random = atProportion(untrained, evalProportion);
     rows.push({

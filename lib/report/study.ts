@@ -87,11 +87,13 @@ export function percent(proportion: number): string {
   return `${value}%`;
 }
 
-function methodLabel(method: string): string {
+/** A method's display name (the raw value when it is not a known method). */
+export function methodLabel(method: string): string {
   return METHOD_LABELS[method as MethodName] ?? method;
 }
 
-function backboneLabel(backbone: string): string {
+/** A backbone's display name (the raw value when it is not a known backbone). */
+export function backboneLabel(backbone: string): string {
   return BACKBONE_LABELS[backbone as BackboneName] ?? backbone;
 }
 

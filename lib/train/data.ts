@@ -77,3 +77,8 @@ export async function prepareRunData(config: RunConfig): Promise<RunData> {
   if (nPos === 0) throw new Error(`the training subset of ${datasetName} at proportion ${config.trainProportion} has no defects`);
   return { datasetName, trainSplit, valSplit, train, evalSets, trainCache, valCache, posWeight: nNeg / nPos };
 }
+
+/** Every validation record any evaluation set uses, once each (the sets overlap: one forward pass scores all). */
+export function evalSetRecords(data: RunData): SewerRecord[] {
+  return [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
+}

@@ -21,7 +21,7 @@ import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
 import type { BinaryMetrics } from '../eval';
 import { createMethod } from '../methods';
 import { loadTorchStateDict } from '../models/safetensors';
-import { prepareRunData } from './data';
+import { evalSetRecords, prepareRunData } from './data';
 import { BACKBONE_FILE, forwardRecords, metricsFor } from './run';
 
 /** Penalty on the standardised coefficients; chosen once on the default-scale runs, not per run. */
@@ -57,7 +57,7 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
     if (!options.randomInit) loadTorchStateDict(method.backbone, weights);
     const identity = (f: tf.Tensor2D) => f;
     const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
-    const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
+    const valRecords = evalSetRecords(data);
     const val = await forwardRecords(method, data.valCache, valRecords, config.batchSize, identity);
     const byIndex = new Map(data.train.records.map((r) => [r.index, r]));
     const labels = Array.from(train.indices, (i) => byIndex.get(i)!.defect);

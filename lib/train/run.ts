@@ -27,7 +27,7 @@ import { createMethod, type Method, type StepState } from '../methods';
 import { prefixed } from '../methods/method';
 import { LinearProbe } from '../models/heads';
 import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
-import { prepareRunData, type RunData } from './data';
+import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
 import { labelFreeMonitor } from './monitor';
@@ -173,7 +173,7 @@ export const CLASSIFIER_FILE = 'classifier.safetensors';
 async function finalEvaluation(config: RunConfig, run: RunRecord, data: RunData, method: Method, classifier: Classifier): Promise<ResultRow[]> {
   const lastEpoch = config.epochs - 1;
   const trainPred = await predict(method, classifier, data.trainCache, data.train.records, config.batchSize);
-  const valRecords = [...new Map(data.evalSets.flatMap((s) => s.records).map((r) => [r.index, r])).values()];
+  const valRecords = evalSetRecords(data);
   const valPred = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
   const rows: ResultRow[] = rowsOf(config, run.id, data.datasetName, 'train', data.train.report.proportion, metricsFor(data.train.records, trainPred), lastEpoch);
   for (const set of data.evalSets) rows.push(...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch));
