@@ -24,6 +24,8 @@ export async function runExperiment(config: RunConfig, options: { resultsDir: st
   if (run.status().state === 'done') return run.status();
   const epochFile = path.join(run.checkpointDir, 'epoch.json');
   let epoch = fs.existsSync(epochFile) ? (JSON.parse(fs.readFileSync(epochFile, 'utf8')) as { epoch: number }).epoch : 0;
+  // As the real trainer does on resume: a kill between a log append and its checkpoint leaves a record to drop.
+  run.truncateLogAfterStep(epoch);
   run.setStatus({ state: 'running', epoch });
   const epochMs = Number(process.env.FAKE_EPOCH_MS ?? 100);
   for (; epoch < config.epochs; epoch++) {
