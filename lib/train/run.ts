@@ -257,15 +257,20 @@ async function train(config: RunConfig, run: RunRecord, options: RunOptions): Pr
   }
 }
 
-async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
+/** The run's optimiser: the method's trainable parameters in group `model`, the online probe (if any) in group `probe`. */
+export function runOptimizer(config: RunConfig, method: Method, probe: LinearProbe | null): GroupOptimizer {
   const lrs = scaledLearningRates(config);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
   // The probe is momentum SGD in every optimiser (why: probeGroupOverrides).
   if (probe) groups.push({ name: 'probe', params: prefixed('classifier', probe.namedParameters()), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum) });
-  const optimizer: GroupOptimizer = createOptimizer(
-    { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, excludeBiasAndNorm: true },
+  return createOptimizer(
+    { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, eta: config.optimizer.eta, excludeBiasAndNorm: true },
     groups,
   );
+}
+
+async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
+  const optimizer = runOptimizer(config, method, probe);
   try {
     return await trainWith(config, run, options, data, method, probe, optimizer);
   } finally {

@@ -5,7 +5,9 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
 import { openRun, RunRecord } from '../../lib/experiments/store';
-import { evaluateRun, runExperiment, TABLE_METRICS } from '../../lib/train/run';
+import { evaluateRun, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
+import { createMethod } from '../../lib/methods';
+import { scaledLearningRates } from '../../lib/experiments/config';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
 
 const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-train-'));
@@ -114,6 +116,27 @@ describe('trainer', function () {
         if (Number.isNaN(stored[i].value)) assert.ok(Number.isNaN(row.value));
         else assert.ok(Math.abs(row.value - stored[i].value) < 1e-6, `${method} ${row.split} ${row.evalProportion} ${row.metric}: ${row.value} vs ${stored[i].value}`);
       });
+    }
+  });
+
+  it('steps LARS with the config’s trust coefficient: a weight matrix moves by lr·η of its norm', () => {
+    for (const eta of [0.001, 0.02]) {
+      const config = tinyConfig('simclr', 'vit_tiny', { optimizer: { eta } });
+      const method = createMethod(config, { posWeight: 1 });
+      const optimizer = runOptimizer(config, method, null);
+      try {
+        const weight = method.trainable().find((p) => p.variable.rank === 2)!;
+        const before = weight.variable.clone();
+        const grad = tf.randomNormal(weight.variable.shape, 0, 1, 'float32', 7);
+        optimizer.step({ [weight.name]: grad });
+        const moved = tf.tidy(() => tf.norm(tf.sub(weight.variable, before)).div(tf.norm(before)).dataSync()[0]);
+        const expected = scaledLearningRates(config).lr * eta;
+        assert.ok(Math.abs(moved - expected) < 0.02 * expected, `η ${eta}: moved ${moved}, expected ${expected}`);
+        tf.dispose([before, grad]);
+      } finally {
+        optimizer.dispose();
+        method.dispose();
+      }
     }
   });
 });
