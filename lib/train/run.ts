@@ -226,6 +226,21 @@ function readScalar(t: tf.Tensor): number {
   return t.dataSync()[0];
 }
 
+/**
+ * The failure reason recorded for a run. Emscripten reports a failed allocation in the wasm heap (4 GiB at most)
+ * only as `Aborted()`, which names neither the cause nor a remedy.
+ */
+export function failureMessage(err: unknown, config: RunConfig): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/^Aborted\(/.test(message)) return message;
+  const tokens = config.backbone === 'vit_tiny' ? `, ${(config.imageSize / config.patchSize) ** 2} patches per image` : '';
+  return (
+    `${message.split('.')[0]}: the WebAssembly backend aborted, most likely out of memory (its heap holds at most 4 GiB; ` +
+    `this run: batch ${config.batchSize}, ${config.imageSize}×${config.imageSize} px${tokens}). ` +
+    `Lower batchSize or imageSize${config.backbone === 'vit_tiny' ? ', or raise patchSize' : ''}, or train with tfjs-node.`
+  );
+}
+
 /** Run (or resume, or skip if done) one experiment; returns its final status. */
 export async function runExperiment(config: RunConfig, options: RunOptions = {}): Promise<RunStatus> {
   await initBackend({ quiet: options.quiet });
@@ -239,8 +254,9 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
   } catch (err) {
     if (err instanceof Halted) return run.status();
     const reason = (err as Error).stack ?? String(err);
-    run.setStatus({ ...run.status(), state: 'failed', reason: (err as Error).message });
-    run.appendLog({ kind: 'error', message: (err as Error).message, stack: reason });
+    const message = failureMessage(err, config);
+    run.setStatus({ ...run.status(), state: 'failed', reason: message });
+    run.appendLog({ kind: 'error', message, stack: reason });
     return run.status();
   }
 }

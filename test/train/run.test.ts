@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
 import { openRun, RunRecord } from '../../lib/experiments/store';
-import { evaluateRun, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
+import { evaluateRun, failureMessage, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
 import { createMethod } from '../../lib/methods';
 import { scaledLearningRates } from '../../lib/experiments/config';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
@@ -138,5 +138,14 @@ describe('trainer', function () {
         method.dispose();
       }
     }
+  });
+
+  it('explains a wasm abort as memory, naming the batch, size and patch count; other errors pass through', () => {
+    const config = tinyConfig('simclr', 'vit_tiny', { batchSize: 64, imageSize: 32, patchSize: 4 });
+    const message = failureMessage(new Error('Aborted(). Build with -sASSERTIONS for more info.'), config);
+    assert.match(message, /^Aborted\(\): the WebAssembly backend aborted, most likely out of memory/);
+    assert.match(message, /batch 64, 32×32 px, 64 patches per image/);
+    assert.match(message, /raise patchSize/);
+    assert.equal(failureMessage(new Error('data/x.png: not an image'), config), 'data/x.png: not an image');
   });
 });
