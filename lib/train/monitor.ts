@@ -11,7 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
 import type { SewerRecord } from '../data/types';
 import { alignment, invariance, labelFreeScores } from '../eval/labelfree';
-import type { Method } from '../methods';
+import { createMethod, type Method } from '../methods';
+import type { RunConfig } from '../experiments/config';
+import type { Module } from '../nn/module';
 
 export interface MonitorOptions {
   batchSize: number;
@@ -79,5 +81,49 @@ export async function labelFreeMonitor(method: Method, cache: ImageCache, record
     return scores;
   } finally {
     method.setTraining(true);
+  }
+}
+
+/**
+ * How far the backbone has moved from its initialisation: ‖W − W₀‖_F / ‖W₀‖_F over all its weight matrices and
+ * kernels (one-dimensional parameters, biases and norm scales, left out). A run whose loss falls while this stays
+ * near zero has trained its heads, not its representation: that is how the paper's LARS trust coefficient showed
+ * itself at the CPU scales (`CPU_SCALE_LARS_ETA`). W₀ comes from a fresh method built from the run's config, whose
+ * initialisation is a function of its seed, so a resumed run measures from the same point.
+ *
+ * @example
+ *   const drift = BackboneDrift.fromConfig(config, data.posWeight);
+ *   drift.measure(method.backbone); // 0 before the first step
+ *   drift.dispose();
+ */
+export class BackboneDrift {
+  private constructor(private readonly initial: Map<string, tf.Tensor>) {}
+
+  static fromConfig(config: RunConfig, posWeight: number): BackboneDrift {
+    const fresh = createMethod(config, { posWeight });
+    try {
+      return new BackboneDrift(new Map(fresh.backbone.namedParameters().filter((p) => p.variable.rank > 1).map((p) => [p.name, p.variable.clone()])));
+    } finally {
+      fresh.dispose();
+    }
+  }
+
+  measure(backbone: Module): number {
+    return tf.tidy(() => {
+      let moved = tf.scalar(0);
+      let size = tf.scalar(0);
+      for (const p of backbone.namedParameters()) {
+        const start = this.initial.get(p.name);
+        if (!start) continue;
+        moved = moved.add(tf.sum(tf.square(tf.sub(p.variable, start))));
+        size = size.add(tf.sum(tf.square(start)));
+      }
+      return Math.sqrt(moved.dataSync()[0] / Math.max(size.dataSync()[0], 1e-30));
+    });
+  }
+
+  dispose(): void {
+    for (const t of this.initial.values()) t.dispose();
+    this.initial.clear();
   }
 }

@@ -30,7 +30,7 @@ import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
 import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
-import { labelFreeMonitor } from './monitor';
+import { BackboneDrift, labelFreeMonitor } from './monitor';
 
 export interface RunOptions {
   /** Results store root; default projectPaths().results. */
@@ -287,15 +287,17 @@ export function runOptimizer(config: RunConfig, method: Method, probe: LinearPro
 
 async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
   const optimizer = runOptimizer(config, method, probe);
+  const drift = BackboneDrift.fromConfig(config, data.posWeight);
   try {
-    return await trainWith(config, run, options, data, method, probe, optimizer);
+    return await trainWith(config, run, options, data, method, probe, optimizer, drift);
   } finally {
     optimizer.dispose();
+    drift.dispose();
   }
 }
 
 async function trainWith(
-  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null, optimizer: GroupOptimizer,
+  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null, optimizer: GroupOptimizer, drift: BackboneDrift,
 ): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const classifier = classifierOf(method, probe);
@@ -456,6 +458,7 @@ async function trainWith(
     // Epoch summary, label-free monitors on the fixed sample, and validation every valEvery epochs.
     const summary: Record<string, unknown> = { kind: 'epoch', step: position.step - 1, epoch, seconds: (Date.now() - epochStarted) / 1000 };
     for (const [k, v] of Object.entries(position.epochSums)) summary[k] = v / Math.max(1, position.epochCount);
+    summary.backbone_drift = drift.measure(method.backbone);
     if (monitorRecords.length >= 4) {
       const scores = await labelFreeMonitor(method, data.trainCache, monitorRecords, { batchSize: config.batchSize, seed: config.seed });
       Object.assign(summary, scores);

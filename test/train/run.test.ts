@@ -57,6 +57,12 @@ describe('trainer', function () {
     const resumedSteps = steps(openRun(resumedDir, config)).map((r) => r.step);
     assert.deepEqual(resumedSteps, Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i));
     assert.deepEqual(openRun(straightDir, config).rows().map((r) => r.value), openRun(resumedDir, config).rows().map((r) => r.value));
+    // The backbone's drift from its initialisation is measured from the same point after a resume.
+    const drifts = (dir: string) => openRun(dir, config).log<{ kind: string; backbone_drift: number }>().filter((r) => r.kind === 'epoch').map((r) => r.backbone_drift);
+    const straightDrift = drifts(straightDir);
+    assert.equal(straightDrift.length, 2);
+    assert.ok(straightDrift.every((d) => Number.isFinite(d) && d > 0), `drift ${straightDrift}`);
+    drifts(resumedDir).forEach((d, i) => assert.ok(Math.abs(d - straightDrift[i]) < 1e-6, `epoch ${i}: drift ${d} vs ${straightDrift[i]}`));
   });
 
   it('stops a run whose loss turns NaN as diverged, keeping what was logged before', async () => {

@@ -1,0 +1,43 @@
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+import { makeRunConfig } from '../../lib/experiments/config';
+import { createMethod } from '../../lib/methods';
+import { BackboneDrift } from '../../lib/train/monitor';
+
+describe('BackboneDrift', () => {
+  it('is 0 at the seed’s initialisation and ‖ΔW‖/‖W₀‖ after a known change to one weight matrix', () => {
+    const config = makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke');
+    const method = createMethod(config, { posWeight: 1 });
+    const drift = BackboneDrift.fromConfig(config, 1);
+    try {
+      assert.equal(drift.measure(method.backbone), 0);
+      const matrices = method.backbone.namedParameters().filter((p) => p.variable.rank > 1);
+      const total = Math.sqrt(matrices.reduce((sum, p) => sum + tf.tidy(() => tf.sum(tf.square(p.variable)).dataSync()[0]), 0));
+      const target = matrices[0].variable;
+      const step = tf.tidy(() => tf.mul(tf.onesLike(target), 0.01));
+      target.assign(tf.tidy(() => tf.add(target, step)));
+      const expected = (0.01 * Math.sqrt(target.size)) / total;
+      assert.ok(Math.abs(drift.measure(method.backbone) - expected) < 1e-5 * expected + 1e-7, `${drift.measure(method.backbone)} vs ${expected}`);
+      // Biases and norm scales are not counted.
+      const bias = method.backbone.namedParameters().find((p) => p.variable.rank === 1)!;
+      bias.variable.assign(tf.tidy(() => tf.add(bias.variable, 1)));
+      assert.ok(Math.abs(drift.measure(method.backbone) - expected) < 1e-5 * expected + 1e-7);
+      step.dispose();
+    } finally {
+      drift.dispose();
+      method.dispose();
+    }
+  });
+
+  it('differs for another seed (the reference is the run’s own initialisation)', () => {
+    const config = makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke');
+    const other = createMethod({ ...config, seed: 7 }, { posWeight: 1 });
+    const drift = BackboneDrift.fromConfig(config, 1);
+    try {
+      assert.ok(drift.measure(other.backbone) > 0.5);
+    } finally {
+      drift.dispose();
+      other.dispose();
+    }
+  });
+});
