@@ -502,7 +502,7 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
   const { frozenLinearProbe } = require('../train/frozen') as typeof import('../train/frozen');
   const natural = <T extends { proportion: number }>(values: T[]): T => values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
   out.log(`[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones (results in each run folder)`);
-  out.log('run                                          online F1  AUROC | frozen F1  AUROC');
+  out.log('run                                          online F1  AUROC | frozen F1  AUROC | drift');
   for (const config of targets) {
     const started = Date.now();
     const result = await frozenLinearProbe(config, { resultsDir: dir, randomInit, l2 });
@@ -510,7 +510,7 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
     const onlineValue = (metric: string) => online.find((r) => r.metric === metric)?.value;
     const frozen = natural(result.val).metrics;
     const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '   -  ' : v.toFixed(3).padStart(6));
-    out.log(`${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`);
+    out.log(`${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`);
   }
   return 0;
 }

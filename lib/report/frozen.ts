@@ -32,12 +32,18 @@ export interface FrozenComparisonRow {
   frozenAuroc: number;
   randomInitF1: number;
   randomInitAuroc: number;
+  /** How far training moved the backbone's weight matrices from their initialisation (relative Frobenius norm). */
+  backboneDrift: number;
 }
 
 function atProportion(result: FrozenProbeResult, proportion: number): { f1: number; auroc: number } {
   const entry = result.val.find((v) => v.proportion === proportion);
   if (!entry) throw new Error(`frozen probe of ${result.runId} has no validation set at ${proportion}`);
   return { f1: entry.metrics.f1, auroc: entry.metrics.auroc };
+}
+
+function withDrift(result: FrozenProbeResult | null): FrozenProbeResult | null {
+  return result && result.backboneDrift !== undefined ? result : null;
 }
 
 /** One row per finished SSL run of `configs` at the training share; computes what is missing. */
@@ -50,7 +56,8 @@ export async function frozenProbeComparison(resultsDir: string, configs: RunConf
   for (const [i, config] of chosen.entries()) {
     const run = runs.get(runId(config))!;
     const started = Date.now();
-    const storedTrained = readFrozenProbe(run.dir);
+    // Files written before the drift was recorded are refitted (a few seconds) so that every row has it.
+    const storedTrained = withDrift(readFrozenProbe(run.dir));
     const storedUntrained = readFrozenProbe(run.dir, true);
     const trained = storedTrained ?? (await frozenLinearProbe(config, { resultsDir }));
     const untrained = storedUntrained ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
@@ -72,9 +79,16 @@ export async function frozenProbeComparison(resultsDir: string, configs: RunConf
       frozenAuroc: frozen.auroc,
       randomInitF1: random.f1,
       randomInitAuroc: random.auroc,
+      backboneDrift: trained.backboneDrift ?? NaN,
     });
   }
   return aq.from(rows);
+}
+
+function percentRange(values: number[]): string {
+  const low = (100 * Math.min(...values)).toFixed(1);
+  const high = (100 * Math.max(...values)).toFixed(1);
+  return low === high ? `${low} %` : `${low}–${high} %`;
 }
 
 /** What the comparison says, per backbone, in two sentences computed from the table. */
@@ -96,7 +110,8 @@ export function summarizeFrozenProbe(table: aq.ColumnTable): string {
           ? `the trained backbone beats its random initialisation by more than 0.02 AUROC for ${learned.join(', ')}` +
             (learned.length < own.length ? ` (not for ${own.filter((r) => !learned.includes(r.method)).map((r) => r.method).join(', ')})` : '')
           : 'no method\'s trained backbone beats its random initialisation by more than 0.02 AUROC') +
-        ` (random-init AUROC ${randomLow === randomHigh ? randomLow : `${randomLow}–${randomHigh}`}).`,
+        ` (random-init AUROC ${randomLow === randomHigh ? randomLow : `${randomLow}–${randomHigh}`}); ` +
+        `training moved its weight matrices by ${percentRange(own.map((r) => r.backboneDrift))} of their norm.`,
     );
   }
   return lines.join('\n');

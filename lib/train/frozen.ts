@@ -22,6 +22,7 @@ import type { BinaryMetrics } from '../eval';
 import { createMethod } from '../methods';
 import { loadTorchStateDict } from '../models/safetensors';
 import { evalSetRecords, prepareRunData } from './data';
+import { BackboneDrift } from './monitor';
 import { BACKBONE_FILE, forwardRecords, metricsFor } from './run';
 
 /** Penalty on the standardised coefficients; chosen once on the default-scale runs, not per run. */
@@ -34,6 +35,8 @@ export interface FrozenProbeResult {
   iterations: number;
   converged: boolean;
   featureDim: number;
+  /** ‖W − W₀‖/‖W₀‖ of the backbone's weight matrices from the seed's initialisation (0 for the random-init probe; absent in files written before it existed). */
+  backboneDrift?: number;
   train: BinaryMetrics;
   val: Array<{ proportion: number; metrics: BinaryMetrics }>;
 }
@@ -55,6 +58,9 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
   const method = createMethod(config, { posWeight: data.posWeight });
   try {
     if (!options.randomInit) loadTorchStateDict(method.backbone, weights);
+    const drift = BackboneDrift.fromConfig(config, data.posWeight);
+    const backboneDrift = drift.measure(method.backbone);
+    drift.dispose();
     const identity = (f: tf.Tensor2D) => f;
     const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
     const valRecords = evalSetRecords(data);
@@ -69,6 +75,7 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
       iterations: fit.iterations,
       converged: fit.converged,
       featureDim: train.width,
+      backboneDrift,
       train: metricsFor(data.train.records, { indices: train.indices, logits: logisticLogits(fit, train.values, train.indices.length) }),
       val: [],
     };

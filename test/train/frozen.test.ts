@@ -19,6 +19,7 @@ describe('linear evaluation on frozen features', function () {
     await assert.rejects(frozenLinearProbe(config, { resultsDir }), /has no backbone\.safetensors: the run has not finished/);
     const baseline = await frozenLinearProbe(config, { resultsDir, randomInit: true });
     assert.equal(baseline.backbone, 'random-init');
+    assert.equal(baseline.backboneDrift, 0, 'the untrained backbone is its initialisation');
     assert.deepEqual(readFrozenProbe(openRun(resultsDir, config).dir, true), JSON.parse(JSON.stringify(baseline)));
     assert.equal(readFrozenProbe(openRun(resultsDir, config).dir), null);
   });
@@ -29,6 +30,9 @@ describe('linear evaluation on frozen features', function () {
     const result = await frozenLinearProbe(config, { resultsDir });
     assert.ok(result.converged, `not converged after ${result.iterations} iterations`);
     assert.equal(result.featureDim, 192);
+    // The final drift is the last epoch's logged drift: both measure the saved backbone against the seed's init.
+    const logged = openRun(resultsDir, config).log<{ kind: string; backbone_drift: number }>().filter((r) => r.kind === 'epoch').pop()!.backbone_drift;
+    assert.ok(result.backboneDrift! > 0 && Math.abs(result.backboneDrift! - logged) < 1e-5, `drift ${result.backboneDrift} vs logged ${logged}`);
     // 192 features for a few dozen training images: a fit that sees the right labels separates them; one whose
     // labels were shuffled against the features would not.
     assert.ok(result.train.auroc > 0.95, `train AUROC ${result.train.auroc}`);
@@ -43,7 +47,8 @@ describe('linear evaluation on frozen features', function () {
     const io = { log: (l: string) => (out += l + '\n'), err: (l: string) => (err += l + '\n') };
     const id = openRun(resultsDir, config).id;
     assert.equal(await main(['probe', '--run', id, '--results', resultsDir], io), 0, err);
-    assert.match(out, new RegExp(`${id}\\s+[0-9.]+\\s+[0-9.]+ \\|\\s+[0-9.]+\\s+[0-9.]+`));
+    assert.match(out, new RegExp(`${id}\\s+[0-9.]+\\s+[0-9.]+ \\|\\s+[0-9.]+\\s+[0-9.]+ \\|\\s+0\\.[0-9]{3}`));
+    assert.match(out, /\| drift/);
     assert.equal(await main(['probe', '--run', id, '--l2', '-1', '--results', resultsDir], io), 2);
     assert.match(err, /--l2 must be a positive number, got "-1"/);
     assert.equal(await main(['probe', '--run', 'nope', '--results', resultsDir], io), 2);
