@@ -88,7 +88,7 @@ export async function labelFreeMonitor(method: Method, cache: ImageCache, record
  * How far the backbone has moved from its initialisation: ‖W − W₀‖_F / ‖W₀‖_F over all its weight matrices and
  * kernels (one-dimensional parameters, biases and norm scales, left out). A run whose loss falls while this stays
  * near zero has trained its heads, not its representation: that is how the paper's LARS trust coefficient showed
- * itself at the CPU scales (`CPU_SCALE_LARS_ETA`). W₀ comes from a fresh method built from the run's config, whose
+ * itself at the CPU scales (see `PAPER_LARS_ETA`). W₀ comes from a fresh method built from the run's config, whose
  * initialisation is a function of its seed, so a resumed run measures from the same point.
  *
  * @example
