@@ -59,17 +59,19 @@ describe('run configs', () => {
   });
 });
 
-describe('run folders written before probe.standardize', () => {
+describe('run folders written before probe.standardize and optimizer.eta', () => {
   it('reopen under the same id, and read back with the plain probe', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-old-config-'));
     try {
       const config = makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'smoke');
       const first = openRun(dir, config);
       const { standardize: _dropped, ...oldProbe } = config.probe;
-      fs.writeFileSync(first.configFile, JSON.stringify({ ...config, probe: oldProbe }, null, 1));
+      const { eta: _alsoDropped, ...oldOptimizer } = config.optimizer;
+      fs.writeFileSync(first.configFile, JSON.stringify({ ...config, probe: oldProbe, optimizer: oldOptimizer }, null, 1));
       const again = openRun(dir, config);
       assert.equal(again.id, first.id);
       assert.equal(again.config().probe.standardize, false);
+      assert.equal(again.config().optimizer.eta, PAPER_LARS_ETA);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
