@@ -29,6 +29,20 @@ describe('BackboneDrift', () => {
     }
   });
 
+  it('rebuilds every method’s initial backbone exactly from the config', () => {
+    for (const [method, backbone] of [['supervised', 'resnet18'], ['byol', 'resnet18'], ['dino', 'vit_tiny'], ['mae', 'vit_tiny']] as const) {
+      const config = makeRunConfig({ method, backbone }, 'smoke');
+      const built = createMethod(config, { posWeight: 2 });
+      const drift = BackboneDrift.fromConfig(config, 2);
+      try {
+        assert.equal(drift.measure(built.backbone), 0, `${method}/${backbone}`);
+      } finally {
+        drift.dispose();
+        built.dispose();
+      }
+    }
+  });
+
   it('differs for another seed (the reference is the run’s own initialisation)', () => {
     const config = makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke');
     const other = createMethod({ ...config, seed: 7 }, { posWeight: 1 });
