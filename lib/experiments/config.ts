@@ -209,7 +209,6 @@ interface ScalePreset {
  */
 const DEFAULT_SCALE_PROBE: Partial<ProbeConfig> = { lr: 0.12, standardize: true };
 
-
 /**
  * The scales. `default` is sized so the 55-run SSL grid finishes in under two hours on a 2-core machine
  * without libtensorflow: at 32 px a depth-12 ViT-Tiny step costs 2.5× a ResNet-18 step (SimCLR, batch 64:

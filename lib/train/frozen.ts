@@ -57,8 +57,8 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
   const data = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
   try {
+    const drift = BackboneDrift.fromInitial(method.backbone);
     if (!options.randomInit) loadTorchStateDict(method.backbone, weights);
-    const drift = BackboneDrift.fromConfig(config, data.posWeight);
     const backboneDrift = drift.measure(method.backbone);
     drift.dispose();
     const identity = (f: tf.Tensor2D) => f;

@@ -11,8 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
 import type { SewerRecord } from '../data/types';
 import { alignment, invariance, labelFreeScores } from '../eval/labelfree';
-import { createMethod, type Method } from '../methods';
-import type { RunConfig } from '../experiments/config';
+import type { Method } from '../methods';
 import type { Module } from '../nn/module';
 
 export interface MonitorOptions {
@@ -88,24 +87,21 @@ export async function labelFreeMonitor(method: Method, cache: ImageCache, record
  * How far the backbone has moved from its initialisation: ‖W − W₀‖_F / ‖W₀‖_F over all its weight matrices and
  * kernels (one-dimensional parameters, biases and norm scales, left out). A run whose loss falls while this stays
  * near zero has trained its heads, not its representation: that is how the paper's LARS trust coefficient showed
- * itself at the CPU scales (see `PAPER_LARS_ETA`). W₀ comes from a fresh method built from the run's config, whose
- * initialisation is a function of its seed, so a resumed run measures from the same point.
+ * itself at the CPU scales (see `PAPER_LARS_ETA`). W₀ is a snapshot of the backbone as its run's seed built it,
+ * taken before a checkpoint or trained weights are loaded into it; the initialisation is a function of the seed, so
+ * a resumed run measures from the same point.
  *
  * @example
- *   const drift = BackboneDrift.fromConfig(config, data.posWeight);
+ *   const drift = BackboneDrift.fromInitial(method.backbone);   // before loading a checkpoint
  *   drift.measure(method.backbone); // 0 before the first step
  *   drift.dispose();
  */
 export class BackboneDrift {
   private constructor(private readonly initial: Map<string, tf.Tensor>) {}
 
-  static fromConfig(config: RunConfig, posWeight: number): BackboneDrift {
-    const fresh = createMethod(config, { posWeight });
-    try {
-      return new BackboneDrift(new Map(fresh.backbone.namedParameters().filter((p) => p.variable.rank > 1).map((p) => [p.name, p.variable.clone()])));
-    } finally {
-      fresh.dispose();
-    }
+  /** Snapshot the weight matrices of a backbone that is still at its initialisation. */
+  static fromInitial(backbone: Module): BackboneDrift {
+    return new BackboneDrift(new Map(backbone.namedParameters().filter((p) => p.variable.rank > 1).map((p) => [p.name, p.variable.clone()])));
   }
 
   measure(backbone: Module): number {

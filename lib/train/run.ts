@@ -287,7 +287,8 @@ export function runOptimizer(config: RunConfig, method: Method, probe: LinearPro
 
 async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
   const optimizer = runOptimizer(config, method, probe);
-  const drift = BackboneDrift.fromConfig(config, data.posWeight);
+  // Still the seed's initialisation here: trainWith loads a checkpoint, if any, after this.
+  const drift = BackboneDrift.fromInitial(method.backbone);
   try {
     return await trainWith(config, run, options, data, method, probe, optimizer, drift);
   } finally {
