@@ -5,6 +5,7 @@
  * ```
  * <results>/<runId>/config.json      the full RunConfig
  * <results>/<runId>/status.json      {state, reason?, updatedAt, ...}
+ * <results>/<runId>/dataset.json     the identity of the data it was trained on (folder, file digests)
  * <results>/<runId>/log.jsonl        one JSON object per step / epoch (appended; a torn last line is ignored)
  * <results>/<runId>/rows.json        the final evaluation rows (the run's share of the tidy table)
  * <results>/<runId>/checkpoint/      latest checkpoint (weights, optimiser, schedule, RNG and sampler state)
@@ -21,6 +22,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunConfig, runId as makeRunId, upgradeRunConfig } from './config';
+import type { DatasetIdentity } from '../data/identity';
 
 export type RunState = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
 
@@ -237,6 +239,18 @@ export class RunRecord {
   }
   get checkpointDir(): string {
     return path.join(this.dir, 'checkpoint');
+  }
+  /** The identity of the dataset the run was trained on (lib/data/identity.ts), written when training starts. */
+  get datasetFile(): string {
+    return path.join(this.dir, 'dataset.json');
+  }
+
+  writeDataset(identity: DatasetIdentity): void {
+    writeFileAtomic(this.datasetFile, JSON.stringify(identity, null, 1));
+  }
+
+  dataset(): DatasetIdentity | null {
+    return fs.existsSync(this.datasetFile) ? readJson<DatasetIdentity>(this.datasetFile) : null;
   }
 
   config(): RunConfig {

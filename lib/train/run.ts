@@ -268,6 +268,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
 
 async function train(config: RunConfig, run: RunRecord, options: RunOptions): Promise<RunStatus> {
   const data: RunData = await prepareRunData(config);
+  run.writeDataset(data.identity);
   const method = createMethod(config, { posWeight: data.posWeight });
   const probe = makeProbe(method, config);
   try {
@@ -352,7 +353,7 @@ async function trainWith(
   } else {
     if (!discarded) run.truncateLogAfterStep(-1);
     run.appendLog({
-      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, trainReport: data.train.report,
+      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, datasetIdentity: data.identity.digest, trainReport: data.train.report,
       evalReports: data.evalSets.map((s) => s.report), posWeight: data.posWeight, stepsPerEpoch, totalSteps,
       parameters: method.trainable().reduce((n, p) => n + p.variable.size, 0), backend: tf.getBackend(), host: os.hostname(),
     });

@@ -46,6 +46,16 @@ describe('checkpoint faults', function () {
     const straight = await runExperiment(c, { resultsDir: straightDir, quiet: true });
     assert.equal(straight.state, 'done', straight.reason);
   });
+
+  it('a finished run records the identity of the data it was trained on', () => {
+    const identity = openRun(straightDir, c).dataset();
+    assert.ok(identity, 'dataset.json is written');
+    assert.equal(identity.kind, 'synthetic');
+    assert.equal(identity.generatorVersion, 3);
+    assert.ok(identity.splits.train.images.count > 0 && /^[0-9a-f]{16}$/.test(identity.splits.train.annotationSha256));
+    const start = openRun(straightDir, c).log<{ kind: string; datasetIdentity?: string }>().find((r) => r.kind === 'start');
+    assert.equal(start?.datasetIdentity, identity.digest);
+  });
   afterEach(() => Object.assign(atomicWriteFs, saved));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
