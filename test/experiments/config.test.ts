@@ -66,6 +66,37 @@ describe('run configs', () => {
   });
 });
 
+describe('config validation catches what would fail later', () => {
+  const base = { method: 'dino' as const, backbone: 'resnet18' as const };
+  // Each of these trained until a NaN, a division by zero or a shape error before it was checked.
+  const cases: Array<[string, Parameters<typeof makeRunConfig>[0], RegExp]> = [
+    ['studentTemperature 0', { ...base, settings: { studentTemperature: 0 } }, /settings\.studentTemperature = 0; expected a number in \[0\.0001, 10\]/],
+    ['teacherTemperature 0', { ...base, settings: { teacherTemperature: 0 } }, /settings\.teacherTemperature = 0/],
+    ['warmupTeacherTemperature negative', { ...base, settings: { warmupTeacherTemperature: -0.04 } }, /settings\.warmupTeacherTemperature = -0\.04/],
+    ['warmupTeacherTemperatureEpochs 1.5', { ...base, settings: { warmupTeacherTemperatureEpochs: 1.5 } }, /settings\.warmupTeacherTemperatureEpochs = 1\.5; expected an integer/],
+    ['freezePrototypesEpochs -1', { ...base, settings: { freezePrototypesEpochs: -1 } }, /settings\.freezePrototypesEpochs = -1/],
+    ['lambda negative', { method: 'barlow', backbone: 'resnet18', settings: { lambda: -1 } }, /settings\.lambda = -1/],
+    ['scaleLoss 0', { method: 'barlow', backbone: 'resnet18', settings: { scaleLoss: 0 } }, /settings\.scaleLoss = 0/],
+    ['normPixLoss "yes"', { method: 'mae', backbone: 'vit_tiny', settings: { normPixLoss: 'yes' as unknown as boolean } }, /settings\.normPixLoss = "yes"; allowed: true, false/],
+    ['maskRatio keeping no patch', { method: 'mae', backbone: 'vit_tiny', imageSize: 16, patchSize: 8, settings: { maskRatio: 0.9 } }, /settings\.maskRatio = 0\.9; keeps no patch of the 4/],
+    ['decoderHeads not dividing decoderEmbedDim', { method: 'mae', backbone: 'vit_tiny', settings: { decoderHeads: 5 } }, /settings\.decoderHeads = 5; must divide decoderEmbedDim 64/],
+    ['augment.hflip "no"', { ...base, augment: { hflip: 'no' as unknown as boolean } }, /augment\.hflip = "no"/],
+    ['augment.enabled 1', { ...base, augment: { enabled: 1 as unknown as boolean } }, /augment\.enabled = 1/],
+    ['dataset.dir ""', { ...base, dataset: { dir: '' } }, /dataset\.dir = ""; expected a folder path or null/],
+  ];
+  for (const [what, overrides, message] of cases) {
+    it(`rejects ${what}, naming the field and the range`, () => {
+      assert.throws(() => makeRunConfig(overrides, 'smoke'), message);
+    });
+  }
+
+  it('rejects a config file with a misspelt field inside a section', () => {
+    const config = makeRunConfig(base, 'smoke');
+    const file = { ...config, settings: { ...config.settings, studentTemprature: 0.1 } } as unknown as RunConfig;
+    assert.throws(() => validateRunConfig(file), /settings\.studentTemprature = 0\.1; unknown field/);
+  });
+});
+
 describe('run folders written before probe.standardize and optimizer.eta', () => {
   it('reopen under the same id, and read back with the plain probe', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-old-config-'));
