@@ -4,6 +4,7 @@ import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { transposedIsCheaper } from '../../lib/backend/kernels/batch_matmul';
+import { setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { onCpu, onWasm, randomValues, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -70,9 +71,12 @@ function convShapes(c: ConvCase) {
 describe('wasm training kernels', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
@@ -187,9 +191,12 @@ describe('wasm training kernels', function () {
 describe('wasm kernels from the step profiles', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   describe('MaxPoolGrad matches cpu (first maximum of each window, padded cells never win)', () => {
     const cases: Array<{ x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' | number; ties: boolean }> = [
@@ -329,9 +336,12 @@ describe('wasm kernels from the step profiles', function () {
 describe('wasm fused LayerNorm', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   describe('fused LayerNorm matches autodiff of the plain formula on cpu', () => {
     const cases: Array<{ shape: number[]; offset: number }> = [
@@ -380,9 +390,12 @@ describe('wasm fused LayerNorm', function () {
 describe('wasm Conv2D (columns where few output pixels meet wide channels)', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   const cases: ConvCase[] = [
     { x: [2, 2, 2, 40], k: [3, 3], cout: 50, stride: 1, pad: 'same' }, // ResNet stage 4 in small

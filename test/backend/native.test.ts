@@ -343,6 +343,22 @@ describe('native kernel switch', function () {
     assert.equal(JSON.parse(absent.stdout.trim().split('\n').slice(-1)[0]).native, null, 'a missing addon falls back to wasm');
   });
 
+  it('the install-time build never fails the install: a missing compiler gives one line saying what to install', () => {
+    const build = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'native', 'build.js')], {
+      encoding: 'utf8',
+      env: { ...process.env, CXX: '/nonexistent/c++' },
+    });
+    assert.equal(build.status, 0, build.stderr);
+    const lines = build.stdout.trim().split('\n');
+    assert.equal(lines.length, 1, build.stdout);
+    assert.match(lines[0], /^\[native\] no C\+\+ compiler \(\/nonexistent\/c\+\+\) found — apt-get install -y g\+\+; the project runs on the wasm kernels$/);
+    const strict = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'native', 'build.js'), '--strict'], {
+      encoding: 'utf8',
+      env: { ...process.env, CXX: '/nonexistent/c++' },
+    });
+    assert.equal(strict.status, 1, '--strict fails where the addon cannot be built');
+  });
+
   it('rejects a value of SSLAD_NATIVE that is not 0 or 1', () => {
     const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', "require('./lib/backend').initBackend({ quiet: true }).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })"], {
       cwd: path.join(__dirname, '..', '..'),
