@@ -1,4 +1,5 @@
-// Native CPU kernels for the wasm backend: oneDNN convolutions and sgemm, fused batch/layer norm.
+// Native CPU kernels for the wasm backend: oneDNN convolutions and sgemm, fused batch/layer norm,
+// exact GELU, row sums and the max-pool gradient.
 //
 // Every function reads and writes float32 typed arrays that are views into the wasm backend's
 // WebAssembly.Memory (backend.typedArrayFromHeap), so tensors are used in place, never copied.
@@ -646,6 +647,127 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Exact GELU, 0.5·x·(1 + erf(x/√2)), and its derivative Φ(x) + x·φ(x), elementwise.
+
+// x, y, n
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  return guarded(env, "gelu", [&]() {
+    auto argv = arguments(env, info, 3, "gelu");
+    const int64_t n = int64_t(number(env, argv[2], "gelu", "n"));
+    const float* x = floats(env, argv[0], size_t(n), "gelu", "x");
+    float* y = floats(env, argv[1], size_t(n), "gelu", "y");
+#pragma omp parallel for if (g_threads > 1) schedule(static)
+    for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * float(M_SQRT1_2)));
+    return undefined(env);
+  });
+}
+
+// dy, x, dx, n
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, "geluGrad", [&]() {
+    auto argv = arguments(env, info, 4, "geluGrad");
+    const int64_t n = int64_t(number(env, argv[3], "geluGrad", "n"));
+    const float* dy = floats(env, argv[0], size_t(n), "geluGrad", "dy");
+    const float* x = floats(env, argv[1], size_t(n), "geluGrad", "x");
+    float* dx = floats(env, argv[2], size_t(n), "geluGrad", "dx");
+    const float inv_sqrt_2pi = 0.3989422804014327f;
+#pragma omp parallel for if (g_threads > 1) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      const float v = x[i];
+      const float cdf = 0.5f * (1.0f + std::erf(v * float(M_SQRT1_2)));
+      dx[i] = dy[i] * (cdf + v * inv_sqrt_2pi * std::exp(-0.5f * v * v));
+    }
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sum over leading rows: x [rows, inner] → [inner] (bias gradients, full reductions with inner = 1).
+
+// x, out, rows, inner
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  return guarded(env, "sumRows", [&]() {
+    auto argv = arguments(env, info, 4, "sumRows");
+    const int64_t rows = int64_t(number(env, argv[2], "sumRows", "rows"));
+    const int64_t inner = int64_t(number(env, argv[3], "sumRows", "inner"));
+    const float* x = floats(env, argv[0], size_t(rows * inner), "sumRows", "x");
+    float* out = floats(env, argv[1], size_t(inner), "sumRows", "output");
+    if (inner == 1) {
+      double total = 0;
+      for (int64_t r0 = 0; r0 < rows; r0 += 4096) {
+        float block = 0;
+        for (int64_t r = r0; r < std::min(rows, r0 + 4096); r++) block += x[r];
+        total += block;
+      }
+      out[0] = float(total);
+      return undefined(env);
+    }
+    std::vector<double> acc(inner, 0.0);
+    std::vector<float> block(inner);
+    for (int64_t r0 = 0; r0 < rows; r0 += kBlockRows) {
+      std::fill(block.begin(), block.end(), 0.0f);
+      for (int64_t r = r0; r < std::min(rows, r0 + kBlockRows); r++) {
+        const float* xr = x + r * inner;
+        for (int64_t c = 0; c < inner; c++) block[c] += xr[c];
+      }
+      for (int64_t c = 0; c < inner; c++) acc[c] += block[c];
+    }
+    for (int64_t c = 0; c < inner; c++) out[c] = float(acc[c]);
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// MaxPoolGrad, NHWC: each output cell's gradient goes to the first maximum of its window (row-major),
+// padded cells never winning — the rule of PyTorch, TF.js's cpu backend and max_pool_grad.ts.
+// Parameters [n, h, w, c, ho, wo, kh, kw, sh, sw, top, left].
+
+// dy, x, dx, params
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, "maxPoolGrad", [&]() {
+    auto argv = arguments(env, info, 4, "maxPoolGrad");
+    auto p = ints(env, argv[3], 12, "maxPoolGrad");
+    const int64_t n = p[0], h = p[1], w = p[2], c = p[3], ho = p[4], wo = p[5], kh = p[6], kw = p[7], sh = p[8], sw = p[9],
+                  top = p[10], left = p[11];
+    const float* dy = floats(env, argv[0], size_t(n * ho * wo * c), "maxPoolGrad", "dy");
+    const float* x = floats(env, argv[1], size_t(n * h * w * c), "maxPoolGrad", "x");
+    float* dx = floats(env, argv[2], size_t(n * h * w * c), "maxPoolGrad", "output");
+    std::memset(dx, 0, sizeof(float) * size_t(n * h * w * c));
+#pragma omp parallel for if (g_threads > 1) schedule(static)
+    for (int64_t b = 0; b < n; b++) {
+      std::vector<float> best(c);
+      std::vector<int64_t> where(c);
+      for (int64_t oy = 0; oy < ho; oy++) {
+        for (int64_t ox = 0; ox < wo; ox++) {
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(where.begin(), where.end(), -1);
+          for (int64_t ky = 0; ky < kh; ky++) {
+            const int64_t y = oy * sh - top + ky;
+            if (y < 0 || y >= h) continue;
+            for (int64_t kx = 0; kx < kw; kx++) {
+              const int64_t xx = ox * sw - left + kx;
+              if (xx < 0 || xx >= w) continue;
+              const int64_t base = ((b * h + y) * w + xx) * c;
+              for (int64_t ch = 0; ch < c; ch++) {
+                const float v = x[base + ch];
+                if (v > best[ch]) {
+                  best[ch] = v;
+                  where[ch] = base + ch;
+                }
+              }
+            }
+          }
+          const float* g = dy + ((b * ho + oy) * wo + ox) * c;
+          for (int64_t ch = 0; ch < c; ch++)
+            if (where[ch] >= 0) dx[where[ch]] += g[ch];
+        }
+      }
+    }
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Engine information and settings
 
 const char* isa_name(dnnl_cpu_isa_t isa) {
@@ -715,6 +837,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNorm", nullptr, LayerNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"layerNormGrad", nullptr, LayerNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gelu", nullptr, Gelu, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels';
-import { NATIVE_KERNELS } from './kernels/native';
+import { NATIVE_KERNELS, NATIVE_ONLY_KERNELS } from './kernels/native';
 import { loadNative, type NativeEngineInfo } from './native';
 
 export type BackendName = 'gpu' | 'node' | 'wasm' | 'cpu';
@@ -105,7 +105,7 @@ async function activate(name: BackendName): Promise<Activation> {
       const native = loadNative();
       const kernels = registerWasmTrainingKernels(native.addon);
       const ok = await tf.setBackend('wasm');
-      const nativeKernels = kernels.filter((k) => NATIVE_KERNELS[k] !== undefined);
+      const nativeKernels = kernels.filter((k) => NATIVE_KERNELS[k] !== undefined || NATIVE_ONLY_KERNELS[k] !== undefined);
       return {
         ok,
         why: ok ? `wasm (XNNPACK) with the project training kernels; ${native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why}` : 'wasm backend did not start',

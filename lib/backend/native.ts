@@ -1,5 +1,6 @@
 /**
- * The native kernels (native/sslad_native.cc: oneDNN convolutions and sgemm, fused norms), loaded once.
+ * The native kernels (native/sslad_native.cc: oneDNN convolutions and sgemm, fused norms, GELU, row sums,
+ * the max-pool gradient), loaded once.
  *
  * The addon is compiled from source by the package's install step (native/build.js) where a C++ compiler,
  * Node's headers and Debian's `libdnnl-dev` are present; otherwise it is absent and the wasm kernels run.
@@ -25,6 +26,10 @@ export interface NativeAddon {
   batchNormTrainGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, weight: Float32Array, dx: Float32Array, dweight: Float32Array, dbias: Float32Array, rows: number, channels: number, eps: number): void;
   layerNorm(x: Float32Array, weight: Float32Array, bias: Float32Array, y: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
   layerNormGrad(dy: Float32Array, x: Float32Array, rstd: Float32Array, weight: Float32Array, dx: Float32Array, dweight: Float32Array, dbias: Float32Array, rows: number, d: number): void;
+  gelu(x: Float32Array, y: Float32Array, n: number): void;
+  geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  sumRows(x: Float32Array, out: Float32Array, rows: number, inner: number): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): void;
 }
 
 export interface NativeEngineInfo {

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
+import { geluExact } from '../../lib/backend/kernels/gelu';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { nativeKernelsActive, setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { loadNative, nativeAddonPath } from '../../lib/backend/native';
@@ -166,7 +167,7 @@ describe('native kernels (oneDNN)', function () {
     assert.equal(native.engine, 'oneDNN');
     assert.match(native.version, /^\d+\.\d+\.\d+$/);
     assert.ok(native.isa.length > 0 && native.isa !== 'all', `ISA ${native.isa}`);
-    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
+    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad', 'Sum', 'MaxPoolGrad', 'SsladGelu', 'SsladGeluGrad']) {
       assert.ok(native.kernels.includes(name), `${name} is native (got ${native.kernels.join(', ')})`);
     }
   });
@@ -234,6 +235,57 @@ describe('native kernels (oneDNN)', function () {
       const { native, wasm } = nativeAndWasm(passes);
       assertClose(native, wasm, 'native vs wasm');
       assertClose(native, await onCpu(passes), 'native vs cpu');
+    });
+  }
+
+  for (const shape of [[3, 65, 37], [1001]]) {
+    it(`exact GELU forward and backward on [${shape}] (fused natively, composed ops on wasm and cpu)`, async () => {
+      const passes = () => {
+        const x = tf.mul(tf.tensor(randomValues(tf.util.sizeFromShape(shape), 71), shape), 4);
+        const dy = tf.tensor(randomValues(tf.util.sizeFromShape(shape), 72), shape);
+        const y = geluExact(x);
+        const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(geluExact(a), dy)))([x]);
+        return [y, dx];
+      };
+      const { native, wasm } = nativeAndWasm(passes);
+      assertClose(native, wasm, 'native vs wasm', 2e-4);
+      assertClose(native, await onCpu(passes), 'native vs cpu', 2e-4);
+    });
+  }
+
+  for (const c of [
+    { shape: [2080, 37], axis: [0], keepDims: false },
+    { shape: [4, 5, 6, 7], axis: [0, 1, 2], keepDims: true },
+    { shape: [3, 70001], axis: [0, 1], keepDims: false },
+    { shape: [6, 7], axis: [1], keepDims: false },
+  ]) {
+    it(`Sum over axes [${c.axis}] of [${c.shape}]${c.keepDims ? ' (keepDims)' : ''}`, async () => {
+      const passes = () => [tf.sum(tf.add(tf.tensor(randomValues(tf.util.sizeFromShape(c.shape), 81), c.shape), 0.5), c.axis, c.keepDims)];
+      const { native, wasm } = nativeAndWasm(passes);
+      assertClose(native, wasm, 'native vs wasm');
+      const cpu = await onCpu(passes);
+      assertClose(native, cpu, 'native vs cpu');
+      assert.deepEqual(tf.tidy(() => passes()[0].shape), c.keepDims ? c.shape.map((d, i) => (c.axis.includes(i) ? 1 : d)) : c.shape.filter((_, i) => !c.axis.includes(i)));
+    });
+  }
+
+  for (const c of [
+    { x: [2, 9, 9, 5], k: 3, s: 2, pad: 1 as const },
+    { x: [3, 8, 7, 4], k: 2, s: 2, pad: 'valid' as const },
+    { x: [2, 10, 10, 3], k: 3, s: 2, pad: 'same' as const },
+  ]) {
+    it(`MaxPoolGrad ${c.k}×${c.k}/${c.s} pad ${c.pad} on [${c.x}], ties included`, async () => {
+      // Values on a coarse grid make ties in most windows: the first maximum (row-major) gets the gradient.
+      const passes = () => {
+        const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), 91).map((v) => Math.round(v * 3)), c.x as [number, number, number, number]);
+        const y = tf.maxPool(x, c.k, c.s, c.pad);
+        const dy = tf.tensor(randomValues(y.size, 92), y.shape);
+        const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, c.pad), dy)))([x]);
+        return [dx];
+      };
+      const { native, wasm } = nativeAndWasm(passes);
+      assertClose(native, wasm, 'native vs wasm', 1e-6);
+      assertClose(native, await onCpu(passes), 'native vs cpu', 1e-6);
     });
   }
 

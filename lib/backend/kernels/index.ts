@@ -18,7 +18,7 @@ import { maxPoolGradKernel } from './max_pool_grad';
 import { conv2dKernel } from './conv2d_forward';
 import { layerNormGradKernel, layerNormKernel, LAYER_NORM, LAYER_NORM_GRAD } from './layer_norm';
 import { splitVKernel, sumKernel } from './split_sum';
-import { NATIVE_KERNELS, useNativeAddon } from './native';
+import { NATIVE_KERNELS, NATIVE_ONLY_KERNELS, useNativeAddon } from './native';
 import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
 import type { NativeAddon } from '../native';
 
@@ -65,6 +65,13 @@ export function registerWasmTrainingKernels(native: NativeAddon | null = null): 
       setupFunc: original?.setupFunc,
     });
     names.push(kernelName);
+  }
+  if (native) {
+    for (const [kernelName, kernelFunc] of Object.entries(NATIVE_ONLY_KERNELS)) {
+      if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+      names.push(kernelName);
+    }
   }
   registered = names;
   return names.slice();

@@ -1,6 +1,8 @@
 /**
  * Native kernels registered over the project's wasm kernels: oneDNN convolutions (forward and both
- * gradients), oneDNN's sgemm for BatchMatMul, and the fused batch norm and layer norm in C++.
+ * gradients), oneDNN's sgemm for BatchMatMul, the fused batch norm and layer norm, leading-axes Sum and
+ * MaxPoolGrad in C++; plus the exact GELU forward and backward (SsladGelu, SsladGeluGrad), which only the
+ * addon provides.
  *
  * They read and write the wasm backend's tensors in place: each kernel allocates its outputs first
  * (makeOutput may grow the heap, which detaches earlier views), then hands heap views to the addon.
@@ -22,6 +24,8 @@ import { batchNormTrainGradKernel, batchNormTrainKernel } from './batch_norm';
 import { conv2dKernel } from './conv2d_forward';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, convInfo } from './conv2d_backprop';
 import { layerNormGradKernel, layerNormKernel } from './layer_norm';
+import { maxPoolGradKernel } from './max_pool_grad';
+import { sumKernel } from './split_sum';
 import { heapView, KernelAttrs, KernelInputs, TensorInfo } from './wasm_calls';
 
 type Args = { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs };
@@ -216,6 +220,77 @@ function layerNormGradNative(args: Args): TensorInfo[] {
   return [dx, dw, db];
 }
 
+function sumNative(args: Args): TensorInfo {
+  const { x } = args.inputs;
+  const native = live();
+  if (!native || x.dtype !== 'float32') return sumKernel(args);
+  const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+  // Leading axes only (bias gradients [rows, C] → [C], and full reductions); others go to the wasm kernel.
+  if (axes.length === 0 || !axes.every((a, i) => a === i)) return sumKernel(args);
+  const kept = x.shape.slice(axes.length);
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+  const inner = tf.util.sizeFromShape(kept);
+  if (rows * inner === 0) return sumKernel(args);
+  const out = args.backend.makeOutput(args.attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+  native.sumRows(f32(args.backend, x), f32(args.backend, out), rows, inner);
+  return out;
+}
+
+function maxPoolGradNative(args: Args): TensorInfo {
+  const { dy, input } = args.inputs;
+  const native = live();
+  if (!native || dy.dtype !== 'float32' || input.dtype !== 'float32') return maxPoolGradKernel(args);
+  const { attrs } = args;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    attrs.filterSize as [number, number] | number,
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== info.inChannels) return maxPoolGradKernel(args);
+  const out = args.backend.makeOutput(input.shape, 'float32');
+  const params = Int32Array.from([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ]);
+  native.maxPoolGrad(f32(args.backend, dy), f32(args.backend, input), f32(args.backend, out), params);
+  return out;
+}
+
+export const GELU = 'SsladGelu';
+export const GELU_GRAD = 'SsladGeluGrad';
+
+function requireNative(kernel: string): NativeAddon {
+  const native = live();
+  if (!native) throw new Error(`${kernel}: the native kernels are off; callers check nativeKernelsActive() first (lib/backend/kernels/gelu.ts)`);
+  return native;
+}
+
+function geluNative(args: Args): TensorInfo {
+  const { x } = args.inputs;
+  const native = requireNative(GELU);
+  if (x.dtype !== 'float32') throw new Error(`${GELU}: x must be float32, got ${x.dtype}`);
+  const y = args.backend.makeOutput(x.shape, 'float32');
+  native.gelu(f32(args.backend, x), f32(args.backend, y), tf.util.sizeFromShape(x.shape));
+  return y;
+}
+
+function geluGradNative(args: Args): TensorInfo {
+  const { dy, x } = args.inputs;
+  const native = requireNative(GELU_GRAD);
+  const dx = args.backend.makeOutput(x.shape, 'float32');
+  native.geluGrad(f32(args.backend, dy), f32(args.backend, x), f32(args.backend, dx), tf.util.sizeFromShape(x.shape));
+  return dx;
+}
+
+/** Kernels only the addon provides (no wasm kernel of that name); registered when it loads. */
+export const NATIVE_ONLY_KERNELS: Record<string, unknown> = {
+  [GELU]: geluNative,
+  [GELU_GRAD]: geluGradNative,
+};
+
 /** Kernel name → native kernel, each falling back to the project's wasm kernel of that name. */
 export const NATIVE_KERNELS: Record<string, unknown> = {
   Conv2D: conv2dNative,
@@ -226,4 +301,6 @@ export const NATIVE_KERNELS: Record<string, unknown> = {
   SsladBatchNormTrainGrad: batchNormTrainGradNative,
   SsladLayerNorm: layerNormNative,
   SsladLayerNormGrad: layerNormGradNative,
+  Sum: sumNative,
+  MaxPoolGrad: maxPoolGradNative,
 };
