@@ -19,7 +19,7 @@ import { conv2dKernel } from './conv2d_forward';
 import { layerNormGradKernel, layerNormKernel, LAYER_NORM, LAYER_NORM_GRAD } from './layer_norm';
 import { splitVKernel, sumKernel } from './split_sum';
 import { NATIVE_KERNELS, NATIVE_ONLY_KERNELS, useNativeAddon } from './native';
-import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
+import { concatKernel, identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
 import type { NativeAddon } from '../native';
 
 const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
@@ -27,6 +27,7 @@ const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
   { kernelName: 'Slice', kernelFunc: sliceKernel },
+  { kernelName: 'Concat', kernelFunc: concatKernel },
   { kernelName: 'Identity', kernelFunc: identityKernel },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGradKernel },
   { kernelName: 'Conv2D', kernelFunc: conv2dKernel },
