@@ -23,6 +23,14 @@
 #include <unordered_map>
 #include <vector>
 
+// Elementwise loops are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time by the CPU
+// (GCC function multi-versioning), so the addon stays portable while vectorising where it can.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SSLAD_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SSLAD_VECTOR_CLONES
+#endif
+
 namespace {
 
 using dnnl::memory;
@@ -649,14 +657,6 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
 // ---------------------------------------------------------------------------------------------
 // Exact GELU, 0.5·x·(1 + erf(x/√2)), and its derivative Φ(x) + x·φ(x), elementwise.
 
-// Elementwise loops are compiled for AVX-512, AVX2 and baseline x86-64 and picked at load time by the CPU
-// (GCC function multi-versioning), so the addon stays portable while vectorising where it can.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SSLAD_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SSLAD_VECTOR_CLONES
-#endif
-
 // exp(x) for x ≤ 0 (as GELU needs), branch-free so that it vectorises: 2^n · p(r), r = x − n·ln2, |r| ≤ ln2/2.
 // Relative error < 2e-7 on [-87, 0]; below that it returns 0.
 inline float exp_nonpositive(float x) {
@@ -736,6 +736,28 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// out = a·x + b·y, elementwise (optimiser updates, EMA teachers): one pass instead of two multiplies and an add.
+
+SSLAD_VECTOR_CLONES void axpby_loop(float a, const float* x, float b, const float* y, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; i++) out[i] = a * x[i] + b * y[i];
+}
+
+// x, y, out, a, b, n
+napi_value Axpby(napi_env env, napi_callback_info info) {
+  return guarded(env, "axpby", [&]() {
+    auto argv = arguments(env, info, 6, "axpby");
+    const float a = float(number(env, argv[3], "axpby", "a"));
+    const float b = float(number(env, argv[4], "axpby", "b"));
+    const int64_t n = int64_t(number(env, argv[5], "axpby", "n"));
+    const float* x = floats(env, argv[0], size_t(n), "axpby", "x");
+    const float* y = floats(env, argv[1], size_t(n), "axpby", "y");
+    float* out = floats(env, argv[2], size_t(n), "axpby", "output");
+    chunked(n, [&](int64_t at, int64_t count) { axpby_loop(a, x + at, b, y + at, out + at, count); });
+    return undefined(env);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sum over leading rows: x [rows, inner] → [inner] (bias gradients, full reductions with inner = 1).
 
 // x, out, rows, inner
@@ -776,6 +798,39 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
 // padded cells never winning — the rule of PyTorch, TF.js's cpu backend and max_pool_grad.ts.
 // Parameters [n, h, w, c, ho, wo, kh, kw, sh, sw, top, left].
 
+// One image: running maxima per channel as selects (vectorises), then one scatter per output cell.
+SSLAD_VECTOR_CLONES void max_pool_grad_image(const float* x, const float* dy, float* dx, int64_t h, int64_t w, int64_t c,
+                                             int64_t ho, int64_t wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                             int64_t top, int64_t left, float* best, int32_t* where) {
+  for (int64_t oy = 0; oy < ho; oy++) {
+    for (int64_t ox = 0; ox < wo; ox++) {
+      for (int64_t ch = 0; ch < c; ch++) {
+        best[ch] = -INFINITY;
+        where[ch] = -1;
+      }
+      for (int64_t ky = 0; ky < kh; ky++) {
+        const int64_t y = oy * sh - top + ky;
+        if (y < 0 || y >= h) continue;
+        for (int64_t kx = 0; kx < kw; kx++) {
+          const int64_t xx = ox * sw - left + kx;
+          if (xx < 0 || xx >= w) continue;
+          const int32_t base = int32_t((y * w + xx) * c);
+          const float* row = x + base;
+          for (int64_t ch = 0; ch < c; ch++) {
+            // Strictly greater: the first maximum keeps the gradient.
+            const bool greater = row[ch] > best[ch];
+            best[ch] = greater ? row[ch] : best[ch];
+            where[ch] = greater ? base + int32_t(ch) : where[ch];
+          }
+        }
+      }
+      const float* g = dy + (oy * wo + ox) * c;
+      for (int64_t ch = 0; ch < c; ch++)
+        if (where[ch] >= 0) dx[where[ch]] += g[ch];
+    }
+  }
+}
+
 // dy, x, dx, params
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return guarded(env, "maxPoolGrad", [&]() {
@@ -783,6 +838,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     auto p = ints(env, argv[3], 12, "maxPoolGrad");
     const int64_t n = p[0], h = p[1], w = p[2], c = p[3], ho = p[4], wo = p[5], kh = p[6], kw = p[7], sh = p[8], sw = p[9],
                   top = p[10], left = p[11];
+    if (h * w * c >= (int64_t(1) << 31)) throw JsError("sslad_native.maxPoolGrad: one image has more than 2^31 elements");
     const float* dy = floats(env, argv[0], size_t(n * ho * wo * c), "maxPoolGrad", "dy");
     const float* x = floats(env, argv[1], size_t(n * h * w * c), "maxPoolGrad", "x");
     float* dx = floats(env, argv[2], size_t(n * h * w * c), "maxPoolGrad", "output");
@@ -790,32 +846,9 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 #pragma omp parallel for if (g_threads > 1) schedule(static)
     for (int64_t b = 0; b < n; b++) {
       std::vector<float> best(c);
-      std::vector<int64_t> where(c);
-      for (int64_t oy = 0; oy < ho; oy++) {
-        for (int64_t ox = 0; ox < wo; ox++) {
-          std::fill(best.begin(), best.end(), -INFINITY);
-          std::fill(where.begin(), where.end(), -1);
-          for (int64_t ky = 0; ky < kh; ky++) {
-            const int64_t y = oy * sh - top + ky;
-            if (y < 0 || y >= h) continue;
-            for (int64_t kx = 0; kx < kw; kx++) {
-              const int64_t xx = ox * sw - left + kx;
-              if (xx < 0 || xx >= w) continue;
-              const int64_t base = ((b * h + y) * w + xx) * c;
-              for (int64_t ch = 0; ch < c; ch++) {
-                const float v = x[base + ch];
-                if (v > best[ch]) {
-                  best[ch] = v;
-                  where[ch] = base + ch;
-                }
-              }
-            }
-          }
-          const float* g = dy + ((b * ho + oy) * wo + ox) * c;
-          for (int64_t ch = 0; ch < c; ch++)
-            if (where[ch] >= 0) dx[where[ch]] += g[ch];
-        }
-      }
+      std::vector<int32_t> where(c);
+      max_pool_grad_image(x + b * h * w * c, dy + b * ho * wo * c, dx + b * h * w * c, h, w, c, ho, wo, kh, kw, sh, sw, top,
+                          left, best.data(), where.data());
     }
     return undefined(env);
   });
@@ -895,6 +928,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"geluGrad", nullptr, GeluGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumRows", nullptr, SumRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"axpby", nullptr, Axpby, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -30,6 +30,7 @@ export interface NativeAddon {
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   sumRows(x: Float32Array, out: Float32Array, rows: number, inner: number): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, params: Int32Array): void;
+  axpby(x: Float32Array, y: Float32Array, out: Float32Array, a: number, b: number, n: number): void;
 }
 
 export interface NativeEngineInfo {

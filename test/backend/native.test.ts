@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { geluExact } from '../../lib/backend/kernels/gelu';
+import { axpby } from '../../lib/backend/kernels/axpby';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { nativeKernelsActive, setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { loadNative, nativeAddonPath } from '../../lib/backend/native';
@@ -167,7 +168,7 @@ describe('native kernels (oneDNN)', function () {
     assert.equal(native.engine, 'oneDNN');
     assert.match(native.version, /^\d+\.\d+\.\d+$/);
     assert.ok(native.isa.length > 0 && native.isa !== 'all', `ISA ${native.isa}`);
-    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad', 'Sum', 'MaxPoolGrad', 'SsladGelu', 'SsladGeluGrad']) {
+    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad', 'Sum', 'MaxPoolGrad', 'SsladGelu', 'SsladGeluGrad', 'SsladAxpby']) {
       assert.ok(native.kernels.includes(name), `${name} is native (got ${native.kernels.join(', ')})`);
     }
   });
@@ -282,6 +283,19 @@ describe('native kernels (oneDNN)', function () {
         const dy = tf.tensor(randomValues(y.size, 92), y.shape);
         const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, c.pad), dy)))([x]);
         return [dx];
+      };
+      const { native, wasm } = nativeAndWasm(passes);
+      assertClose(native, wasm, 'native vs wasm', 1e-6);
+      assertClose(native, await onCpu(passes), 'native vs cpu', 1e-6);
+    });
+  }
+
+  for (const [a, b] of [[1, 0.05], [0.9, 1], [1, -0.1], [0.996, 0.004]]) {
+    it(`axpby ${a}·x + ${b}·y (optimiser and EMA updates)`, async () => {
+      const passes = () => {
+        const x = tf.tensor(randomValues(3 * 3 * 17 * 5, 101), [3, 3, 17, 5]);
+        const y = tf.tensor(randomValues(3 * 3 * 17 * 5, 102), [3, 3, 17, 5]);
+        return [axpby(a, x, b, y)];
       };
       const { native, wasm } = nativeAndWasm(passes);
       assertClose(native, wasm, 'native vs wasm', 1e-6);

@@ -285,10 +285,25 @@ function geluGradNative(args: Args): TensorInfo {
   return dx;
 }
 
+export const AXPBY = 'SsladAxpby';
+
+/** out = a·x + b·y for same-shape float32 x and y (attrs a, b). */
+function axpbyNative(args: Args): TensorInfo {
+  const { x, y } = args.inputs;
+  const native = requireNative(AXPBY);
+  if (x.dtype !== 'float32' || y.dtype !== 'float32' || !tf.util.arraysEqual(x.shape, y.shape)) {
+    throw new Error(`${AXPBY}: x [${x.shape}] ${x.dtype} and y [${y.shape}] ${y.dtype} must be float32 of one shape`);
+  }
+  const out = args.backend.makeOutput(x.shape, 'float32');
+  native.axpby(f32(args.backend, x), f32(args.backend, y), f32(args.backend, out), Number(args.attrs.a), Number(args.attrs.b), tf.util.sizeFromShape(x.shape));
+  return out;
+}
+
 /** Kernels only the addon provides (no wasm kernel of that name); registered when it loads. */
 export const NATIVE_ONLY_KERNELS: Record<string, unknown> = {
   [GELU]: geluNative,
   [GELU_GRAD]: geluGradNative,
+  [AXPBY]: axpbyNative,
 };
 
 /** Kernel name → native kernel, each falling back to the project's wasm kernel of that name. */
