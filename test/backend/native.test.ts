@@ -412,7 +412,7 @@ describe('native kernel switch', function () {
   it('the install-time build never fails the install: a missing compiler gives one line saying what to install', () => {
     const build = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'native', 'build.js')], {
       encoding: 'utf8',
-      env: { ...process.env, CXX: '/nonexistent/c++' },
+      env: { ...process.env, SSLAD_NATIVE: '', CXX: '/nonexistent/c++' },
     });
     assert.equal(build.status, 0, build.stderr);
     const lines = build.stdout.trim().split('\n');
@@ -420,7 +420,7 @@ describe('native kernel switch', function () {
     assert.match(lines[0], /^\[native\] no C\+\+ compiler \(\/nonexistent\/c\+\+\) found — apt-get install -y g\+\+; the project runs on the wasm kernels$/);
     const strict = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'native', 'build.js'), '--strict'], {
       encoding: 'utf8',
-      env: { ...process.env, CXX: '/nonexistent/c++' },
+      env: { ...process.env, SSLAD_NATIVE: '', CXX: '/nonexistent/c++' },
     });
     assert.equal(strict.status, 1, '--strict fails where the addon cannot be built');
   });
