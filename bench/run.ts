@@ -1,9 +1,11 @@
 /**
- * Side-by-side benchmark: our wasm training steps against single-thread PyTorch, in one invocation.
+ * Side-by-side benchmark: our training steps with the native (oneDNN) kernels and with the pure-wasm kernels,
+ * against PyTorch with the same thread count, in one invocation.
  *
  *   npm run bench                      # full table, written to bench/RESULTS.md
  *   npm run bench -- quick             # one repetition, no RESULTS.md
- *   npm run bench -- profile resnet    # per-kernel profile of one step (or: vit, simclr, byol)
+ *   BENCH_CASES=resnet_step,vit_step BENCH_WASM=0 npm run bench -- quick   # some cases, native column only
+ *   npm run bench -- profile resnet    # per-kernel profile of one step (or: vit, simclr, byol, barlow, dino, mae)
  *   npm run bench -- memory            # 128×128 batch 32, then the largest batch at 224×224
  *   BENCH_REPEATS=5 npm run bench
  *
@@ -20,6 +22,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initBackend } from '../lib/backend';
+import { nativeKernelsActive, setNativeKernelsActive } from '../lib/backend/kernels/native';
 import { makeRunConfig, type RunConfig } from '../lib/experiments/config';
 import { createMethod, type Method, type StepState } from '../lib/methods';
 import { createOptimizer, type GroupOptimizer, type OptimizerKind } from '../lib/optim';
@@ -35,18 +38,33 @@ const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(__dirname, '..', 'tools', 'bench', 'torch_steps.py');
 const RESULTS = path.join(__dirname, 'RESULTS.md');
 
-type CaseName = 'resnet_step' | 'vit_step' | 'simclr_step' | 'byol_step' | 'resnet_forward' | 'vit_forward' | 'gemm' | 'conv3x3';
+type CaseName =
+  | 'resnet_step' | 'vit_step' | 'simclr_step' | 'byol_step' | 'barlow_step' | 'dino_step' | 'mae_step'
+  | 'resnet_forward' | 'vit_forward' | 'gemm' | 'conv3x3';
 
-const CASES: Array<{ name: CaseName; label: string }> = [
+const ALL_CASES: Array<{ name: CaseName; label: string }> = [
   { name: 'resnet_step', label: `ResNet-18 train step (batch ${BATCH}, ${SIZE}×${SIZE})` },
   { name: 'vit_step', label: `ViT-Tiny train step (batch ${BATCH}, ${SIZE}×${SIZE}, patch ${PATCH})` },
   { name: 'simclr_step', label: `SimCLR step (2 views, ResNet-18, batch ${BATCH})` },
   { name: 'byol_step', label: `BYOL step (2 views, ResNet-18, batch ${BATCH})` },
+  { name: 'barlow_step', label: `Barlow Twins step (2 views, ResNet-18, batch ${BATCH})` },
+  { name: 'dino_step', label: `DINO step (2 views, ResNet-18, batch ${BATCH})` },
+  { name: 'mae_step', label: `MAE step (ViT-Tiny encoder, batch ${BATCH})` },
   { name: 'resnet_forward', label: `ResNet-18 forward (batch ${BATCH})` },
   { name: 'vit_forward', label: `ViT-Tiny forward (batch ${BATCH})` },
   { name: 'gemm', label: 'ceiling: one GEMM [2080×192]·[192×768] (ViT fc1)' },
   { name: 'conv3x3', label: `ceiling: one 3×3 conv, 64→64 at 16×16, batch ${BATCH} (ResNet layer1)` },
 ];
+
+/** `BENCH_CASES=a,b` runs only those cases. */
+const CASES = process.env.BENCH_CASES ? ALL_CASES.filter((c) => process.env.BENCH_CASES!.split(',').includes(c.name)) : ALL_CASES;
+/** `BENCH_WASM=0` skips the pure-wasm column (quicker iterations on the native kernels). */
+const WITH_WASM = process.env.BENCH_WASM !== '0';
+/**
+ * Cases the pure-wasm kernels cannot run at this size: the MAE step (ViT-Tiny depth 12, batch 32, 64×64)
+ * aborts the wasm module (`RuntimeError: Aborted()`, with SSLAD_NATIVE=0 too), which leaves it unusable.
+ */
+const WASM_ABORTS: ReadonlySet<CaseName> = new Set(['mae_step']);
 
 /** GFLOP of the two ceiling cases, to print GFLOP/s. */
 const CEILING_GFLOP: Partial<Record<CaseName, number>> = { gemm: (2 * 2080 * 192 * 768) / 1e9, conv3x3: (2 * BATCH * 16 * 16 * 64 * 64 * 9) / 1e9 };
@@ -72,7 +90,7 @@ function timeSeconds(fn: () => void, repeats: number): number {
   return median(times);
 }
 
-function benchConfig(method: 'supervised' | 'simclr' | 'byol', backbone: 'resnet18' | 'vit_tiny', imageSize = SIZE, batchSize = BATCH): RunConfig {
+function benchConfig(method: 'supervised' | 'simclr' | 'byol' | 'barlow' | 'dino' | 'mae', backbone: 'resnet18' | 'vit_tiny', imageSize = SIZE, batchSize = BATCH): RunConfig {
   return makeRunConfig({ method, backbone, imageSize, patchSize: PATCH, vitDepth: VIT_DEPTH, batchSize }, 'default');
 }
 
@@ -121,6 +139,9 @@ function runnerFor(name: CaseName): StepRunner {
   if (name.startsWith('resnet')) return new StepRunner(benchConfig('supervised', 'resnet18'), 'sgd', 0.01);
   if (name.startsWith('vit')) return new StepRunner(benchConfig('supervised', 'vit_tiny'), 'adamw', 1e-4);
   if (name === 'simclr_step') return new StepRunner(benchConfig('simclr', 'resnet18'), 'sgd', 0.01);
+  if (name === 'barlow_step') return new StepRunner(benchConfig('barlow', 'resnet18'), 'sgd', 0.01);
+  if (name === 'dino_step') return new StepRunner(benchConfig('dino', 'resnet18'), 'sgd', 0.01);
+  if (name === 'mae_step') return new StepRunner(benchConfig('mae', 'vit_tiny'), 'adamw', 1e-4);
   return new StepRunner(benchConfig('byol', 'resnet18'), 'sgd', 0.01);
 }
 
@@ -153,20 +174,27 @@ interface TorchResult {
   times: Partial<Record<CaseName, number>>;
   best: Partial<Record<CaseName, number>>;
   version: string | null;
+  /** OpenBLAS build and the core it picked for this CPU (torch's matmuls). */
+  blas: string | null;
   error: string | null;
 }
 
-function torchSeconds(repeats: number, only: CaseName[]): TorchResult {
+/** Cases tools/bench/torch_steps.py implements. */
+const TORCH_CASES: ReadonlySet<CaseName> = new Set(['resnet_step', 'vit_step', 'simclr_step', 'byol_step', 'resnet_forward', 'vit_forward', 'gemm', 'conv3x3']);
+
+function torchSeconds(repeats: number, only: CaseName[], threads: number): TorchResult {
+  only = only.filter((c) => TORCH_CASES.has(c));
+  if (only.length === 0) return { times: {}, best: {}, version: null, blas: null, error: null };
   const settings = benchConfig('byol', 'resnet18').settings;
   const args = {
     batch: BATCH, size: SIZE, patch: PATCH, depth: VIT_DEPTH, projHidden: settings.projHiddenDim, projOut: settings.projOutputDim,
-    predHidden: settings.predHiddenDim, temperature: benchConfig('simclr', 'resnet18').settings.temperature, repeats, warmup: 1, only,
+    predHidden: settings.predHiddenDim, temperature: benchConfig('simclr', 'resnet18').settings.temperature, repeats, warmup: 1, only, threads,
   };
-  if (!fs.existsSync(PYTHON)) return { times: {}, best: {}, version: null, error: `${PYTHON} not found: no PyTorch reference (install python3-torch)` };
-  const run = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(args)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+  if (!fs.existsSync(PYTHON)) return { times: {}, best: {}, version: null, blas: null, error: `${PYTHON} not found: no PyTorch reference (install python3-torch)` };
+  const run = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(args)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
   if (run.status !== 0) {
     const why = /No module named '(torch|torchvision)'/.exec(run.stderr)?.[0] ?? run.stderr.trim().split('\n').slice(-1)[0];
-    return { times: {}, best: {}, version: null, error: `PyTorch reference unavailable (${why}); install Debian python3-torch and python3-torchvision` };
+    return { times: {}, best: {}, version: null, blas: null, error: `PyTorch reference unavailable (${why}); install Debian python3-torch and python3-torchvision` };
   }
   const parsed = JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as Record<string, number | string>;
   const times: Partial<Record<CaseName, number>> = {};
@@ -175,7 +203,7 @@ function torchSeconds(repeats: number, only: CaseName[]): TorchResult {
     if (typeof parsed[c.name] === 'number') times[c.name] = parsed[c.name] as number;
     if (typeof parsed[`${c.name}_min`] === 'number') best[c.name] = parsed[`${c.name}_min`] as number;
   }
-  return { times, best, version: String(parsed.torch_version), error: null };
+  return { times, best, version: String(parsed.torch_version), blas: parsed.blas ? String(parsed.blas) : null, error: null };
 }
 
 /** Images/s of the SSL loader (augment from the decoded cache, two views) on the default synthetic set. */
@@ -216,58 +244,82 @@ function fmt(seconds: number | undefined): string {
 
 async function table(repeats: number, write: boolean): Promise<void> {
   const info = await initBackend({ quiet: true });
+  const threads = info.native?.threads ?? 1;
+  const native = info.native ? `native ${info.native.engine} ${info.native.version} (${info.native.isa})` : null;
   const loadBefore = os.loadavg()[0];
-  console.log(`[bench] ours on ${info.name} (${info.threads} thread), PyTorch with 1 thread; median of ${repeats} after 1 warm-up`);
+  console.log(`[bench] ours ${native ?? 'without native kernels'} and pure wasm, PyTorch; ${threads} thread${threads === 1 ? '' : 's'} each; median of ${repeats} after 1 warm-up`);
   console.log(`[bench] ${machineLine()}`);
-  const ours: Partial<Record<CaseName, number>> = {};
-  const theirs: Partial<Record<CaseName, number>> = {};
-  const oursBest: Partial<Record<CaseName, number>> = {};
-  const theirsBest: Partial<Record<CaseName, number>> = {};
+  type Times = Partial<Record<CaseName, number>>;
+  const ours: Times = {};
+  const oursBest: Times = {};
+  const wasm: Times = {};
+  const wasmBest: Times = {};
+  const theirs: Times = {};
+  const theirsBest: Times = {};
   let torchVersion: string | null = null;
+  let torchBlas: string | null = null;
   let torchError: string | null = null;
-  // Each case back to back with its PyTorch counterpart, so both see the same machine load.
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : 'n/a');
+  // Each case on both of our paths back to back with its PyTorch counterpart, so all see the same machine load.
   for (const c of CASES) {
-    ours[c.name] = oursSeconds(c.name, repeats);
-    oursBest[c.name] = lastBest;
-    const torch = torchSeconds(repeats, [c.name]);
+    if (info.native) {
+      setNativeKernelsActive(true);
+      ours[c.name] = oursSeconds(c.name, repeats);
+      oursBest[c.name] = lastBest;
+    }
+    if ((WITH_WASM || !info.native) && !WASM_ABORTS.has(c.name)) {
+      setNativeKernelsActive(false);
+      wasm[c.name] = oursSeconds(c.name, repeats);
+      wasmBest[c.name] = lastBest;
+      setNativeKernelsActive(true);
+    }
+    const torch = torchSeconds(repeats, [c.name], threads);
     theirsBest[c.name] = torch.best[c.name];
     if (torch.error) torchError = torch.error;
     torchVersion = torch.version ?? torchVersion;
+    torchBlas = torch.blas ?? torchBlas;
     theirs[c.name] = torch.times[c.name];
-    const ratio = theirs[c.name] ? `${(ours[c.name]! / theirs[c.name]!).toFixed(1)}×` : '';
-    console.log(`[bench] ${c.label}: ours ${fmt(ours[c.name])}, PyTorch ${fmt(theirs[c.name])} ${ratio}`);
+    console.log(`[bench] ${c.label}: native ${fmt(ours[c.name])}, wasm ${fmt(wasm[c.name])}, PyTorch ${fmt(theirs[c.name])}; native/PyTorch ${ratio(ours[c.name], theirs[c.name])}`);
   }
   if (torchError) console.log(`[bench] ${torchError}`);
   const pipeline = await pipelineImagesPerSecond(8);
-  const consumed = BATCH / ours.simclr_step!;
+  const simclr = ours.simclr_step ?? wasm.simclr_step;
+  const consumed = simclr ? BATCH / simclr : undefined;
 
+  const t = `${threads} thread${threads === 1 ? '' : 's'}`;
   const lines: string[] = [];
-  lines.push('| case | ours (wasm, 1 thread) | PyTorch (1 thread) | ours / PyTorch (medians) | ours / PyTorch (fastest runs) |');
-  lines.push('|---|---:|---:|---:|---:|');
+  lines.push(`| case | ours, native (${t}) | ours, wasm (1 thread) | PyTorch (${t}) | native / PyTorch (medians) | native / PyTorch (fastest runs) | wasm / PyTorch |`);
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const c of CASES) {
-    const o = ours[c.name];
-    const t = theirs[c.name];
     const gflop = CEILING_GFLOP[c.name];
     const rate = (s: number | undefined) => (gflop && s ? ` (${(gflop / s).toFixed(0)} GFLOP/s)` : '');
-    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(1)}×` : 'n/a');
-    lines.push(`| ${c.label} | ${fmt(o)}${rate(o)} | ${fmt(t)}${rate(t)} | ${ratio(o, t)} | ${ratio(oursBest[c.name], theirsBest[c.name])} |`);
+    const cell = (s: number | undefined) => `${fmt(s)}${rate(s)}`;
+    lines.push(`| ${c.label} | ${cell(ours[c.name])} | ${cell(wasm[c.name])} | ${cell(theirs[c.name])} | ${ratio(ours[c.name], theirs[c.name])} | ${ratio(oursBest[c.name], theirsBest[c.name])} | ${ratio(wasm[c.name], theirs[c.name])} |`);
   }
   lines.push('');
-  lines.push('| data pipeline | images/s |');
-  lines.push('|---|---:|');
-  lines.push(`| augment from cache, 2 views, batch ${BATCH} at ${SIZE}px (one thread) | ${pipeline.toFixed(0)} |`);
-  lines.push(`| consumed by our SimCLR step (${BATCH} images, 2 views each, per step) | ${consumed.toFixed(0)} |`);
-  lines.push(`| pipeline / consumption | ${(pipeline / consumed).toFixed(1)}× |`);
+  if (CASES.some((c) => WASM_ABORTS.has(c.name))) {
+    lines.push(`Not run on pure wasm: ${CASES.filter((c) => WASM_ABORTS.has(c.name)).map((c) => c.label).join(', ')} (the wasm module aborts at this size). PyTorch n/a: tools/bench/torch_steps.py has no Barlow Twins, DINO or MAE step.`);
+    lines.push('');
+  }
+  if (consumed !== undefined) {
+    lines.push('| data pipeline | images/s |');
+    lines.push('|---|---:|');
+    lines.push(`| augment from cache, 2 views, batch ${BATCH} at ${SIZE}px (one thread) | ${pipeline.toFixed(0)} |`);
+    lines.push(`| consumed by our SimCLR step (${BATCH} images, 2 views each, per step${ours.simclr_step ? ', native' : ''}) | ${consumed.toFixed(0)} |`);
+    lines.push(`| pipeline / consumption | ${(pipeline / consumed).toFixed(1)}× |`);
+  }
   const loadAfter = os.loadavg()[0];
   const header = [
     `Date: ${new Date().toISOString()}`,
     `Machine: ${machineLine()} (1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`,
     `Ours: TF.js ${tf.version.tfjs}, ${info.name} backend, project kernels: ${info.registeredKernels.join(', ')}`,
-    `PyTorch: ${torchVersion ?? 'unavailable'}, torch.set_num_threads(1)`,
+    `Native: ${info.native ? `${info.native.engine} ${info.native.version} (${info.native.runtime}), CPU ISA ${info.native.isa}, ${t}, for ${info.native.kernels.join(', ')}` : info.reason}`,
+    `PyTorch: ${torchVersion ?? 'unavailable'}, torch.set_num_threads(${threads}); its matmuls on ${torchBlas ?? 'unknown BLAS'} (environment as found), its convolutions on its bundled oneDNN`,
     `Repetitions: median of ${repeats} after 1 warm-up`,
   ];
   console.log(`\n${header.join('\n')}\n\n${lines.join('\n')}`);
   if (write) writeResults(header, lines);
+  if (!nativeKernelsActive() && info.native) throw new Error('bench: the native kernels were left switched off');
 }
 
 /** Replace the "Latest table" section of RESULTS.md, keeping the notes below it. */
@@ -283,8 +335,8 @@ function writeResults(header: string[], lines: string[]): void {
 /** Per-kernel milliseconds of one step, and the part of the step no kernel accounts for. */
 async function profile(which: string): Promise<void> {
   await initBackend({ quiet: true });
-  const name = ({ resnet: 'resnet_step', vit: 'vit_step', simclr: 'simclr_step', byol: 'byol_step' } as Record<string, CaseName>)[which];
-  if (!name) throw new Error(`bench profile: unknown case '${which}' (use resnet, vit, simclr or byol)`);
+  const name = ({ resnet: 'resnet_step', vit: 'vit_step', simclr: 'simclr_step', byol: 'byol_step', barlow: 'barlow_step', dino: 'dino_step', mae: 'mae_step' } as Record<string, CaseName>)[which];
+  if (!name) throw new Error(`bench profile: unknown case '${which}' (use resnet, vit, simclr, byol, barlow, dino or mae)`);
   const runner = runnerFor(name);
   runner.trainStep();
   const wall = timeSeconds(() => runner.trainStep(), 1);

@@ -3,6 +3,8 @@
  *
  * Order of preference: tfjs-node-gpu (only when a CUDA device really works), tfjs-node, wasm with the
  * project's training kernels, then the pure-JS cpu backend. `SSLAD_BACKEND=gpu|node|wasm|cpu` forces a choice.
+ * On wasm the native oneDNN kernels (./native.ts) replace the heavy kernels when the addon is built;
+ * `SSLAD_NATIVE=0|1` forces that choice, `SSLAD_NATIVE_THREADS` sets their thread count.
  *
  * @example
  *   import { initBackend } from '../lib/backend';
@@ -11,6 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './kernels';
+import { NATIVE_KERNELS, NATIVE_ONLY_KERNELS } from './kernels/native';
+import { loadNative, type NativeEngineInfo } from './native';
 
 export type BackendName = 'gpu' | 'node' | 'wasm' | 'cpu';
 
@@ -26,8 +30,10 @@ export interface BackendInfo {
   /** Kernels the project registered on this backend. */
   registeredKernels: string[];
   tfjsVersion: string;
-  /** Threads the engine computes with (wasm in Node is single-threaded). */
+  /** Threads the engine computes with (wasm in Node is single-threaded; the native kernels use SSLAD_NATIVE_THREADS). */
   threads: number;
+  /** The native kernels under wasm (oneDNN version and the CPU ISA it chose), or null when they are not in use. */
+  native: (NativeEngineInfo & { kernels: string[] }) | null;
 }
 
 const ORDER: BackendName[] = ['gpu', 'node', 'wasm', 'cpu'];
@@ -77,7 +83,9 @@ function gpuReallyWorks(): { ok: boolean; why: string } {
   }
 }
 
-async function activate(name: BackendName): Promise<{ ok: boolean; why: string; kernels: string[] }> {
+type Activation = { ok: boolean; why: string; kernels: string[]; native?: BackendInfo['native'] };
+
+async function activate(name: BackendName): Promise<Activation> {
   switch (name) {
     case 'gpu': {
       const loaded = tryRequire('@tensorflow/tfjs-node-gpu');
@@ -95,9 +103,16 @@ async function activate(name: BackendName): Promise<{ ok: boolean; why: string; 
     case 'wasm': {
       const loaded = tryRequire('@tensorflow/tfjs-backend-wasm');
       if (!loaded.ok) return { ok: false, why: loaded.why, kernels: [] };
-      const kernels = registerWasmTrainingKernels();
+      const native = loadNative();
+      const kernels = registerWasmTrainingKernels(native.addon);
       const ok = await tf.setBackend('wasm');
-      return { ok, why: ok ? 'wasm (XNNPACK) with the project training kernels' : 'wasm backend did not start', kernels };
+      const nativeKernels = kernels.filter((k) => NATIVE_KERNELS[k] !== undefined || NATIVE_ONLY_KERNELS[k] !== undefined);
+      return {
+        ok,
+        why: ok ? `wasm (XNNPACK) with the project training kernels; ${native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why}` : 'wasm backend did not start',
+        kernels,
+        native: native.info ? { ...native.info, kernels: nativeKernels } : null,
+      };
     }
     case 'cpu': {
       const ok = await tf.setBackend('cpu');
@@ -131,7 +146,8 @@ export function initBackend(options: { quiet?: boolean } = {}): Promise<BackendI
         forced: forced !== null,
         registeredKernels: result.kernels,
         tfjsVersion: tf.version.tfjs,
-        threads: name === 'wasm' || name === 'cpu' ? 1 : require('os').cpus().length,
+        threads: result.native ? result.native.threads : name === 'wasm' || name === 'cpu' ? 1 : require('os').cpus().length,
+        native: result.native ?? null,
       };
       current = info;
       if (!options.quiet && !process.env.SSLAD_QUIET) console.log(`[backend] ${info.name} — ${info.reason}`);

@@ -5,7 +5,9 @@
  * - Anything else (pending, a stale `running` left by a killed process, `failed`) is started again; the
  *   trainer resumes from the run's checkpoint. `retryFailed: false` leaves failed runs alone.
  * - One worker process per run (the wasm backend is single-threaded, so parallelism is per process):
- *   each runs the CLI's `train` command on the run's config.json. The worker takes the run's lock
+ *   each runs the CLI's `train` command on the run's config.json. The native kernels (when built) get
+ *   SSLAD_NATIVE_THREADS = ⌊cores / workers⌋ (at least 1) per worker unless it is set already, so workers ×
+ *   threads never oversubscribes the cores. The worker takes the run's lock
  *   (lock.ts), so two sweeps over the same results folder never train the same run; a run locked by a
  *   live process is waited for, not skipped: the sweep polls until that process lets go, then counts the run as
  *   finished by it, or trains it itself when it was left unfinished. The summary line is always printed.
@@ -34,6 +36,8 @@ export interface WorkerTask {
   resultsDir: string;
   /** Where the worker's stdout/stderr go. */
   logFile: string;
+  /** Threads for the worker's native kernels (SSLAD_NATIVE_THREADS): the cores shared out among the workers. */
+  threads?: number;
 }
 
 export interface WorkerOutcome {
@@ -119,6 +123,11 @@ function tailOf(file: string, lines = 15): string {
   }
 }
 
+/** Native-kernel threads per worker: the cores shared out evenly, at least one each. */
+export function nativeThreadsPerWorker(cores: number, workers: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
 /** The default launcher: `ssl-ad train --config <run>/config.json --results <dir>` in a child process. */
 export const spawnCliWorker: WorkerLauncher = (task) => {
   const { command, args } = cliInvocation();
@@ -129,7 +138,12 @@ export const spawnCliWorker: WorkerLauncher = (task) => {
     child = spawn(command, [...args, 'train', '--config', task.run.configFile, '--results', task.resultsDir], {
       stdio: ['ignore', out, out],
       // The worker recomputes the run id from the data as it is then: a different id means the data changed.
-      env: { ...process.env, SSLAD_SWEEP_PID: String(process.pid), SSLAD_EXPECTED_RUN_ID: task.run.id },
+      env: {
+        ...process.env,
+        SSLAD_SWEEP_PID: String(process.pid),
+        SSLAD_EXPECTED_RUN_ID: task.run.id,
+        SSLAD_NATIVE_THREADS: process.env.SSLAD_NATIVE_THREADS ?? String(task.threads ?? 1),
+      },
     });
   } finally {
     fs.closeSync(out);
@@ -167,7 +181,9 @@ const FINAL: ReadonlySet<RunState> = new Set(['done', 'diverged']);
 /** Run every config that is not finished; resolves when all have finished, failed or been interrupted. */
 export async function runSweep(configs: RunConfig[], options: SweepOptions): Promise<SweepSummary> {
   const started = Date.now();
-  const workers = Math.max(1, options.workers ?? (os.availableParallelism?.() ?? os.cpus().length));
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const workers = Math.max(1, options.workers ?? cores);
+  const threads = nativeThreadsPerWorker(cores, workers);
   const retryFailed = options.retryFailed ?? true;
   const launch = options.launch ?? spawnCliWorker;
   const log = options.log === undefined ? (line: string) => console.log(line) : options.log;
@@ -251,7 +267,7 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
     }
     waiting.delete(run.id);
     const t0 = Date.now();
-    const worker = launch({ run, resultsDir: options.resultsDir, logFile: path.join(run.dir, 'worker.log') });
+    const worker = launch({ run, resultsDir: options.resultsDir, logFile: path.join(run.dir, 'worker.log'), threads });
     active.set(run.id, { kill: worker.kill, startedAt: t0 });
     return worker.done.then((outcome) => {
       active.delete(run.id);

@@ -16,6 +16,7 @@ import { Module } from './module';
 import { batchNormTrain } from '../backend/kernels/batch_norm';
 import { isProjectWasmKernel } from '../backend/kernels';
 import { layerNorm } from '../backend/kernels/layer_norm';
+import { geluExact } from '../backend/kernels/gelu';
 import { SeedStream, torchDefaultUniform, kaimingNormalFanOut, truncNormal, xavierUniform } from './init';
 
 /** A module with a single-tensor forward. */
@@ -248,9 +249,9 @@ export class WeightNormLinear extends Module implements Layer {
   }
 }
 
-/** Exact GELU, 0.5·x·(1 + erf(x/√2)): torch's default (approximate='none'). */
+/** Exact GELU, 0.5·x·(1 + erf(x/√2)): torch's default (approximate='none'); fused on the native kernels. */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+  return geluExact(x);
 }
 
 /**

@@ -7,6 +7,7 @@
  *   emaUpdate(teacher.namedParameters(), student.namedParameters(), emaTau(step, totalSteps));
  */
 import * as tf from '@tensorflow/tfjs';
+import { axpby } from '../backend/kernels/axpby';
 import type { NamedParam } from '../nn/module';
 
 export function emaUpdate(teacher: NamedParam[], student: NamedParam[], tau: number): void {
@@ -26,7 +27,7 @@ export function emaUpdate(teacher: NamedParam[], student: NamedParam[], tau: num
   tf.tidy(() => {
     for (let i = 0; i < teacher.length; i++) {
       const t = teacher[i].variable;
-      t.assign(tf.add(tf.mul(t, tau), tf.mul(student[i].variable, 1 - tau)));
+      t.assign(axpby(tau, t, 1 - tau, student[i].variable));
     }
   });
 }

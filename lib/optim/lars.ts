@@ -11,6 +11,7 @@
  *   const opt = new Lars([{ name: 'model', params }], { weightDecay: 1e-6, eta: 0.001 });
  */
 import * as tf from '@tensorflow/tfjs';
+import { axpby } from '../backend/kernels/axpby';
 import type { NamedParam } from '../nn/module';
 import { GroupOptimizer, type ParamGroup } from './optimizer';
 
@@ -25,7 +26,7 @@ export class Lars extends GroupOptimizer {
       const w = p.variable;
       let d: tf.Tensor = grad;
       if (w.rank !== 1 && group.adaptive) {
-        d = tf.add(d, tf.mul(w, wd));
+        d = axpby(1, d, wd, w);
         const paramNorm = tf.norm(w);
         const updateNorm = tf.norm(d);
         const one = tf.onesLike(paramNorm);
@@ -36,9 +37,9 @@ export class Lars extends GroupOptimizer {
         );
         d = tf.mul(d, trust);
       }
-      const nextMu = tf.add(tf.mul(mu, group.momentum), d);
+      const nextMu = axpby(group.momentum, mu, 1, d);
       mu.assign(nextMu);
-      w.assign(tf.sub(w, tf.mul(nextMu, group.lr)));
+      w.assign(axpby(1, w, -group.lr, nextMu));
     });
   }
 }

@@ -18,6 +18,7 @@
  *   tf.dispose([value, ...Object.values(grads)]);
  */
 import * as tf from '@tensorflow/tfjs';
+import { axpby } from '../backend/kernels/axpby';
 import type { NamedParam } from '../nn/module';
 
 export type GradMap = Record<string, tf.Tensor>;
@@ -129,14 +130,14 @@ export abstract class GroupOptimizer {
     const buf = momentum !== 0 ? this.slot(p.name, 'momentum_buffer', p.variable) : undefined;
     tf.tidy(() => {
       const w = p.variable;
-      const d = wd !== 0 ? tf.add(grad, tf.mul(w, wd)) : grad;
+      const d = wd !== 0 ? axpby(1, grad, wd, w) : grad;
       let update: tf.Tensor = d;
       if (buf) {
         // A zero buffer times m plus d equals d exactly, so the first step needs no special case.
-        update = tf.add(tf.mul(buf, momentum), d);
+        update = axpby(momentum, buf, 1, d);
         buf.assign(update);
       }
-      w.assign(tf.sub(w, tf.mul(update, group.lr)));
+      w.assign(axpby(1, w, -group.lr, update));
     });
   }
 

@@ -4,6 +4,7 @@ import { backendInfo } from '../../lib/backend';
 import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { transposedIsCheaper } from '../../lib/backend/kernels/batch_matmul';
+import { setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { onCpu, onWasm, randomValues, relativeError } from './helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -70,13 +71,16 @@ function convShapes(c: ConvCase) {
 describe('wasm training kernels', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Conv2D', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
+    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Concat', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Conv2D', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -187,9 +191,12 @@ describe('wasm training kernels', function () {
 describe('wasm kernels from the step profiles', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   describe('MaxPoolGrad matches cpu (first maximum of each window, padded cells never win)', () => {
     const cases: Array<{ x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' | number; ties: boolean }> = [
@@ -329,9 +336,12 @@ describe('wasm kernels from the step profiles', function () {
 describe('wasm fused LayerNorm', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   describe('fused LayerNorm matches autodiff of the plain formula on cpu', () => {
     const cases: Array<{ shape: number[]; offset: number }> = [
@@ -380,9 +390,12 @@ describe('wasm fused LayerNorm', function () {
 describe('wasm Conv2D (columns where few output pixels meet wide channels)', function () {
   this.timeout(120000);
 
+  // The wasm kernels themselves, with the native kernels registered over them switched to their wasm fallbacks.
   before(function () {
     if (tf.getBackend() !== 'wasm') this.skip();
+    setNativeKernelsActive(false);
   });
+  after(() => setNativeKernelsActive(true));
 
   const cases: ConvCase[] = [
     { x: [2, 2, 2, 40], k: [3, 3], cout: 50, stride: 1, pad: 'same' }, // ResNet stage 4 in small
@@ -406,4 +419,32 @@ describe('wasm Conv2D (columns where few output pixels meet wide channels)', fun
       assert.ok(err < TOLERANCE, `relative error ${err}`);
     });
   });
+});
+
+describe('wasm Concat (heap to heap)', function () {
+  before(function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+  });
+
+  const cases: Array<{ shapes: number[][]; axis: number; dtype: 'float32' | 'int32' }> = [
+    { shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], axis: 2, dtype: 'float32' },
+    { shapes: [[2, 3, 4], [2, 5, 4]], axis: 1, dtype: 'float32' },
+    { shapes: [[1, 3], [4, 3], [2, 3]], axis: 0, dtype: 'float32' },
+    { shapes: [[3, 2], [3, 0], [3, 5]], axis: -1, dtype: 'int32' },
+    { shapes: [[2, 1, 3, 2], [2, 2, 3, 2]], axis: 1, dtype: 'int32' },
+  ];
+  for (const c of cases) {
+    it(`matches cpu: ${c.shapes.map((s) => `[${s}]`).join(' + ')} along ${c.axis} (${c.dtype})`, async () => {
+      const run = () =>
+        tf.concat(
+          c.shapes.map((s, i) => tf.tensor(randomValues(tf.util.sizeFromShape(s), 200 + i).map((v) => (c.dtype === 'int32' ? Math.round(v * 100) : v)), s, c.dtype)),
+          c.axis,
+        ).toFloat();
+      const before = tf.memory().numTensors;
+      const [actual] = await onWasm(run);
+      assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+      const [expected] = await onCpu(run);
+      assert.deepEqual(Array.from(actual), Array.from(expected));
+    });
+  }
 });

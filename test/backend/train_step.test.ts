@@ -1,5 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
+import { setNativeKernelsActive } from '../../lib/backend/kernels/native';
+import { loadNative } from '../../lib/backend/native';
 import { randomValues, relativeError } from './helpers';
 
 /**
@@ -70,18 +72,31 @@ async function trainStep(backend: string): Promise<{ loss: number; grads: Record
 describe('ResNet-style training step on wasm', function () {
   this.timeout(120000);
 
-  it('gives the cpu backend’s loss and gradients', async function () {
-    if (tf.getBackend() !== 'wasm') this.skip();
-    const before = tf.memory().numTensors;
-    const onWasm = await trainStep('wasm');
-    assert.equal(tf.memory().numTensors, before, 'no tensor leaked on wasm');
-    const onCpu = await trainStep('cpu');
-    assert.equal(tf.getBackend(), 'wasm');
-    assert.ok(Math.abs(onWasm.loss - onCpu.loss) <= 1e-4 * Math.abs(onCpu.loss), `loss ${onWasm.loss} vs ${onCpu.loss}`);
-    for (const name of Object.keys(SHAPES)) {
-      const err = relativeError(onWasm.grads[name], onCpu.grads[name]);
-      assert.ok(err < 1e-4, `gradient of ${name}: relative error ${err}`);
-      assert.ok(onCpu.grads[name].some((g) => g !== 0), `gradient of ${name} is not all zeros`);
-    }
-  });
+  // The pure-wasm kernels, and the native (oneDNN) kernels over them where the addon is built.
+  for (const engine of ['wasm kernels', 'native kernels'] as const) {
+    it(`gives the cpu backend’s loss and gradients (${engine})`, async function () {
+      if (tf.getBackend() !== 'wasm') this.skip();
+      const native = engine === 'native kernels';
+      if (native && !loadNative().addon) {
+        console.log(`      skipped: ${loadNative().why}`);
+        this.skip();
+      }
+      setNativeKernelsActive(native);
+      try {
+        const before = tf.memory().numTensors;
+        const onWasm = await trainStep('wasm');
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaked on wasm');
+        const onCpu = await trainStep('cpu');
+        assert.equal(tf.getBackend(), 'wasm');
+        assert.ok(Math.abs(onWasm.loss - onCpu.loss) <= 1e-4 * Math.abs(onCpu.loss), `loss ${onWasm.loss} vs ${onCpu.loss}`);
+        for (const name of Object.keys(SHAPES)) {
+          const err = relativeError(onWasm.grads[name], onCpu.grads[name]);
+          assert.ok(err < 1e-4, `gradient of ${name}: relative error ${err}`);
+          assert.ok(onCpu.grads[name].some((g) => g !== 0), `gradient of ${name} is not all zeros`);
+        }
+      } finally {
+        setNativeKernelsActive(true);
+      }
+    });
+  }
 });

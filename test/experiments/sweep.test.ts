@@ -11,7 +11,8 @@ import { RunConfig, runId } from '../../lib/experiments/config';
 import { sslGrid } from '../../lib/experiments/grid';
 import { readLock } from '../../lib/experiments/lock';
 import { collectRows, listRuns, RunRecord } from '../../lib/experiments/store';
-import { runSweep } from '../../lib/experiments/sweep';
+import * as os from 'os';
+import { nativeThreadsPerWorker, runSweep, WorkerTask } from '../../lib/experiments/sweep';
 import { FAKE_METRICS, fakeValue } from './fakeTrainer';
 import { FAKE_TRAINER, groupAlive, rowKey, runCli, spawnCli, tempDir, waitFor } from './helpers';
 
@@ -148,6 +149,33 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     assert.equal(sweep.code, 0, sweep.output);
     assert.equal(await foreign.exit, 0, foreign.output());
     checkEveryRowOnce(dir, one);
+  });
+});
+
+describe('sweep threads for the native kernels', () => {
+  it('shares the cores out among the workers, at least one thread each', () => {
+    assert.equal(nativeThreadsPerWorker(2, 2), 1);
+    assert.equal(nativeThreadsPerWorker(2, 1), 2);
+    assert.equal(nativeThreadsPerWorker(16, 3), 5);
+    assert.equal(nativeThreadsPerWorker(2, 8), 1);
+  });
+
+  it('hands each worker its thread count', async () => {
+    const dir = tempDir('sweep-threads');
+    const one = sslGrid({ scale: 'smoke', methods: ['supervised'], backbones: ['resnet18'], proportions: [0.05] });
+    const tasks: WorkerTask[] = [];
+    await runSweep(one, {
+      resultsDir: dir,
+      workers: 1,
+      retryFailed: false,
+      log: null,
+      launch: (task) => {
+        tasks.push(task);
+        return { done: Promise.resolve({ exitCode: 1, signal: null, tail: 'not trained' }), kill: () => undefined };
+      },
+    });
+    assert.equal(tasks.length, 1);
+    assert.equal(tasks[0].threads, os.availableParallelism?.() ?? os.cpus().length);
   });
 });
 

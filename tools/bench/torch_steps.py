@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-torch.set_num_threads(1)
+torch.set_num_threads(1)  # main() sets the benchmark's thread count ("threads", default 1)
 torch.manual_seed(0)
 
 
@@ -102,8 +102,26 @@ def median_seconds(fn, warmup, repeats, name=None):
     return statistics.median(times)
 
 
+def blas_core():
+    """The OpenBLAS core torch's matmuls run on (openblas_get_corename of the library loaded into this process)."""
+    import ctypes
+
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "openblas" in line and ".so" in line})
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            return "%s, core %s" % (lib.openblas_get_config().decode().split(" NO_")[0], lib.openblas_get_corename().decode())
+        except (OSError, AttributeError):
+            continue
+    return "no OpenBLAS loaded"
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    torch.set_num_threads(int(cfg.get("threads", 1)))
     b, s = cfg["batch"], cfg["size"]
     views = [torch.randn(b, 3, s, s) for _ in range(2)]
     labels = (torch.rand(b) < 0.3).float()
@@ -190,6 +208,7 @@ def main():
         out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(), cfg["warmup"], cfg["repeats"], "conv3x3")
     out.update(BEST)
     out["torch_version"] = torch.__version__
+    out["blas"] = blas_core()
     out["threads"] = torch.get_num_threads()
     print(json.dumps(out))
 

@@ -18,13 +18,16 @@ import { maxPoolGradKernel } from './max_pool_grad';
 import { conv2dKernel } from './conv2d_forward';
 import { layerNormGradKernel, layerNormKernel, LAYER_NORM, LAYER_NORM_GRAD } from './layer_norm';
 import { splitVKernel, sumKernel } from './split_sum';
-import { identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
+import { NATIVE_KERNELS, NATIVE_ONLY_KERNELS, useNativeAddon } from './native';
+import { concatKernel, identityKernel, rememberOriginal, sliceKernel } from './wasm_calls';
+import type { NativeAddon } from '../native';
 
 const PROJECT_KERNELS: Array<{ kernelName: string; kernelFunc: unknown }> = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2dBackpropFilterKernel },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2dBackpropInputKernel },
   { kernelName: 'BatchMatMul', kernelFunc: batchMatMulKernel },
   { kernelName: 'Slice', kernelFunc: sliceKernel },
+  { kernelName: 'Concat', kernelFunc: concatKernel },
   { kernelName: 'Identity', kernelFunc: identityKernel },
   { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGradKernel },
   { kernelName: 'Conv2D', kernelFunc: conv2dKernel },
@@ -43,11 +46,17 @@ export function isProjectWasmKernel(kernelName: string): boolean {
   return registered !== null && registered.includes(kernelName);
 }
 
-/** Register every project kernel on the wasm backend (idempotent); returns the kernel names registered. */
-export function registerWasmTrainingKernels(): string[] {
+/**
+ * Register every project kernel on the wasm backend (idempotent); returns the kernel names registered.
+ * With the native addon, the kernels it implements are registered in its version, which falls back per
+ * call to the wasm kernel listed here.
+ */
+export function registerWasmTrainingKernels(native: NativeAddon | null = null): string[] {
   if (registered) return registered.slice();
+  useNativeAddon(native);
   const names: string[] = [];
-  for (const { kernelName, kernelFunc } of PROJECT_KERNELS) {
+  for (const { kernelName, kernelFunc: wasmFunc } of PROJECT_KERNELS) {
+    const kernelFunc = native && NATIVE_KERNELS[kernelName] ? NATIVE_KERNELS[kernelName] : wasmFunc;
     const original = rememberOriginal(kernelName);
     if (original) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({
@@ -57,6 +66,13 @@ export function registerWasmTrainingKernels(): string[] {
       setupFunc: original?.setupFunc,
     });
     names.push(kernelName);
+  }
+  if (native) {
+    for (const [kernelName, kernelFunc] of Object.entries(NATIVE_ONLY_KERNELS)) {
+      if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+      names.push(kernelName);
+    }
   }
   registered = names;
   return names.slice();
