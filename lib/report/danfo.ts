@@ -114,3 +114,34 @@ export function table1Danfo(df: DanfoFrame, metrics: readonly string[] = TABLE1_
   if (selected.shape[0] === 0) return new dfd.DataFrame([], { columns: [...TABLE1_KEYS, 'value_mean'] });
   return selected.groupby([...TABLE1_KEYS]).col(['value']).mean().sortValues('trainProportion');
 }
+
+export interface Table1Agreement {
+  /** Cells of the arquero Table 1. */
+  cells: number;
+  /** Of those, how many the danfo frame has, by (metric, method, backbone, train proportion). */
+  matched: number;
+  /** Largest |danfo − arquero| over the matched cells. */
+  maxAbsDiff: number;
+  sentence: string;
+}
+
+/** How `table1Danfo`'s means compare with arquero's `study.table1` (columns metric, method, backbone, trainProportion, value). */
+export function compareTable1(danfoMeans: DanfoFrame, arqueroTable1: aq.ColumnTable): Table1Agreement {
+  const key = (r: Record<string, unknown>) => TABLE1_KEYS.map((k) => String(r[k])).join('|');
+  const danfo = new Map<string, number>();
+  for (const r of loadDanfo().toJSON(danfoMeans) as Array<Record<string, unknown>>) danfo.set(key(r), Number(r.value_mean));
+  let matched = 0;
+  let maxAbsDiff = 0;
+  const ours = arqueroTable1.objects() as Array<Record<string, unknown>>;
+  for (const r of ours) {
+    const other = danfo.get(key(r));
+    if (other === undefined) continue;
+    matched += 1;
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(other - Number(r.value)));
+  }
+  const agree = matched === ours.length && danfo.size === ours.length && maxAbsDiff < 1e-12;
+  const sentence = agree
+    ? `danfo and arquero agree on all ${ours.length} cells of Table 1 (largest difference ${maxAbsDiff.toExponential(1)}).`
+    : `danfo and arquero disagree: ${matched} of ${ours.length} arquero cells found among ${danfo.size} danfo rows, largest difference ${maxAbsDiff.toExponential(1)}.`;
+  return { cells: ours.length, matched, maxAbsDiff, sentence };
+}

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResultRow } from '../../lib/experiments/store';
 import { Rng } from '../../lib/data/rng';
 import { rowsToTable, table1, TABLE1_METRICS } from '../../lib/report/study';
-import { loadDanfo, rowsToDanfo, table1Danfo, toDanfo } from '../../lib/report/danfo';
+import { compareTable1, loadDanfo, rowsToDanfo, table1Danfo, toDanfo } from '../../lib/report/danfo';
 
 /** Tidy rows with everything Table 1 must filter out: train rows, other proportions, other metrics, two seeds. */
 function sampleRows(): ResultRow[] {
@@ -81,5 +81,18 @@ describe('report/danfo', () => {
       assert.equal(match.length, 1, `one danfo row for ${JSON.stringify(cell)}`);
       assert.ok(Math.abs((match[0].value_mean as number) - cell.value) < 1e-12, `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ${cell.value}`);
     }
+  });
+});
+
+describe('report/danfo compareTable1', () => {
+  it('finds every cell when the views agree, and says so when one differs', () => {
+    const rows = sampleRows();
+    const good = compareTable1(table1Danfo(rowsToDanfo(rows)), table1(rows));
+    assert.equal(good.matched, good.cells);
+    assert.match(good.sentence, /^danfo and arquero agree on all 36 cells/);
+    const changed = rows.map((r, i) => (i === rows.findIndex((x) => x.split === 'val' && x.evalProportion === 0.45 && x.metric === 'f1') ? { ...r, value: r.value + 0.5 } : r));
+    const bad = compareTable1(table1Danfo(rowsToDanfo(changed)), table1(rows));
+    assert.ok(Math.abs(bad.maxAbsDiff - 0.25) < 1e-12, `a 0.5 change in one of two seeds moves the mean by 0.25, got ${bad.maxAbsDiff}`);
+    assert.match(bad.sentence, /disagree/);
   });
 });
