@@ -25,6 +25,7 @@ import { parseScale, ScaleName, SCALES } from './scale';
 import { collectRows, listRuns, openRun, readJson, ResultRow, RunRecord, RunState, RunStatus, writeFileAtomic } from './store';
 import { describeIdentity, type DatasetIdentity } from '../data/identity';
 import { runSweep, TRAIN_EXIT } from './sweep';
+import { tidyArrowFile } from './tidy_arrow';
 
 /** The trainer's entry point (lib/train/run.ts), loaded lazily so the other commands never pay for tfjs. */
 export type RunExperiment = (config: RunConfig, options: { resultsDir: string }) => Promise<RunStatus>;
@@ -453,9 +454,9 @@ function commandStatus(flags: Record<string, string | boolean>, out: Output): nu
   return 0;
 }
 
-/** Write the tidy table of finished runs as CSV and/or Arrow IPC (file format); returns the paths. */
 /**
- * The tidy table of the finished runs under `dir` (only those in `runIds` when given) as CSV and/or Arrow.
+ * The tidy table of the finished runs under `dir` (only those in `runIds` when given) as CSV and/or Arrow IPC
+ * file format with a fixed schema (lib/experiments/tidy_arrow.ts); returns the row count and the paths.
  */
 export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv' | 'arrow'> = ['csv', 'arrow'], runIds?: Set<string>): { rows: number; files: string[] } {
   const aq = require('arquero') as typeof import('arquero');
@@ -472,7 +473,7 @@ export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv
   }
   if (formats.includes('arrow')) {
     const file = path.join(outDir, 'tidy.arrow');
-    writeFileAtomic(file, Buffer.from(aq.toArrowIPC(table, { format: 'file' })));
+    writeFileAtomic(file, Buffer.from(tidyArrowFile(table)));
     files.push(file);
   }
   return { rows: rows.length, files };

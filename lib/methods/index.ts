@@ -5,7 +5,7 @@
  *   const method = createMethod(makeRunConfig({ method: 'byol', backbone: 'resnet18' }, 'smoke'), { posWeight: 3 });
  */
 import type { MethodName, RunConfig } from '../experiments/config';
-import { createBackbone } from '../models';
+import { createBackbone, type BackboneKind } from '../models';
 import type { Backbone } from '../models/backbone';
 import type { Method, MethodContext } from './method';
 import { SupervisedMethod } from './supervised';
@@ -19,8 +19,12 @@ export type { Method, MethodContext, LossOutput, StepState } from './method';
 
 /** The backbone a run trains (MAE's encoder is the ViT-Tiny variant with 12 heads and sin-cos positions). */
 export function backboneFor(config: RunConfig, seed: number): Backbone {
-  const kind = config.method === 'mae' ? 'mae_vit_tiny' : config.backbone;
-  return createBackbone({ kind, imageSize: config.imageSize, patchSize: config.patchSize, depth: config.vitDepth }, seed);
+  return createBackbone({ kind: backboneKindFor(config), imageSize: config.imageSize, patchSize: config.patchSize, depth: config.vitDepth }, seed);
+}
+
+/** The kind of backbone a run builds: its config's, except MAE's encoder. */
+export function backboneKindFor(config: RunConfig): BackboneKind {
+  return config.method === 'mae' ? 'mae_vit_tiny' : config.backbone;
 }
 
 const FACTORIES: Record<MethodName, (context: MethodContext, backbone: Backbone) => Method> = {

@@ -1,6 +1,7 @@
 /**
- * Progress of long work with images/s and ETA: a bar redrawn in place on a terminal, an updating display in a
- * tslab notebook, and a line every few seconds in logs (CI, SLURM, sweep workers).
+ * Progress of long work with images/s and ETA: a bar redrawn in place on a terminal, one display updated in place
+ * in a tslab notebook (JupyterLab and classic Notebook both apply tslab's update_display_data), and a line every
+ * few seconds in logs (CI, SLURM, sweep workers).
  *
  * @example
  *   const progress = createProgress({ label: 'simclr p05', total: 1200, unit: 'img' });
@@ -39,15 +40,25 @@ interface TslabDisplay {
   text(s: string): void;
 }
 
+/**
+ * An updatable display when this process is a tslab kernel, else null. A cell's own `require('tslab')` is
+ * hooked by the kernel, but the library's is plain Node resolution, which may find another copy of tslab than
+ * the kernel runs (whose display would throw "Not ready"): so use the copy the kernel has loaded, found in
+ * the module cache, and nothing in a process that never loaded tslab (the CLI, sweep workers).
+ */
 function tslabDisplay(): TslabDisplay | null {
-  if (!(globalThis as { __tslab__?: unknown }).__tslab__) return null;
+  const kernelModule = Object.keys(require.cache).find((file) => /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file));
+  if (!kernelModule) return null;
   try {
-    const tslab = require('tslab') as { newDisplay(): TslabDisplay };
+    const tslab = require(kernelModule.replace(/jupyter\.js$/, 'public.js')) as { newDisplay(): TslabDisplay };
     return tslab.newDisplay();
   } catch {
     return null;
   }
 }
+
+/** Milliseconds between updates of a notebook display. */
+const DISPLAY_EVERY_MS = 250;
 
 export function createProgress(options: ProgressOptions): Progress {
   const { label, total, unit = 'img', everySeconds = 10, enabled = process.env.SSLAD_QUIET ? false : true } = options;
@@ -56,7 +67,8 @@ export function createProgress(options: ProgressOptions): Progress {
   let count = startCount;
   let lastLine = 0;
   let finished = false;
-  const display = enabled ? tslabDisplay() : null;
+  let display = enabled ? tslabDisplay() : null;
+  let lastDisplayed = 0;
   const tty = enabled && !display && Boolean(process.stderr.isTTY) && !options.write;
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
 
@@ -74,8 +86,18 @@ export function createProgress(options: ProgressOptions): Progress {
   const show = (status: string, force: boolean): void => {
     if (!enabled) return;
     const line = render(status);
-    if (display) display.text(line);
-    else if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    if (display) {
+      // A few updates a second are live enough; every step would flood the kernel's message channel.
+      if (!force && Date.now() - lastDisplayed < DISPLAY_EVERY_MS) return;
+      try {
+        display.text(line);
+        lastDisplayed = Date.now();
+        return;
+      } catch {
+        display = null; // not (or no longer) inside a running cell: fall back to lines
+      }
+    }
+    if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (force || Date.now() - lastLine >= everySeconds * 1000) {
       write(line);
       lastLine = Date.now();

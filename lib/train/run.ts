@@ -23,10 +23,12 @@ import { Rng, mixSeed } from '../data/rng';
 import { binaryMetrics, featureStats, rankMe, type BinaryMetrics } from '../eval';
 import { stopGradient, weightedBce } from '../losses';
 import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
-import { createMethod, type Method, type StepState } from '../methods';
+import { backboneKindFor, createMethod, type Method, type StepState } from '../methods';
 import { prefixed } from '../methods/method';
 import { LinearProbe } from '../models/heads';
-import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
+import { loadTorchStateDict, saveTorchStateDict, writeSafetensorsFile } from '../models/safetensors';
+import { architectureMetadata, describeBackbone } from '../models/describe';
+import { DEFAULT_AUGMENT } from '../data/augment';
 import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { CheckpointUnreadable, discardCheckpoint, hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
@@ -165,6 +167,56 @@ function rowsOf(config: RunConfig, id: string, dataset: string, split: 'train' |
 
 export const BACKBONE_FILE = 'backbone.safetensors';
 export const CLASSIFIER_FILE = 'classifier.safetensors';
+/** A few validation images as the backbone sees them, with its features and the classifier's logits. */
+export const REFERENCE_BATCH_FILE = 'reference_batch.safetensors';
+const REFERENCE_BATCH_SIZE = 4;
+
+/**
+ * The metadata of both weight files: the run, and the backbone's full architecture and input normalisation read
+ * from the built model, so that tools/load_in_torch.py rebuilds it from the file alone.
+ */
+export function weightsMetadata(config: RunConfig, runIdValue: string, method: Method): Record<string, string> {
+  const architecture = describeBackbone(method.backbone, backboneKindFor(config), config.imageSize);
+  const normalisation = { mean: DEFAULT_AUGMENT.mean ?? [0, 0, 0], std: DEFAULT_AUGMENT.std ?? [1, 1, 1], interpolation: DEFAULT_AUGMENT.interpolation };
+  return { runId: runIdValue, method: config.method, ...architectureMetadata(architecture, normalisation) };
+}
+
+/**
+ * What the classifier file holds beyond a Linear(featureDim, 1): the probe's feature standardisation, a
+ * BatchNorm1d without affine parameters applied before it (tensors `norm.*`), when it has one.
+ */
+function classifierMetadata(probe: LinearProbe | null): Record<string, string> {
+  if (!probe?.norm) return { classifierStandardize: 'false' };
+  return { classifierStandardize: 'true', classifierNormEps: String(probe.norm.eps) };
+}
+
+/**
+ * Write the first validation images (eval transform, torch layout NCHW) with the backbone's features and the
+ * classifier's logits on them (eval mode), for checking the exported weights in another framework.
+ */
+async function writeReferenceBatch(file: string, method: Method, classifier: Classifier, cache: ImageCache, records: SewerRecord[], metadata: Record<string, string>): Promise<void> {
+  method.setTraining(false);
+  classifier.setTraining(false);
+  const loader = new DataLoader({ cache, records: records.slice(0, REFERENCE_BATCH_SIZE), batchSize: REFERENCE_BATCH_SIZE, seed: 0, mode: 'eval' });
+  for await (const batch of loader.epoch(0)) {
+    try {
+      const images = batch.views[0];
+      const [features, logits, nchw] = tf.tidy(() => {
+        const f = method.backbone.forward(images);
+        return [f, classifier.logits(f), tf.transpose(images, [0, 3, 1, 2])];
+      });
+      writeSafetensorsFile(file, [
+        { name: 'images', shape: nchw.shape, values: nchw.dataSync() as Float32Array },
+        { name: 'features', shape: features.shape, values: features.dataSync() as Float32Array },
+        { name: 'logits', shape: logits.shape, values: logits.dataSync() as Float32Array },
+      ], { ...metadata, indices: JSON.stringify(Array.from(batch.indices)) });
+      tf.dispose([features, logits, nchw]);
+    } finally {
+      disposeBatch(batch);
+    }
+    break;
+  }
+}
 
 /**
  * Evaluate on the training subset and on the Val split at every evaluation proportion; writes the
@@ -505,8 +557,10 @@ async function trainWith(
   }
 
   const rows = await finalEvaluation(config, run, data, method, classifier);
-  saveTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE), { metadata: { runId: run.id, method: config.method } });
-  saveTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE), { metadata: { runId: run.id, method: config.method } });
+  const metadata = weightsMetadata(config, run.id, method);
+  saveTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE), { metadata });
+  saveTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE), { metadata: { ...metadata, ...classifierMetadata(probe) } });
+  await writeReferenceBatch(path.join(run.dir, REFERENCE_BATCH_FILE), method, classifier, data.valCache, evalSetRecords(data), metadata);
   run.writeRows(rows);
   const secondsPerEpoch = position.seconds / config.epochs;
   run.setStatus({ state: 'done', epoch: config.epochs, step: position.step, seconds: position.seconds, secondsPerEpoch });
