@@ -80,6 +80,65 @@ function prepareRows(x: Features, n: number, d: number, normalise: boolean): { r
   return { rows, norms2 };
 }
 
+/**
+ * tile[(i − q0)·(b1 − b0) + (j − b0)] = q_i · b_j for query rows q0..q1 and bank rows b0..b1. Two query rows
+ * against two bank rows per pass, so each loaded value feeds two products (as linalg's row Gram does).
+ */
+function dotTile(q: Float64Array, q0: number, q1: number, b: Float64Array, b0: number, b1: number, d: number, tile: Float64Array): void {
+  const width = b1 - b0;
+  let i = q0;
+  for (; i + 1 < q1; i += 2) {
+    const qa = i * d;
+    const qb = qa + d;
+    const outA = (i - q0) * width - b0;
+    const outB = outA + width;
+    let j = b0;
+    for (; j + 1 < b1; j += 2) {
+      const ba = j * d;
+      const bb = ba + d;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      for (let c = 0; c < d; c++) {
+        const x0 = q[qa + c];
+        const x1 = q[qb + c];
+        const y0 = b[ba + c];
+        const y1 = b[bb + c];
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+      }
+      tile[outA + j] = s00;
+      tile[outA + j + 1] = s01;
+      tile[outB + j] = s10;
+      tile[outB + j + 1] = s11;
+    }
+    if (j < b1) {
+      const ba = j * d;
+      let s0 = 0;
+      let s1 = 0;
+      for (let c = 0; c < d; c++) {
+        s0 += q[qa + c] * b[ba + c];
+        s1 += q[qb + c] * b[ba + c];
+      }
+      tile[outA + j] = s0;
+      tile[outB + j] = s1;
+    }
+  }
+  if (i < q1) {
+    const qa = i * d;
+    const out = (i - q0) * width - b0;
+    for (let j = b0; j < b1; j++) {
+      const ba = j * d;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += q[qa + c] * b[ba + c];
+      tile[out + j] = s;
+    }
+  }
+}
+
 /** The k nearest bank rows of every query row, by exact blocked search. */
 export function knnSearch(bank: Features, nBank: number, query: Features, nQuery: number, d: number, options: KnnOptions = {}): KnnResult {
   const k = options.k ?? 5;
@@ -105,16 +164,7 @@ export function knnSearch(bank: Features, nBank: number, query: Features, nQuery
       const b1 = Math.min(nBank, b0 + block);
       const width = b1 - b0;
       // Dot products of the tile first (the hot loop), then the distances and the top-k update.
-      for (let i = q0; i < q1; i++) {
-        const qi = i * d;
-        const out = (i - q0) * width;
-        for (let j = b0; j < b1; j++) {
-          const bj = j * d;
-          let s = 0;
-          for (let c = 0; c < d; c++) s += q.rows[qi + c] * b.rows[bj + c];
-          tile[out + j - b0] = s;
-        }
-      }
+      dotTile(q.rows, q0, q1, b.rows, b0, b1, d, tile);
       for (let i = q0; i < q1; i++) {
         const skip = exclude ? exclude[i] : -1;
         const base = i * k;
