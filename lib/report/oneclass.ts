@@ -371,13 +371,13 @@ export function labelsToBeatOneClass(curve: LabelEfficiencyRow[]): LabelsNeeded[
  * Figure-2-style cells: one row per (method, training proportion), one column per validation proportion, for the
  * chosen detectors and bank; `metricLabel` names the panel.
  */
-export function oneClassHeatmapTable(rows: OneClassRow[], options: { detector: string; bank: Bank | ''; metrics?: Array<'auroc' | 'auprc' | 'f1'> }): aq.ColumnTable {
+export function oneClassHeatmapTable(rows: OneClassRow[], options: { detector: string; bank: Bank | ''; backbone?: string; metrics?: Array<'auroc' | 'auprc' | 'f1'> }): aq.ColumnTable {
   const labels: Record<string, string> = { auroc: 'AUROC', auprc: 'AUPRC', f1: 'F1 (contamination threshold)' };
   const records: Array<Record<string, unknown>> = [];
   const metrics = options.metrics ?? ['auroc', 'auprc', 'f1'];
   const order = ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae', 'untrained'];
   const chosen = rows
-    .filter((r) => r.detector === options.detector && r.bank === options.bank)
+    .filter((r) => r.detector === options.detector && r.bank === options.bank && (options.backbone === undefined || r.backbone === options.backbone))
     .sort((a, b) => order.indexOf(a.method) - order.indexOf(b.method) || a.trainProportion - b.trainProportion || a.evalProportion - b.evalProportion);
   for (const metric of metrics) {
     for (const r of chosen) {
@@ -404,16 +404,17 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
       winners.map((w) => `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ${fmt(w.auroc)})`).join('; ') + '.',
   );
   for (const w of winners) {
-    const within = Math.abs(w.gap) <= 0.05 || w.gap < 0;
-    lines.push(
-      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} online probe's ${fmt(w.onlineAuroc)}: ` +
-        (Number.isFinite(w.gap) ? `${w.gap >= 0 ? 'below' : 'above'} it by ${fmt(Math.abs(w.gap))}, ${within ? 'within' : 'not within'} 0.05.` : 'no online AUROC recorded.'),
-    );
+    const verdict = !Number.isFinite(w.gap)
+      ? 'no online AUROC recorded.'
+      : w.gap < 0
+        ? `above it by ${fmt(-w.gap)}: the label-free score beats the online probe.`
+        : `below it by ${fmt(w.gap)}, ${w.gap <= 0.05 ? 'within' : 'not within'} 0.05.`;
+    lines.push(`- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`);
   }
   const untrained = bestRows.filter((r) => r.method === 'untrained');
-  if (untrained.length) lines.push(`- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} at ${percent(u.trainProportion)} (${u.detector})`).join(', ')}.`);
+  if (untrained.length) lines.push(`- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`).join('; ')}.`);
   const supervised = bestRows.filter((r) => r.method === 'supervised');
-  if (supervised.length) lines.push(`- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} at ${percent(s.trainProportion)}`).join(', ')}.`);
+  if (supervised.length) lines.push(`- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`);
   const costs = contaminationCost(rows).filter((c) => !['supervised', 'untrained'].includes(c.method));
   for (const p of [...new Set(costs.map((c) => c.trainProportion))].sort((a, b) => a - b)) {
     const own = costs.filter((c) => close(c.trainProportion, p));
@@ -425,7 +426,7 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
   if (needs.length) {
     lines.push(
       `- **Labels the probe needs** to beat the run's best one-class AUROC: ` +
-        needs.map((n) => `${methodLabel(n.method)} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`).join('; ') +
+        needs.map((n) => `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`).join('; ') +
         ` (k ∈ {${ONECLASS_SETTINGS.labels.join(', ')}}, at most the run's training defects).`,
     );
   }

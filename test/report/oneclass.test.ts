@@ -72,11 +72,14 @@ describe('one-class detection study', () => {
     it('says so in the verdict, and lays out Figure-2 cells', () => {
       const text = oneClassVerdict(rows);
       assert.match(text, /trained at 15%, SimCLR resnet18 with Mahalanobis \(AUROC 0\.740\)/);
-      assert.match(text, /online probe's 0\.770: below it by 0\.030, within 0\.05/);
+      assert.match(text, /SimCLR resnet18 online probe's 0\.770: below it by 0\.030, within 0\.05/);
       assert.match(text, /Contamination at 15%\*\*: a clean bank gains 0\.020 AUROC on average .*3 SSL run × detector pairs; largest 0\.060, SimCLR kNN/);
-      assert.match(text, /SimCLR 15% with l2 10: 10; SimCLR 15% with l2 0\.01: none of the k tried/);
-      assert.match(text, /Untrained backbone\*\*: best one-class AUROC 0\.720/);
-      const cells = oneClassHeatmapTable(rows, { detector: 'kNN', bank: 'contaminated', metrics: ['auroc'] }).objects() as Array<{ row: string; evalProportion: number; value: number }>;
+      assert.match(text, /SimCLR resnet18 15% with l2 10: 10; SimCLR resnet18 15% with l2 0\.01: none of the k tried/);
+      assert.match(text, /Untrained backbone\*\*: best one-class AUROC 0\.720 \(resnet18, bank at 15%, kNN\)/);
+      const beaten = oneClassVerdict(rows.map((r) => (r.detector === 'online probe' && r.method === 'simclr' ? { ...r, auroc: 0.7 } : r)));
+      assert.match(beaten, /above it by 0\.040: the label-free score beats the online probe/);
+      assert.equal(oneClassHeatmapTable(rows, { detector: 'kNN', bank: 'contaminated', backbone: 'vit_tiny' }).numRows(), 0);
+      const cells = oneClassHeatmapTable(rows, { detector: 'kNN', bank: 'contaminated', backbone: 'resnet18', metrics: ['auroc'] }).objects() as Array<{ row: string; evalProportion: number; value: number }>;
       assert.deepEqual(cells.map((c) => [c.row, c.evalProportion, c.value]), [['SimCLR 15%', 0.01, 0.99], ['SimCLR 15%', 0.45, 0.70], ['BYOL 15%', 0.45, 0.66], ['untrained 15%', 0.45, 0.72]]);
       assert.match(oneClassVerdict([]), /nothing to answer/);
     });
