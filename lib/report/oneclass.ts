@@ -41,8 +41,8 @@ import { methodLabel, NATURAL_PROPORTION, percent } from './study';
 export const ONECLASS_SETTINGS = {
   knnK: 5,
   knnMetric: 'cosine' as const,
-  /** Labelled defects given to the few-label probe. */
-  labels: [1, 5, 10, 50],
+  /** Labelled defects given to the few-label probe: the 1, 5, 10, 50, and 200 to see where the curve meets the one-class score. */
+  labels: [1, 5, 10, 50, 200],
   /** Random draws of the labelled defects per k (the probe's AUROC is their mean). */
   draws: 3,
   /**
