@@ -20,3 +20,5 @@ export { rankMe, singularValues, featureStats, featureStatsOverViews } from './r
 export { fitLogisticRegression, logisticLogits } from './logistic';
 export type { LogisticFit, LogisticOptions } from './logistic';
 export type { FeatureStats, Matrix } from './rankme';
+export { knnSearch, knnScores, ledoitWolf, fitMahalanobis, mahalanobisScores, contaminationThreshold, fewLabelProbe } from './oneclass';
+export type { KnnMetric, KnnOptions, KnnResult, MahalanobisModel, ShrunkCovariance, FewLabelProbeOptions } from './oneclass';

@@ -195,13 +195,15 @@ export interface LineChartOptions extends CommonOptions {
   yZero?: boolean;
   /** Let each panel fit its own y range. */
   independentY?: boolean;
+  /** Logarithmic x axis (e.g. a number of labels 1, 5, 10, 50). */
+  xLog?: boolean;
 }
 
 /** Per-epoch monitoring curves (paper Figures 6–8). */
 export function lineChart(table: aq.ColumnTable, options: LineChartOptions): FigureSpec {
   requireFields(table, [options.x, options.y, options.color, options.strokeDash, options.column, options.row], `lineChart "${options.title}"`);
   const encoding: Json = {
-    x: { field: options.x, type: 'quantitative', title: options.xTitle ?? options.x },
+    x: { field: options.x, type: 'quantitative', title: options.xTitle ?? options.x, ...(options.xLog ? { scale: { type: 'log' } } : {}) },
     y: { field: options.y, type: 'quantitative', title: options.yTitle ?? options.y, scale: { zero: options.yZero ?? false } },
   };
   if (options.color) encoding.color = { field: options.color, type: 'nominal', title: options.colorTitle ?? options.color, sort: defaultSort(table, options.color) };

@@ -19,9 +19,9 @@ import { projectPaths } from '../experiments/paths';
 import { openRun, writeFileAtomic } from '../experiments/store';
 import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
 import type { BinaryMetrics } from '../eval';
-import { createMethod } from '../methods';
-import { loadTorchStateDict } from '../models/safetensors';
-import { evalSetRecords, prepareRunData } from './data';
+import { createMethod, type Method } from '../methods';
+import { loadTorchStateDict, readSafetensorsFile, writeSafetensorsFile } from '../models/safetensors';
+import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { BackboneDrift } from './monitor';
 import { BACKBONE_FILE, forwardRecords, metricsFor } from './run';
 
@@ -45,6 +45,16 @@ export function frozenProbeFile(randomInit: boolean): string {
   return randomInit ? 'frozen_probe_random_init.json' : 'frozen_probe.json';
 }
 
+/** Backbone features of the run's training subset and of every validation record its evaluation sets use. */
+async function encodeRunImages(method: Method, data: RunData, config: RunConfig): Promise<{ train: EncodedRecords; val: EncodedRecords }> {
+  const identity = (f: tf.Tensor2D) => f;
+  const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
+  const val = await forwardRecords(method, data.valCache, evalSetRecords(data), config.batchSize, identity);
+  return { train, val };
+}
+
+type EncodedRecords = { indices: Int32Array; values: Float32Array; width: number };
+
 /** Fit and score the frozen-feature probe of one run; writes the result into the run folder and returns it. */
 export async function frozenLinearProbe(config: RunConfig, options: { resultsDir?: string; randomInit?: boolean; l2?: number } = {}): Promise<FrozenProbeResult> {
   await initBackend({ quiet: true });
@@ -61,10 +71,7 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
     if (!options.randomInit) loadTorchStateDict(method.backbone, weights);
     const backboneDrift = drift.measure(method.backbone);
     drift.dispose();
-    const identity = (f: tf.Tensor2D) => f;
-    const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
-    const valRecords = evalSetRecords(data);
-    const val = await forwardRecords(method, data.valCache, valRecords, config.batchSize, identity);
+    const { train, val } = await encodeRunImages(method, data, config);
     const byIndex = new Map(data.train.records.map((r) => [r.index, r]));
     const labels = Array.from(train.indices, (i) => byIndex.get(i)!.defect);
     const fit = fitLogisticRegression(train.values, train.indices.length, train.width, labels, { l2, positiveWeight: data.posWeight });
@@ -92,4 +99,100 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
 export function readFrozenProbe(runDir: string, randomInit = false): FrozenProbeResult | null {
   const file = path.join(runDir, frozenProbeFile(randomInit));
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as FrozenProbeResult) : null;
+}
+
+/** One split's frozen features: row r is record `indices[r]`, with its defect label. */
+export interface FrozenFeatureRows {
+  indices: Int32Array;
+  defect: Int32Array;
+  /** rows×width, row-major. */
+  values: Float32Array;
+  rows: number;
+}
+
+/** A run's backbone features of its training subset and validation records, as cached in the run folder. */
+export interface FrozenFeatures {
+  runId: string;
+  backbone: 'trained' | 'random-init';
+  width: number;
+  train: FrozenFeatureRows;
+  val: FrozenFeatureRows;
+  /** Per evaluation proportion, the rows of `val` that validation set holds. */
+  evalSets: Array<{ proportion: number; rows: Int32Array }>;
+}
+
+export function frozenFeaturesFile(randomInit: boolean): string {
+  return randomInit ? 'frozen_features_random_init.safetensors' : 'frozen_features.safetensors';
+}
+
+function rowsOf(encoded: EncodedRecords, records: Array<{ index: number; defect: number }>): FrozenFeatureRows {
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  return { indices: encoded.indices, defect: Int32Array.from(encoded.indices, (i) => byIndex.get(i)!.defect), values: encoded.values, rows: encoded.indices.length };
+}
+
+function readFrozenFeatures(file: string): FrozenFeatures {
+  const { tensors, metadata } = readSafetensorsFile(file);
+  const tensor = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${file}: no tensor '${name}' (a feature cache from another version? delete it to recompute)`);
+    return t;
+  };
+  const split = (name: 'train' | 'val'): FrozenFeatureRows => {
+    const values = tensor(`${name}_features`);
+    return { indices: tensor(`${name}_index`).values as Int32Array, defect: tensor(`${name}_defect`).values as Int32Array, values: values.values as Float32Array, rows: values.shape[0] };
+  };
+  const proportions = JSON.parse(metadata.evalProportions ?? '[]') as number[];
+  return {
+    runId: metadata.runId,
+    backbone: metadata.backbone as FrozenFeatures['backbone'],
+    width: Number(metadata.width),
+    train: split('train'),
+    val: split('val'),
+    evalSets: proportions.map((proportion, i) => ({ proportion, rows: tensor(`eval_${i}_rows`).values as Int32Array })),
+  };
+}
+
+/**
+ * The frozen backbone features of a finished run (or of the same backbone at its random initialisation), the
+ * same extraction as the frozen probe's; computed once and cached as `frozen_features[_random_init].safetensors`
+ * in the run folder (recomputed when the run's backbone is newer than the cache), so that every scorer of a run
+ * reads the same features.
+ */
+export async function frozenFeatures(config: RunConfig, options: { resultsDir?: string; randomInit?: boolean } = {}): Promise<FrozenFeatures> {
+  const run = openRun(options.resultsDir ?? projectPaths().results, config);
+  const randomInit = Boolean(options.randomInit);
+  const weights = path.join(run.dir, BACKBONE_FILE);
+  if (!randomInit && !fs.existsSync(weights)) {
+    throw new Error(`${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`);
+  }
+  const file = path.join(run.dir, frozenFeaturesFile(randomInit));
+  if (fs.existsSync(file) && (randomInit || fs.statSync(file).mtimeMs >= fs.statSync(weights).mtimeMs)) return readFrozenFeatures(file);
+  await initBackend({ quiet: true });
+  const data = await prepareRunData(config);
+  const method = createMethod(config, { posWeight: data.posWeight });
+  try {
+    if (!randomInit) loadTorchStateDict(method.backbone, weights);
+    const encoded = await encodeRunImages(method, data, config);
+    const train = rowsOf(encoded.train, data.train.records);
+    const val = rowsOf(encoded.val, evalSetRecords(data));
+    const rowOf = new Map(Array.from(val.indices, (index, row) => [index, row]));
+    const evalSets = data.evalSets.map((set) => ({ proportion: set.proportion, rows: Int32Array.from(set.records, (r) => rowOf.get(r.index)!) }));
+    const width = encoded.train.width;
+    writeSafetensorsFile(
+      file,
+      [
+        { name: 'train_features', shape: [train.rows, width], values: train.values },
+        { name: 'train_index', shape: [train.rows], values: train.indices },
+        { name: 'train_defect', shape: [train.rows], values: train.defect },
+        { name: 'val_features', shape: [val.rows, width], values: val.values },
+        { name: 'val_index', shape: [val.rows], values: val.indices },
+        { name: 'val_defect', shape: [val.rows], values: val.defect },
+        ...evalSets.map((set, i) => ({ name: `eval_${i}_rows`, shape: [set.rows.length], values: set.rows })),
+      ],
+      { runId: run.id, backbone: randomInit ? 'random-init' : 'trained', width: String(width), evalProportions: JSON.stringify(evalSets.map((s) => s.proportion)) },
+    );
+    return { runId: run.id, backbone: randomInit ? 'random-init' : 'trained', width, train, val, evalSets };
+  } finally {
+    method.dispose();
+  }
 }
