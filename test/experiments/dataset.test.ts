@@ -11,8 +11,9 @@ import { makeRunConfig, runId } from '../../lib/experiments/config';
 import { clearDatasetIdentities } from '../../lib/experiments/dataset';
 import { studyGrid } from '../../lib/experiments/grid';
 import { fashionMnistGridOptions } from '../../lib/report/labelfree';
-import { listRuns } from '../../lib/experiments/store';
-import { SEWER_CODES } from '../../lib/data/sewerml';
+import { listRuns, openRun } from '../../lib/experiments/store';
+import { main } from '../../lib/experiments/cli';
+import { SEWER_CODES, sewerMlIdentity } from '../../lib/data/sewerml';
 import { FAKE_TRAINER, ROOT, runCli, tempDir } from './helpers';
 
 const HEADER = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'].join(',');
@@ -115,6 +116,20 @@ describe('dataset identity in run ids', function () {
     assert.equal(cut.code, 0, cut.output);
     assert.doesNotMatch(cut.output, /already done/);
     assert.equal(listRuns(results).length, 2, 'the cut CSV is another run');
+  });
+
+  it('ssl-ad status shows the dataset identity a run recorded', async () => {
+    const dir = await sewerFolder();
+    const results = tempDir('identity-status');
+    const run = openRun(results, makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir } }, 'smoke'));
+    const identity = sewerMlIdentity(dir);
+    run.writeDataset(identity);
+    const lines: string[] = [];
+    assert.equal(await main(['status', '--results', results], { log: (l) => lines.push(l), err: (l) => lines.push(l) }), 0);
+    assert.ok(lines.some((l) => l.includes(`data: sewerml ${fs.realpathSync(dir)} #${identity.digest.slice(0, 8)} (8 images)`)), lines.join('\n'));
+    const json: string[] = [];
+    await main(['status', '--json', '--results', results], { log: (l) => json.push(l), err: (l) => json.push(l) });
+    assert.equal(JSON.parse(json.join('\n'))[0].datasetIdentity.splits.train.annotationSha256, identity.splits.train.annotationSha256);
   });
 
   it('finished runs on the bundled synthetic data and on the published Fashion-MNIST keep their ids', () => {
