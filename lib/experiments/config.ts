@@ -457,6 +457,11 @@ export function canonicalJson(value: unknown): string {
  * trust ratio.
  */
 export const TRAINER_REVISION = 2;
+/**
+ * Revision of the MAE encoder (2: the paper's 12 attention heads; 1 was built with the ViT fallback of 3 because an
+ * undefined `numHeads` overrode the default). Head count changes no tensor shape, so only the run id tells them apart.
+ */
+export const MAE_ENCODER_REVISION = 2;
 /** Revision of the online probe's rule inside AdamW (2: momentum SGD; 1: Adam with betas (0.9, 0)). */
 export const ADAMW_PROBE_RULE = 2;
 
@@ -477,6 +482,7 @@ export function runId(config: RunConfig): string {
   // Only runs whose probe sits in AdamW changed when its probe became momentum SGD; keyed on them alone so that
   // finished runs the change did not touch (supervised, the LARS methods) keep their ids and are reused.
   if (config.optimizer.kind === 'adamw' && config.method !== 'supervised') versions.adamwProbeRule = ADAMW_PROBE_RULE;
+  if (config.method === 'mae') versions.maeEncoder = MAE_ENCODER_REVISION;
   // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids.
   // Likewise the paper's LARS trust coefficient.
   const { standardize, ...plainProbe } = config.probe;

@@ -49,6 +49,13 @@ describe('run configs', () => {
     assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'default')));
   });
 
+  it('MAE runs trained with the 3-head encoder get new ids; no other method’s id moves', () => {
+    // Ids of the default-scale runs before the 12-head fix (measured on that code).
+    assert.notEqual(runId(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default')), 'mae-vit_tiny-p45-s42-e906ec1de3f7');
+    assert.equal(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), 'simclr-vit_tiny-p45-s42-f8b46e000e8d');
+    assert.equal(runId(makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'default')), 'supervised-resnet18-p45-s42-2278f5c66b33');
+  });
+
   it('rejects a negative or non-numeric optimizer.eta, naming the field', () => {
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: -1 } }, 'smoke'), /optimizer\.eta = -1/);
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: 'big' as unknown as number } }, 'smoke'), /optimizer\.eta = "big"/);
