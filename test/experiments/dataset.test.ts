@@ -118,6 +118,21 @@ describe('dataset identity in run ids', function () {
     assert.equal(listRuns(results).length, 2, 'the cut CSV is another run');
   });
 
+  it('a sweep worker whose data changed since the sweep listed its run stops instead of training under another id', async () => {
+    const dir = await sewerFolder();
+    const results = tempDir('identity-expected');
+    const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
+    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--override', '{"dataset":{"kind":"sewerml"}}', '--results', results];
+    process.env.SSLAD_SEWERML_DIR = dir;
+    const listed = runId(sewerConfig()); // what the sweep saw
+    const csv = path.join(dir, 'SewerML_Train.csv');
+    fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+    const worker = await runCli(args, { ...env, SSLAD_EXPECTED_RUN_ID: listed });
+    assert.equal(worker.code, 2, worker.output);
+    assert.match(worker.output, new RegExp(`not ${listed} as when the sweep listed it: the dataset changed since`));
+    assert.deepEqual(listRuns(results), [], 'nothing was trained under the new id');
+  });
+
   it('ssl-ad status shows the dataset identity a run recorded', async () => {
     const dir = await sewerFolder();
     const results = tempDir('identity-status');
