@@ -124,7 +124,7 @@ async function mainScript(): Promise<number> {
     } catch (err) {
       message = (err as Error).message.split('\n').slice(0, 2).join(' / ');
     }
-    const cell = message === null ? '**SILENT** (no error)' : `\`${message.replace(/\/tmp\/[^\s:/]+/g, '…').replace(/\|/g, '\\|').slice(0, 230)}\``;
+    const cell = message === null ? '**SILENT** (no error)' : `\`${message.replace(/\/tmp\/[^\s:/]+/g, '…').replace(/ on \d{4}-\d\d-\d\dT[\d:.]+Z/, '').replace(/\|/g, '\\|').slice(0, 230)}\``;
     if (message === null) silent++;
     else if (c.names.test(message)) clear++;
     else vague++;
