@@ -2,7 +2,7 @@
  * What a dataset is, cheaply but honestly: digests of the files a run reads, so a run id or a cache key changes
  * whenever the data does.
  *
- * - Annotation files: a SHA-256 of their bytes (they are small: Sewer-ML's train CSV is ~1 M lines, ~70 MB).
+ * - Annotation files: a SHA-256 of their bytes (small next to the images, and read in full anyway).
  * - Images: a SHA-256 over each referenced file's name, size and modification time, in annotation order. Reading
  *   every image's bytes instead would cost a full pass over the dataset (Sewer-ML: 1.3 M images) each time a run id
  *   is computed; `data/README.md` ("Dataset identity") has the measured rates of both.

@@ -59,6 +59,15 @@ export interface ImageCacheOptions {
   maxResidentBytes?: number;
 }
 
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function safeName(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-120);
 }
@@ -110,6 +119,11 @@ export class ImageCache {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(metaPath, JSON.stringify(meta, null, 2) + '\n');
+    }
+    // Shards a killed process was writing: `shard-NNNNN.u8.<pid>.tmp`, never renamed into place.
+    for (const file of fs.readdirSync(dir)) {
+      const pid = Number(/\.(\d+)\.tmp$/.exec(file)?.[1] ?? 0);
+      if (pid > 0 && pid !== process.pid && !processRuns(pid)) fs.rmSync(path.join(dir, file), { force: true });
     }
     const cache = new ImageCache(split, options.resolution, dir, shardSize, options);
     cache.loadBadLists();
@@ -190,8 +204,13 @@ export class ImageCache {
     }
     const target = this.shardPath(shard);
     const temporary = `${target}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, buffer);
-    fs.renameSync(temporary, target);
+    try {
+      fs.writeFileSync(temporary, buffer); // writes every byte or throws (e.g. ENOSPC)
+      fs.renameSync(temporary, target);
+    } catch (err) {
+      fs.rmSync(temporary, { force: true });
+      throw new Error(`cannot write the decoded-image cache ${target} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was cached for it`);
+    }
     return buffer;
   }
 

@@ -692,7 +692,11 @@ export function syntheticIdentity(dir: string): DatasetIdentity {
   if (!marker) throw new SewerDataError(`${dir}: no ${SYNTHETIC_MARKER}; run ensureSyntheticDataset first`);
   const now = sewerMlIdentity(dir, { kind: 'synthetic', generatorVersion: marker.generatorVersion });
   if (!marker.identity) {
-    writeMarker(dir, { ...marker, identity: now });
+    try {
+      writeMarker(dir, { ...marker, identity: now });
+    } catch {
+      /* a read-only dataset folder: adopted for this process only, checked from the next marker written */
+    }
     return now;
   }
   if (now.digest !== marker.identity.digest) {

@@ -42,8 +42,12 @@ export function datasetDir(config: RunConfig): string | null {
 }
 
 function statKey(file: string): string {
-  const s = fs.statSync(file, { throwIfNoEntry: false });
-  return s ? `${s.size}:${s.mtimeMs}:${s.ino}` : '-';
+  try {
+    const s = fs.statSync(file);
+    return `${s.size}:${s.mtimeMs}:${s.ino}`;
+  } catch {
+    return '-'; // absent, or under something that is not a folder: the identity itself says which
+  }
 }
 
 /** How long a computed identity is reused: long enough for one grid's run ids, short enough for a notebook session. */

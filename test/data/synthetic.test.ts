@@ -80,6 +80,19 @@ describe('data/synthetic', () => {
     }
   });
 
+  it('two callers on a fresh folder at once: one generates, the other waits for it and reads the same data', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-race-'));
+    try {
+      const [a, b] = await Promise.all([ensureSyntheticDataset(fresh, TINY), ensureSyntheticDataset(fresh, TINY)]);
+      assert.deepEqual([a.generated, b.generated].sort(), [false, true]);
+      const split = await readSyntheticSplit(fresh, 'train'); // the recorded identity matches what is on disk
+      assert.equal(split.records.length, 40);
+      assert.equal(fs.existsSync(`${fresh}.generating`), false, 'the generation lock is released');
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   it('gives every code its own visible, localised signature', () => {
     for (let k = 0; k < 17; k++) {
       const codes = new Uint8Array(17);
