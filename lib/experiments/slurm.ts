@@ -96,8 +96,9 @@ export function writeSlurmArray(configs: RunConfig[], options: SlurmArrayOptions
     ...(options.setup ?? []),
     `config="$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" ${shellQuote(tasksFile)})"`,
     'echo "[slurm] task ${SLURM_ARRAY_TASK_ID} on $(hostname): ${config}"',
-    // Each task is single-threaded wasm; keep any native thread pools to the task's CPUs.
+    // Each task is single-threaded wasm; keep any native thread pools (the oneDNN kernels' too) to the task's CPUs.
     'export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
+    'export SSLAD_NATIVE_THREADS="${SSLAD_NATIVE_THREADS:-${SLURM_CPUS_PER_TASK:-1}}"',
     'status=0',
     `${[cli.command, ...cli.args].map(shellQuote).join(' ')} train --config "$config" --results ${shellQuote(resultsDir)} || status=$?`,
     `# ${TRAIN_EXIT.locked}: another process holds the run (a resubmitted array overlapping the first); not an error here.`,

@@ -399,6 +399,12 @@ describe('native kernel switch', function () {
       const native = JSON.parse(on.stdout.trim().split('\n').slice(-1)[0]);
       assert.equal(native.native.engine, 'oneDNN');
       assert.ok(Math.abs(native.sum - result.sum) <= 1e-4 * Math.abs(result.sum), `native ${native.sum} vs wasm ${result.sum}`);
+      // Two OpenMP threads (SSLAD_NATIVE_THREADS) give the same gradient.
+      const two = run({ SSLAD_NATIVE: '1', SSLAD_NATIVE_THREADS: '2' });
+      assert.equal(two.status, 0, two.stderr);
+      const threaded = JSON.parse(two.stdout.trim().split('\n').slice(-1)[0]);
+      assert.equal(threaded.native.threads, 2);
+      assert.ok(Math.abs(threaded.sum - result.sum) <= 1e-4 * Math.abs(result.sum), `2 threads ${threaded.sum} vs wasm ${result.sum}`);
     }
     assert.ok(nativeAddonPath().endsWith(path.join('native', 'build', 'sslad_native.node')));
     const missing = run({ SSLAD_NATIVE: '1', SSLAD_NATIVE_ADDON: path.join(root, 'native', 'build', 'no-such-addon.node') });
