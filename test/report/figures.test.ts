@@ -57,6 +57,13 @@ describe('report figures', () => {
     assert.match(svg, /<text[^>]*fill="black"[^>]*>0\.050<\/text>/);
   });
 
+  it('lineChart draws a log x axis when asked, and compiles', () => {
+    const spec = lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'log x', xLog: true }) as unknown as { encoding: { x: { scale?: { type: string } } } };
+    assert.equal(spec.encoding.x.scale?.type, 'log');
+    assert.equal((lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'linear x' }) as unknown as { encoding: { x: { scale?: unknown } } }).encoding.x.scale, undefined);
+    assert.ok(compileFigure(spec as unknown as FigureSpec));
+  });
+
   it('names a missing column in the error', () => {
     assert.throws(() => scatter(epochs, { x: 'rankme', y: 'f1', title: 'x' }), /scatter "x": the table has no column "rankme"/);
   });
