@@ -45,7 +45,8 @@ export function backendInfo(): BackendInfo | null {
   return current;
 }
 
-function parseForced(): BackendName | null {
+/** The backend SSLAD_BACKEND forces, or null; throws naming the allowed values for any other value. */
+export function parseForced(): BackendName | null {
   const raw = process.env.SSLAD_BACKEND;
   if (!raw) return null;
   const value = raw.trim().toLowerCase();

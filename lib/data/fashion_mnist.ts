@@ -15,6 +15,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import sharp from 'sharp';
 import type { DatasetSplit, SewerRecord } from './types';
+import { identityDigest, realDir, sha256Hex, type DatasetIdentity, type SplitIdentity } from './identity';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -24,7 +25,19 @@ const FILES = {
   val: { images: 't10k-images-idx3-ubyte.gz', labels: 't10k-labels-idx1-ubyte.gz' },
 } as const;
 
-function readIdx(file: string): { dims: number[]; data: Uint8Array } {
+/**
+ * SHA-256 (first 16 hex characters) of the decompressed IDX files of the published Fashion-MNIST (the same bytes in
+ * Zalando's release and in Debian's `dataset-fashion-mnist`, whose gzip files differ). Runs on exactly these keep
+ * the run ids they had before dataset identities existed; any other content enters the id.
+ */
+export const FASHION_MNIST_CONTENT_SHA256: Record<string, string> = {
+  'train-images-idx3-ubyte.gz': 'c59f468a2f672dc8',
+  'train-labels-idx1-ubyte.gz': 'bad3541b69d91243',
+  't10k-images-idx3-ubyte.gz': '5b4141f0afbad91e',
+  't10k-labels-idx1-ubyte.gz': '0402a96d92fd2663',
+};
+
+function readIdx(file: string): { dims: number[]; data: Uint8Array; sha256: string } {
   if (!fs.existsSync(file)) {
     throw new Error(`${file} not found: install Debian's Fashion-MNIST package (apt-get install dataset-fashion-mnist) or pass dir`);
   }
@@ -35,7 +48,7 @@ function readIdx(file: string): { dims: number[]; data: Uint8Array } {
   const start = 4 + 4 * rank;
   const expected = dims.reduce((a, b) => a * b, 1);
   if (raw.length - start !== expected) throw new Error(`${file}: ${raw.length - start} data bytes, header says ${expected}`);
-  return { dims, data: new Uint8Array(raw.buffer, raw.byteOffset + start, expected) };
+  return { dims, data: new Uint8Array(raw.buffer, raw.byteOffset + start, expected), sha256: sha256Hex(raw) };
 }
 
 export interface FashionMnistOptions {
@@ -45,6 +58,36 @@ export interface FashionMnistOptions {
   /** Use only the first `limit` images. */
   limit?: number;
   dir?: string;
+}
+
+function splitIdentity(dir: string, files: { images: string; labels: string }, imagesSha: string, labelsSha: string, count: number): SplitIdentity {
+  const imageFile = path.join(dir, files.images);
+  return {
+    annotation: path.resolve(dir, files.labels),
+    annotationSha256: labelsSha,
+    images: { dir: realDir(dir), count, bytes: fs.statSync(imageFile).size, missing: 0, digest: imagesSha },
+  };
+}
+
+/** The identity of a Fashion-MNIST folder: content digests of its four decompressed IDX files. */
+export function fashionMnistIdentity(dir: string = FASHION_MNIST_DIR): DatasetIdentity {
+  const splits: Record<string, SplitIdentity> = {};
+  for (const split of ['train', 'val'] as const) {
+    const files = FILES[split];
+    const images = readIdx(path.join(dir, files.images));
+    const labels = readIdx(path.join(dir, files.labels));
+    splits[split] = splitIdentity(dir, files, images.sha256, labels.sha256, images.dims[0]);
+  }
+  const base = { kind: 'fashion-mnist', dir: realDir(dir), splits };
+  return { ...base, digest: identityDigest(base) };
+}
+
+/** Whether an identity is the published Fashion-MNIST's content (wherever it lies). */
+export function isPublishedFashionMnist(identity: DatasetIdentity): boolean {
+  return (['train', 'val'] as const).every((split) => {
+    const s = identity.splits[split];
+    return s !== undefined && s.annotationSha256 === FASHION_MNIST_CONTENT_SHA256[FILES[split].labels] && s.images.digest === FASHION_MNIST_CONTENT_SHA256[FILES[split].images];
+  });
 }
 
 export function readFashionMnistSplit(options: FashionMnistOptions): DatasetSplit {
@@ -71,8 +114,9 @@ export function readFashionMnistSplit(options: FashionMnistOptions): DatasetSpli
     split: options.split,
     records,
     rowCount: n,
-    fingerprint: `${count}x${height}x${width}-limit${n}`,
+    fingerprint: `${count}x${height}x${width}-limit${n}-${images.sha256}-${labels.sha256}`,
     skippedImages: [],
+    identity: splitIdentity(dir, files, images.sha256, labels.sha256, n),
     async loadImage(record, size) {
       const grey = images.data.subarray(record.index * pixelsPerImage, (record.index + 1) * pixelsPerImage);
       const resized = await sharp(Buffer.from(grey), { raw: { width, height, channels: 1 } })

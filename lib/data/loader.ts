@@ -31,6 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, mixSeed } from './rng';
 import { DEFAULT_AUGMENT, augmentPixels, evalTransform, sampleAugmentParams, type AugmentConfig } from './augment';
 import type { BadImage, DatasetSplit, SewerRecord } from './types';
+import { withDefaults } from '../util/options';
 
 export const DEFAULT_CACHE_DIR = path.join('data', 'cache');
 
@@ -289,7 +290,7 @@ export class DataLoader {
 
   constructor(private readonly options: DataLoaderOptions) {
     if (!(options.batchSize > 0)) throw new Error(`DataLoader: batchSize must be positive, got ${options.batchSize}`);
-    this.config = { ...DEFAULT_AUGMENT, outSize: options.cache.resolution, ...options.augment };
+    this.config = withDefaults({ ...DEFAULT_AUGMENT, outSize: options.cache.resolution }, options.augment ?? {});
     this.records = options.records.filter((r) => !options.cache.isBad(r.index));
   }
 

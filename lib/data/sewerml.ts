@@ -12,9 +12,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as crypto from 'crypto';
 import sharp from 'sharp';
-import type { BadImage, DatasetSplit, SewerRecord } from './types';
+import type { BadImage, DatasetSplit, SewerRecord, SkippedRow } from './types';
+import { identityDigest, imageListing, realDir, sha256Hex, type DatasetIdentity, type SplitIdentity } from './identity';
 
 /** The 17 Sewer-ML defect codes, in the dataset's column order. */
 export const SEWER_CODES = [
@@ -87,6 +87,8 @@ export interface ReadSewerMlOptions {
   datasetId?: string;
   /** Parallel image checks. */
   concurrency?: number;
+  /** Rows whose Defect disagrees with the codes: stop naming them (default) or drop and list them in `split.skippedRows`. */
+  onInconsistentDefect?: 'error' | 'skip';
 }
 
 /** Minimal CSV line splitter: commas, optional double quotes with "" escapes. */
@@ -131,8 +133,38 @@ function parseWaterLevel(raw: string, file: string, line: number): number | unde
   return number;
 }
 
-/** Parse a Sewer-ML annotation file's text into records (no image checks). */
-export function parseSewerMlCsv(text: string, file: string): SewerRecord[] {
+/**
+ * A row whose `Defect` disagrees with its 17 codes. Sewer-ML's binary label is 1 exactly when at least one of the
+ * 17 defect codes is 1: VA (water level) and ND (no defect) are the annotation's two non-defect columns, and the
+ * official loaders take the 17 defect classes as every column except those two (Haurum & Moeslund, CVPR 2021;
+ * reference.md §1). A row breaking that rule cannot be trusted for either the binary label or F2_CIW.
+ */
+export interface InconsistentRow {
+  /** 1-based line in the annotation file (header = line 1). */
+  line: number;
+  filename: string;
+  defect: 0 | 1;
+  /** The codes set on the row (empty when Defect = 1 with no code). */
+  codes: SewerCode[];
+}
+
+export interface ParseSewerMlOptions {
+  /**
+   * Rows whose Defect disagrees with the codes: stop naming them (default), or drop them and list them in
+   * `inconsistentRows` of the result (`readSewerMlSplit` reports them in `split.inconsistentRows`).
+   */
+  onInconsistentDefect?: 'error' | 'skip';
+}
+
+/** The rule a row must follow, as the error states it. */
+export const DEFECT_RULE = 'Sewer-ML\'s Defect is 1 exactly when at least one of the 17 defect codes is 1 (VA and ND are not defect codes)';
+
+function describeInconsistent(row: InconsistentRow): string {
+  return row.defect === 0 ? `Defect = 0 but ${row.codes.map((c) => `${c} = 1`).join(', ')}` : 'Defect = 1 but none of the 17 codes is 1';
+}
+
+/** Parse the rows of an annotation file, with the line each record came from and the rows dropped. */
+function parseRows(text: string, file: string, options: ParseSewerMlOptions = {}): { records: SewerRecord[]; lines: number[]; inconsistentRows: InconsistentRow[]; filenames: string[] } {
   const lines = text.split(/\r?\n/);
   if (lines.length === 0 || lines[0].trim() === '') throw new SewerDataError(`${file}: empty annotation file (no header)`);
   const header = splitCsvLine(lines[0].replace(/^\uFEFF/, '')).map((name) => name.trim());
@@ -151,32 +183,62 @@ export function parseSewerMlCsv(text: string, file: string): SewerRecord[] {
   const vaCol = columnOf.get('VA')!;
   const ndCol = columnOf.get('ND')!;
   const records: SewerRecord[] = [];
+  const recordLines: number[] = [];
+  const inconsistent: InconsistentRow[] = [];
+  const filenames: string[] = [];
+  let dataRows = 0;
   for (let i = 1; i < lines.length; i++) {
     const text = lines[i];
     if (text.trim() === '') continue;
+    dataRows++;
     const line = i + 1;
     const fields = splitCsvLine(text);
-    if (fields.length < header.length) {
-      throw new SewerDataError(`${file}: line ${line}: ${fields.length} fields, header has ${header.length}`);
+    // Too many fields shifts nothing here (columns are found by name) but means the row is not what its writer
+    // meant, e.g. an unquoted comma in a file name: as untrustworthy as too few.
+    if (fields.length !== header.length) {
+      throw new SewerDataError(`${file}: line ${line}: ${fields.length} fields, header has ${header.length} (${fields.length > header.length ? 'too many' : 'too few'})`);
     }
     const filename = fields[filenameCol].trim();
     if (filename === '') throw new SewerDataError(`${file}: line ${line}, field Filename: empty`);
+    filenames.push(filename);
     const codes = new Uint8Array(SEWER_CODES.length);
     for (let k = 0; k < SEWER_CODES.length; k++) codes[k] = parseFlag(fields[codeCols[k]], file, line, SEWER_CODES[k]);
     parseFlag(fields[vaCol], file, line, 'VA');
     parseFlag(fields[ndCol], file, line, 'ND');
     const defect = parseFlag(fields[defectCol], file, line, 'Defect');
     const waterLevel = parseWaterLevel(fields[waterCol], file, line);
+    const anyCode = codes.some((c) => c === 1) ? 1 : 0;
+    if (defect !== anyCode) {
+      inconsistent.push({ line, filename, defect, codes: SEWER_CODES.filter((_, k) => codes[k] === 1) });
+      continue;
+    }
     const record: SewerRecord = { filename, defect, codes, index: records.length };
     if (waterLevel !== undefined) record.waterLevel = waterLevel;
     records.push(record);
+    recordLines.push(line);
   }
-  return records;
+  if (inconsistent.length > 0 && (options.onInconsistentDefect ?? 'error') === 'error') {
+    const first = inconsistent[0];
+    const more = inconsistent.length > 1 ? `; ${inconsistent.length} rows break it in all (lines ${inconsistent.slice(0, 10).map((r) => r.line).join(', ')}${inconsistent.length > 10 ? ', …' : ''})` : '';
+    throw new SewerDataError(
+      `${file}: line ${first.line} (${first.filename}): ${describeInconsistent(first)}; ${DEFECT_RULE}${more}. ` +
+        `Fix the file, or pass onInconsistentDefect: 'skip' to drop such rows and count them`,
+    );
+  }
+  if (dataRows === 0) throw new SewerDataError(`${file}: no data rows (the file has only a header)`);
+  if (records.length === 0) throw new SewerDataError(`${file}: no usable rows (all ${dataRows} break the rule: ${DEFECT_RULE})`);
+  return { records, lines: recordLines, inconsistentRows: inconsistent, filenames };
+}
+
+/** Parse a Sewer-ML annotation file's text into records (no image checks). */
+export function parseSewerMlCsv(text: string, file: string, options: ParseSewerMlOptions = {}): SewerRecord[] {
+  return parseRows(text, file, options).records;
 }
 
 /** Check images with bounded parallelism; returns those that fail. */
 async function findBadImages(
   records: SewerRecord[],
+  lines: number[],
   imageDir: string,
   mode: 'exists' | 'header' | 'decode',
   concurrency: number,
@@ -196,7 +258,7 @@ async function findBadImages(
           await sharp(file).raw().toBuffer();
         }
       } catch (err) {
-        bad.push({ filename: record.filename, line: record.index + 2, reason: (err as Error).message.split('\n')[0] });
+        bad.push({ filename: record.filename, line: lines[record.index], reason: (err as Error).message.split('\n')[0] });
       }
     }
   }
@@ -237,12 +299,14 @@ export async function readSewerMlSplit(options: ReadSewerMlOptions): Promise<Dat
   }
   if (!fs.existsSync(csvPath)) throw new SewerDataError(`${csvPath}: annotation file not found`);
   const baseDir = options.dir ?? path.dirname(csvPath);
-  const imageDir =
-    options.imageDir ?? (fs.existsSync(path.join(baseDir, 'images')) ? path.join(baseDir, 'images') : baseDir);
-  const text = fs.readFileSync(csvPath, 'utf8');
-  const all = parseSewerMlCsv(text, csvPath);
+  const imageDir = options.imageDir ?? defaultImageDir(baseDir);
+  if (!fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory()) throw new SewerDataError(`${imageDir}: image folder not found (for ${csvPath})`);
+  const bytes = fs.readFileSync(csvPath);
+  const text = bytes.toString('utf8');
+  const parsed = parseRows(text, csvPath, { onInconsistentDefect: options.onInconsistentDefect });
+  const all = parsed.records;
   const mode = options.checkImages ?? 'header';
-  const bad = mode === 'none' ? [] : await findBadImages(all, imageDir, mode, options.concurrency ?? 8);
+  const bad = mode === 'none' ? [] : await findBadImages(all, parsed.lines, imageDir, mode, options.concurrency ?? 8);
   let records = all;
   if (bad.length > 0) {
     if ((options.onBadImage ?? 'error') === 'error') {
@@ -256,16 +320,71 @@ export async function readSewerMlSplit(options: ReadSewerMlOptions): Promise<Dat
     const badNames = new Set(bad.map((b) => b.filename));
     records = all.filter((r) => !badNames.has(r.filename));
   }
-  const fingerprint = crypto.createHash('sha1').update(text).digest('hex').slice(0, 16);
+  // The decoded-image cache is keyed on the annotation bytes and on every image's name, size and mtime, so
+  // replacing images (not only editing the CSV) gives a fresh cache.
+  const identity: SplitIdentity = {
+    annotation: path.resolve(csvPath),
+    annotationSha256: sha256Hex(bytes),
+    images: imageListing(imageDir, parsed.filenames),
+  };
+  const skippedRows: SkippedRow[] = parsed.inconsistentRows.map((r) => ({
+    line: r.line, filename: r.filename, reason: `${describeInconsistent(r)}; ${DEFECT_RULE}`,
+  }));
   return {
     datasetId: options.datasetId ?? `sewerml:${path.resolve(csvPath)}`,
     split,
     records,
     rowCount: all.length,
-    fingerprint,
+    fingerprint: sha256Hex(`${identity.annotationSha256}:${identity.images.digest}`),
     skippedImages: bad,
+    skippedRows,
+    identity,
     loadImage: (record, size) => decodeImageFile(path.join(imageDir, record.filename), size),
   };
+}
+
+/** The folder `readSewerMlSplit` reads images from when none is given: `dir/images` if it exists, else `dir`. */
+export function defaultImageDir(dir: string): string {
+  return fs.existsSync(path.join(dir, 'images')) ? path.join(dir, 'images') : dir;
+}
+
+/** The `Filename` of every data row (no other checks: those come when the split is read). */
+function annotatedFilenames(text: string, file: string): string[] {
+  const lines = text.split(/\r?\n/);
+  const header = splitCsvLine((lines[0] ?? '').replace(/^\uFEFF/, '')).map((name) => name.trim());
+  const column = header.indexOf('Filename');
+  if (column < 0) throw new SewerDataError(`${file}: missing column Filename (header: ${header.join(',')})`);
+  const names: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    names.push((splitCsvLine(lines[i])[column] ?? '').trim());
+  }
+  return names;
+}
+
+/**
+ * The identity of a Sewer-ML-layout folder (lib/data/identity.ts): its resolved path, a digest of each annotation
+ * file and of its images' names, sizes and mtimes. A folder that does not exist, or lacks an annotation file, is an
+ * error naming it.
+ */
+export function sewerMlIdentity(dir: string, options: { kind?: string; splits?: string[]; generatorVersion?: number } = {}): DatasetIdentity {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!stat) throw new SewerDataError(`${path.resolve(dir)}: dataset folder does not exist`);
+  if (!stat.isDirectory()) throw new SewerDataError(`${path.resolve(dir)}: not a folder (expected a dataset folder with ${SEWER_CSV_NAMES.train} and ${SEWER_CSV_NAMES.val})`);
+  const imageDir = defaultImageDir(dir);
+  const splits: Record<string, SplitIdentity> = {};
+  for (const split of options.splits ?? ['train', 'val']) {
+    const csvPath = path.join(dir, SEWER_CSV_NAMES[split]);
+    if (!fs.existsSync(csvPath)) throw new SewerDataError(`${csvPath}: annotation file not found`);
+    const bytes = fs.readFileSync(csvPath);
+    splits[split] = {
+      annotation: path.resolve(csvPath),
+      annotationSha256: sha256Hex(bytes),
+      images: imageListing(imageDir, annotatedFilenames(bytes.toString('utf8'), csvPath)),
+    };
+  }
+  const base = { kind: options.kind ?? 'sewerml', dir: realDir(dir), splits, ...(options.generatorVersion !== undefined ? { generatorVersion: options.generatorVersion } : {}) };
+  return { ...base, digest: identityDigest(base) };
 }
 
 /** Format records as a Sewer-ML annotation file (used by the synthetic generator and tests). */

@@ -15,7 +15,8 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import sharp from 'sharp';
 import { Rng, mixSeed } from './rng';
-import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES } from './sewerml';
+import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES, SewerDataError, sewerMlIdentity } from './sewerml';
+import type { DatasetIdentity } from './identity';
 import type { DatasetSplit } from './types';
 import { SYNTHETIC_GENERATOR_VERSION } from './generator_version';
 
@@ -659,15 +660,61 @@ export async function generateSyntheticDataset(
     fs.writeFileSync(path.join(dir, SEWER_CSV_NAMES[split.name]), formatSewerMlCsv(rows));
   }
   const datasetId = syntheticDatasetId(params);
-  fs.writeFileSync(
-    path.join(dir, SYNTHETIC_MARKER),
-    JSON.stringify({ generatorVersion: SYNTHETIC_GENERATOR_VERSION, datasetId, params, createdAt: new Date().toISOString() }, null, 2) + '\n',
-  );
+  // What the generator wrote (annotation digests, image names/sizes/mtimes), so a later change is noticed.
+  const identity = sewerMlIdentity(dir, { kind: 'synthetic', generatorVersion: SYNTHETIC_GENERATOR_VERSION });
+  writeMarker(dir, { generatorVersion: SYNTHETIC_GENERATOR_VERSION, datasetId, params, createdAt: new Date().toISOString(), identity });
   return { dir, params, generated: true, datasetId };
 }
 
+export interface SyntheticMarker {
+  generatorVersion: number;
+  datasetId: string;
+  params: SyntheticParams;
+  createdAt?: string;
+  /** The dataset as the generator left it; absent in markers written before identities existed. */
+  identity?: DatasetIdentity;
+}
+
+function writeMarker(dir: string, marker: SyntheticMarker): void {
+  const file = path.join(dir, SYNTHETIC_MARKER);
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(marker, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * The identity of a generated dataset, checked against the one its marker recorded when it was generated: a file
+ * replaced, touched, added or removed since is an error naming the split, so a run never trains on changed data under
+ * the id of the generated one. A marker from before identities were recorded adopts the folder as it is now.
+ */
+export function syntheticIdentity(dir: string): DatasetIdentity {
+  const marker = readSyntheticMarker(dir);
+  if (!marker) throw new SewerDataError(`${dir}: no ${SYNTHETIC_MARKER}; run ensureSyntheticDataset first`);
+  const now = sewerMlIdentity(dir, { kind: 'synthetic', generatorVersion: marker.generatorVersion });
+  if (!marker.identity) {
+    writeMarker(dir, { ...marker, identity: now });
+    return now;
+  }
+  if (now.digest !== marker.identity.digest) {
+    const changed = Object.keys(now.splits).flatMap((name) => {
+      const a = marker.identity!.splits[name];
+      const b = now.splits[name];
+      const what: string[] = [];
+      if (!a || a.annotationSha256 !== b.annotationSha256) what.push(`${path.basename(b.annotation)} was edited`);
+      if (!a || a.images.digest !== b.images.digest) what.push(`${name} images were replaced, touched, added or removed`);
+      if (a && a.images.dir !== b.images.dir) what.push(`the folder moved from ${a.images.dir}`);
+      return what;
+    });
+    throw new SewerDataError(
+      `${dir}: the synthetic dataset differs from what the generator wrote${marker.createdAt ? ` on ${marker.createdAt}` : ''} (${changed.join('; ') || 'identity changed'}). ` +
+        `Delete ${dir} to regenerate it, or copy it elsewhere and train on the copy as dataset.kind "sewerml" with dataset.dir`,
+    );
+  }
+  return now;
+}
+
 /** Read the marker of a generated dataset, or null. */
-export function readSyntheticMarker(dir: string): { generatorVersion: number; datasetId: string; params: SyntheticParams } | null {
+export function readSyntheticMarker(dir: string): SyntheticMarker | null {
   try {
     return JSON.parse(fs.readFileSync(path.join(dir, SYNTHETIC_MARKER), 'utf8'));
   } catch {
@@ -686,16 +733,66 @@ export async function ensureSyntheticDataset(
 ): Promise<SyntheticDatasetInfo> {
   const params = typeof preset === 'string' ? SYNTHETIC_PRESETS[preset] : preset;
   if (!params) throw new Error(`ensureSyntheticDataset: unknown preset ${JSON.stringify(preset)} (use smoke or default)`);
-  const marker = readSyntheticMarker(dir);
-  if (marker && marker.generatorVersion === SYNTHETIC_GENERATOR_VERSION && JSON.stringify(marker.params) === JSON.stringify(params)) {
-    return { dir, params, generated: false, datasetId: marker.datasetId };
+  const current = (): SyntheticDatasetInfo | null => {
+    const marker = readSyntheticMarker(dir);
+    if (marker && marker.generatorVersion === SYNTHETIC_GENERATOR_VERSION && JSON.stringify(marker.params) === JSON.stringify(params)) {
+      return { dir, params, generated: false, datasetId: marker.datasetId };
+    }
+    return null;
+  };
+  const ready = current();
+  if (ready) return ready;
+  // Two workers of a sweep on a fresh machine both find no dataset: one generates, the other waits for it.
+  return withGenerationLock(dir, async () => current() ?? generateSyntheticDataset(dir, params, options));
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return generateSyntheticDataset(dir, params, options);
+}
+
+/** Run `fn` holding `<dir>.generating` (a folder: mkdir is atomic), breaking it when its owner is gone. */
+async function withGenerationLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path.resolve(dir)}.generating`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      let pid = 0;
+      try {
+        pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+      } catch {
+        pid = 0; // being created right now, or its creator died before writing the pid
+      }
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if ((pid > 0 && !processRuns(pid)) || (pid === 0 && age > 60_000)) fs.rmSync(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Read a split of a generated dataset through the Sewer-ML reader, with a stable cache id. */
 export async function readSyntheticSplit(dir: string, split: 'train' | 'val', options: { checkImages?: 'none' | 'exists' | 'header' | 'decode' } = {}): Promise<DatasetSplit> {
   const marker = readSyntheticMarker(dir);
   if (!marker) throw new Error(`${dir}: no ${SYNTHETIC_MARKER}; run ensureSyntheticDataset first`);
-  return readSewerMlSplit({ dir, split, datasetId: marker.datasetId, checkImages: options.checkImages ?? 'exists' });
+  const identity = syntheticIdentity(dir);
+  const read = await readSewerMlSplit({ dir, split, datasetId: marker.datasetId, checkImages: options.checkImages ?? 'exists' });
+  const expected = identity.splits[split];
+  if (read.identity && (read.identity.annotationSha256 !== expected.annotationSha256 || read.identity.images.digest !== expected.images.digest)) {
+    throw new SewerDataError(`${dir}: the ${split} split changed while it was read; rerun`);
+  }
+  return read;
 }

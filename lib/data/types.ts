@@ -8,6 +8,7 @@
  *   split.records[0].codes;             // Uint8Array(17), order SEWER_CODES
  *   await split.loadImage(split.records[0], 64);   // Uint8Array(64*64*3), RGB, row-major
  */
+import type { SplitIdentity } from './identity';
 
 /** One annotated image. */
 export interface SewerRecord {
@@ -37,8 +38,20 @@ export interface DatasetSplit {
   fingerprint: string;
   /** Images that were skipped (only with `onBadImage: 'skip'`). */
   skippedImages: BadImage[];
+  /** Annotation rows that were dropped, with why (Sewer-ML with `onInconsistentDefect: 'skip'`). */
+  skippedRows?: SkippedRow[];
+  /** What the split was read from (annotation digest, image names/sizes/mtimes digest), when the reader knows. */
+  identity?: SplitIdentity;
   /** Decode one record's image, resized (no aspect preservation) to size×size, RGB uint8 row-major. */
   loadImage(record: SewerRecord, size: number): Promise<Uint8Array>;
+}
+
+/** An annotation row that was not used, with why. */
+export interface SkippedRow {
+  /** 1-based line in the annotation file (header = line 1). */
+  line: number;
+  filename: string;
+  reason: string;
 }
 
 /** An image that could not be used, with why. */

@@ -22,13 +22,37 @@ import { GridOptions, STUDIES, StudyName, studyGrid } from './grid';
 import { acquireRunLock, describeHolder } from './lock';
 import { projectPaths } from './paths';
 import { parseScale, ScaleName, SCALES } from './scale';
-import { collectRows, listRuns, openRun, readJson, ResultRow, RunState, RunStatus, writeFileAtomic } from './store';
+import { collectRows, listRuns, openRun, readJson, ResultRow, RunRecord, RunState, RunStatus, writeFileAtomic } from './store';
+import { describeIdentity, type DatasetIdentity } from '../data/identity';
 import { runSweep, TRAIN_EXIT } from './sweep';
 
 /** The trainer's entry point (lib/train/run.ts), loaded lazily so the other commands never pay for tfjs. */
 export type RunExperiment = (config: RunConfig, options: { resultsDir: string }) => Promise<RunStatus>;
 
 export class UsageError extends Error {}
+
+/**
+ * Bad input that is not a flag: an environment variable, a dataset folder, an annotation file. Printed as one line
+ * (no stack trace: the message names what is wrong), exit code 2.
+ */
+export class InputError extends Error {}
+
+/** Errors whose message says everything: bad input, not a bug, so no stack trace. */
+export function isInputError(err: unknown): boolean {
+  if (err instanceof InputError || err instanceof UsageError) return true;
+  const e = err as Error | undefined;
+  return e?.name === 'SewerDataError' || /^invalid config: /.test(e?.message ?? '');
+}
+
+/** SSLAD_BACKEND names a backend (checked before anything is written, without loading TF.js). */
+function checkBackendVariable(): void {
+  const { parseForced } = require('../backend') as typeof import('../backend');
+  try {
+    parseForced();
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
+}
 
 type FlagSpec = Record<string, 'string' | 'boolean'>;
 
@@ -187,6 +211,20 @@ const EXIT_FOR_STATE: Partial<Record<RunState, number>> = { done: TRAIN_EXIT.don
 async function commandTrain(flags: Record<string, string | boolean>, out: Output): Promise<number> {
   const config = trainConfigFromFlags(flags);
   const dir = resultsDir(flags);
+  // Everything that can be checked is checked before the run's folder exists, so bad input leaves nothing behind:
+  // the backend variable, the dataset folder (the run id includes its identity), then the backend itself.
+  checkBackendVariable();
+  const id = runId(config);
+  const expected = process.env.SSLAD_EXPECTED_RUN_ID;
+  if (expected && expected !== id) {
+    throw new InputError(`the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`);
+  }
+  const { initBackend } = require('../backend') as typeof import('../backend');
+  try {
+    await initBackend({ quiet: true });
+  } catch (err) {
+    throw new InputError((err as Error).message);
+  }
   const run = openRun(dir, config);
   const lock = acquireRunLock(run.dir);
   if (!lock.acquired) {
@@ -223,13 +261,11 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       return TRAIN_EXIT.done;
     }
     out.log(`[train] ${run.id} (${config.method}, ${config.backbone}, p=${config.trainProportion}, ${config.scale}) → ${run.dir}`);
-    const { initBackend } = require('../backend') as typeof import('../backend');
-    await initBackend({ quiet: true });
     let status: RunStatus;
     try {
       status = await loadTrainer()(config, { resultsDir: dir });
     } catch (err) {
-      const reason = (err as Error).stack ?? String(err);
+      const reason = isInputError(err) ? (err as Error).message : ((err as Error).stack ?? String(err));
       out.err(`[train] ${run.id} failed: ${reason}`);
       const now = run.status();
       if (!['failed', 'diverged', 'done'].includes(now.state)) run.setStatus({ ...now, state: 'failed', reason: (err as Error).message ?? String(err) });
@@ -286,6 +322,7 @@ function listFlagSeeds(raw: string | undefined): number[] | undefined {
 
 async function commandSweep(flags: Record<string, string | boolean>, out: Output): Promise<number> {
   const { study, scale, configs: finalConfigs } = sweepConfigsFromFlags(flags);
+  if (!flags['dry-run']) checkBackendVariable();
   const dir = resultsDir(flags);
   const workers = intFlag('workers', str(flags, 'workers'), 1);
   if (flags['dry-run']) {
@@ -353,6 +390,9 @@ export interface StatusRow {
   epochs: number;
   seconds: number | null;
   reason: string;
+  /** The data the run was trained on (its dataset.json), in one line; '' for a run that has not started training. */
+  dataset: string;
+  datasetIdentity: DatasetIdentity | null;
 }
 
 /** Every run's state, with `running` runs whose worker is gone marked stale. */
@@ -374,8 +414,18 @@ export function statusTable(dir: string): StatusRow[] {
       epochs,
       seconds: typeof status.seconds === 'number' ? status.seconds : null,
       reason: status.reason ?? '',
+      ...datasetOf(run),
     };
   });
+}
+
+function datasetOf(run: RunRecord): { dataset: string; datasetIdentity: DatasetIdentity | null } {
+  try {
+    const identity = run.dataset();
+    return { dataset: identity ? describeIdentity(identity) : '', datasetIdentity: identity };
+  } catch (err) {
+    return { dataset: `unreadable dataset.json (${(err as Error).message})`, datasetIdentity: null };
+  }
 }
 
 function commandStatus(flags: Record<string, string | boolean>, out: Output): number {
@@ -397,6 +447,7 @@ function commandStatus(flags: Record<string, string | boolean>, out: Output): nu
     const state = r.stale ? 'running (stale)' : r.state;
     const epoch = r.epoch === null ? '-' : `${r.epoch}/${r.epochs}`;
     out.log(`${r.runId.padEnd(width)}  ${state.padEnd(16)}  ${epoch.padEnd(6)}  ${r.reason.split('\n')[0].slice(0, 160)}`);
+    if (r.dataset) out.log(`${' '.repeat(width)}  data: ${r.dataset}`);
   }
   out.log(`\n${rows.length} runs in ${dir}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
   return 0;
@@ -559,6 +610,10 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
     if (err instanceof UsageError) {
       const message = err.message.startsWith(`${command}:`) || err.message.startsWith(`${command} `) ? err.message : `${command}: ${err.message}`;
       out.err(`ssl-ad ${message}\nusage: ${spec.usage}`);
+      return TRAIN_EXIT.usage;
+    }
+    if (isInputError(err)) {
+      out.err(`ssl-ad ${command}: ${(err as Error).message}`);
       return TRAIN_EXIT.usage;
     }
     out.err(`ssl-ad ${command}: ${(err as Error).stack ?? String(err)}`);

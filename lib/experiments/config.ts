@@ -314,7 +314,16 @@ export function upgradeRunConfig(config: RunConfig): RunConfig {
 
 /** Check every field of a full config; throws naming the first bad field and what is allowed. */
 export function validateRunConfig(config: RunConfig): RunConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('(config)', config, 'expected a JSON object');
   for (const key of Object.keys(config)) if (!KNOWN_TOP_LEVEL.has(key)) fail(key, (config as unknown as Record<string, unknown>)[key], `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`);
+  // Sections of a config file (train --config) hold exactly the known fields; a misspelt one would be ignored.
+  const reference = baseRunConfig('supervised', 'resnet18', 'smoke') as unknown as Record<string, unknown>;
+  for (const section of ['dataset', 'optimizer', 'probe', 'settings', 'augment'] as const) {
+    const value = (config as unknown as Record<string, unknown>)[section];
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(section, value, 'expected an object');
+    const known = Object.keys(reference[section] as object);
+    for (const key of Object.keys(value as object)) if (!known.includes(key)) fail(`${section}.${key}`, (value as Record<string, unknown>)[key], `unknown field; known: ${known.join(', ')}`);
+  }
   checkOneOf('method', config.method, METHODS);
   checkOneOf('backbone', config.backbone, BACKBONES);
   if (config.method === 'mae' && config.backbone !== 'vit_tiny') fail('backbone', config.backbone, 'MAE needs a ViT backbone: allowed "vit_tiny"');
@@ -323,6 +332,7 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   if (config.dataset.kind === 'sewerml' && !config.dataset.dir && !process.env.SSLAD_SEWERML_DIR) {
     fail('dataset.dir', config.dataset.dir, 'Sewer-ML needs a folder: set dataset.dir or SSLAD_SEWERML_DIR');
   }
+  if (config.dataset.dir !== null && (typeof config.dataset.dir !== 'string' || config.dataset.dir.trim() === '')) fail('dataset.dir', config.dataset.dir, 'expected a folder path or null');
   checkOneOf('dataset.preset', config.dataset.preset, ['smoke', 'default']);
   checkNumber('dataset.trainFraction', config.dataset.trainFraction, 0.01, 1);
   checkNumber('dataset.defectClass', config.dataset.defectClass, 0, 9, true);
@@ -356,12 +366,28 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes', 'decoderEmbedDim', 'decoderDepth', 'decoderHeads'] as const) {
     checkNumber(`settings.${key}`, s[key], 1, 65536, true);
   }
-  checkNumber('settings.temperature', s.temperature, 1e-4, 10);
+  // Temperatures divide logits: 0 gives Infinity/NaN at the first step.
+  for (const key of ['temperature', 'studentTemperature', 'warmupTeacherTemperature', 'teacherTemperature'] as const) {
+    checkNumber(`settings.${key}`, s[key], 1e-4, 10);
+  }
+  checkNumber('settings.lambda', s.lambda, 0, 10);
+  checkNumber('settings.scaleLoss', s.scaleLoss, 1e-8, 1e3);
+  checkNumber('settings.warmupTeacherTemperatureEpochs', s.warmupTeacherTemperatureEpochs, 0, 1000, true);
+  checkNumber('settings.freezePrototypesEpochs', s.freezePrototypesEpochs, 0, 1000, true);
   checkNumber('settings.maskRatio', s.maskRatio, 0, 0.99);
+  checkOneOf('settings.normPixLoss', s.normPixLoss, [true, false]);
+  if (config.method === 'mae') {
+    const patches = (config.imageSize / config.patchSize) ** 2;
+    // MAE keeps int(L·(1 − maskRatio)) patches: none kept means an empty encoder input.
+    if (Math.floor(patches * (1 - s.maskRatio)) < 1) fail('settings.maskRatio', s.maskRatio, `keeps no patch of the ${patches} at imageSize ${config.imageSize}, patchSize ${config.patchSize}`);
+    if (s.decoderEmbedDim % s.decoderHeads !== 0) fail('settings.decoderHeads', s.decoderHeads, `must divide decoderEmbedDim ${s.decoderEmbedDim}`);
+  }
   checkNumber('settings.emaBase', s.emaBase, 0, 1);
   checkNumber('settings.emaFinal', s.emaFinal, 0, 1);
+  checkOneOf('augment.enabled', config.augment.enabled, [true, false]);
   checkNumber('augment.minScale', config.augment.minScale, 0.01, 1);
   checkNumber('augment.jitter', config.augment.jitter, 0, 1);
+  checkOneOf('augment.hflip', config.augment.hflip, [true, false]);
   checkNumber('monitorSamples', config.monitorSamples, 0, 1e6, true);
   checkNumber('valSamples', config.valSamples, 0, 1e7, true);
   checkNumber('seed', config.seed, 0, 2 ** 31 - 1, true);
@@ -431,20 +457,32 @@ export function canonicalJson(value: unknown): string {
  * trust ratio.
  */
 export const TRAINER_REVISION = 2;
+/**
+ * Revision of the MAE encoder (2: the paper's 12 attention heads; 1 was built with the ViT fallback of 3 because an
+ * undefined `numHeads` overrode the default). Head count changes no tensor shape, so only the run id tells them apart.
+ */
+export const MAE_ENCODER_REVISION = 2;
 /** Revision of the online probe's rule inside AdamW (2: momentum SGD; 1: Adam with betas (0.9, 0)). */
 export const ADAMW_PROBE_RULE = 2;
 
 /**
- * Run id: a short hash of the canonical config, the trainer revision and (for the synthetic data) the generator
- * version, so reruns find finished work and never reuse work computed the old way.
+ * Run id: a short hash of the canonical config, the trainer revision, (for the synthetic data) the generator
+ * version and the dataset's identity (lib/experiments/dataset.ts), so reruns find finished work and never reuse work
+ * computed the old way or on other data. Throws, naming the folder, for a Sewer-ML folder that does not exist.
  */
 export function runId(config: RunConfig): string {
   const { createHash } = require('crypto') as typeof import('crypto');
-  const versions: Record<string, number> = { trainerRevision: TRAINER_REVISION };
+  const { datasetDigestForRunId } = require('./dataset') as typeof import('./dataset');
+  const versions: Record<string, number | string> = { trainerRevision: TRAINER_REVISION };
   if (config.dataset.kind === 'synthetic') versions.syntheticGenerator = SYNTHETIC_GENERATOR_VERSION;
+  // Hashed only where it is not implied by the config (as the synthetic data is by the generator version and the
+  // preset, and the published Fashion-MNIST by its name), so finished runs on those keep their ids.
+  const datasetDigest = datasetDigestForRunId(config);
+  if (datasetDigest !== null) versions.datasetIdentity = datasetDigest;
   // Only runs whose probe sits in AdamW changed when its probe became momentum SGD; keyed on them alone so that
   // finished runs the change did not touch (supervised, the LARS methods) keep their ids and are reused.
   if (config.optimizer.kind === 'adamw' && config.method !== 'supervised') versions.adamwProbeRule = ADAMW_PROBE_RULE;
+  if (config.method === 'mae') versions.maeEncoder = MAE_ENCODER_REVISION;
   // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids.
   // Likewise the paper's LARS trust coefficient.
   const { standardize, ...plainProbe } = config.probe;

@@ -5,6 +5,7 @@
  * ```
  * <results>/<runId>/config.json      the full RunConfig
  * <results>/<runId>/status.json      {state, reason?, updatedAt, ...}
+ * <results>/<runId>/dataset.json     the identity of the data it was trained on (folder, file digests)
  * <results>/<runId>/log.jsonl        one JSON object per step / epoch (appended; a torn last line is ignored)
  * <results>/<runId>/rows.json        the final evaluation rows (the run's share of the tidy table)
  * <results>/<runId>/checkpoint/      latest checkpoint (weights, optimiser, schedule, RNG and sampler state)
@@ -21,6 +22,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunConfig, runId as makeRunId, upgradeRunConfig } from './config';
+import type { DatasetIdentity } from '../data/identity';
 
 export type RunState = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
 
@@ -60,18 +62,135 @@ export interface ResultRow {
   [extra: string]: string | number;
 }
 
-/** Write a file so that readers see the old or the new content, never a torn one. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
+/**
+ * The file-system calls writeFileAtomic makes, replaceable so tests can inject a short write or a full disk
+ * (ENOSPC) at a chosen moment. Production code never changes it.
+ */
+export const atomicWriteFs: {
+  openSync: typeof fs.openSync;
+  writeSync: (fd: number, buffer: Buffer, offset: number, length: number) => number;
+  fsyncSync: typeof fs.fsyncSync;
+  closeSync: typeof fs.closeSync;
+  renameSync: typeof fs.renameSync;
+} = {
+  openSync: fs.openSync,
+  writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  fsyncSync: fs.fsyncSync,
+  closeSync: fs.closeSync,
+  renameSync: fs.renameSync,
+};
+
+/** Marks the temporary names writeFileAtomic uses: `<file>.tmp-<host>-<pid>-<random>`. */
+const TMP_MARK = '.tmp-';
+
+function tmpNameFor(file: string): string {
+  const host = require('os').hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  return `${file}${TMP_MARK}${host}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** fsync a folder so a rename inside it survives a power cut (a no-op where folders cannot be opened). */
+function fsyncDir(dir: string): void {
+  let fd: number | null = null;
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fd = fs.openSync(dir, 'r');
     fs.fsyncSync(fd);
+  } catch {
+    /* some file systems refuse to fsync a folder; the rename is still atomic there */
   } finally {
-    fs.closeSync(fd);
+    if (fd !== null) fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
+}
+
+/**
+ * Write a file so that readers see the old or the new content, never a torn one: every byte goes to a temporary
+ * file in the same folder (`writeSync` may write fewer bytes than asked, so it loops), the file and then its folder
+ * are fsynced, and only then is it renamed over the target. On any error (a full disk, a short write that makes no
+ * progress) the temporary file is removed, the previous version stays in place, and the error is rethrown naming
+ * the file.
+ */
+export function writeFileAtomic(file: string, data: string | Buffer): void {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const tmp = tmpNameFor(file);
+  const io = atomicWriteFs;
+  let fd: number | null = null;
+  try {
+    fd = io.openSync(tmp, 'w');
+    let written = 0;
+    while (written < bytes.length) {
+      const n = io.writeSync(fd, bytes, written, bytes.length - written);
+      if (!(n > 0)) throw Object.assign(new Error(`write made no progress after ${written} of ${bytes.length} bytes`), { code: 'EIO' });
+      written += n;
+    }
+    io.fsyncSync(fd);
+    io.closeSync(fd);
+    fd = null;
+    io.renameSync(tmp, file);
+  } catch (err) {
+    if (fd !== null) {
+      try {
+        io.closeSync(fd);
+      } catch {
+        /* already failing; the original error matters */
+      }
+    }
+    fs.rmSync(tmp, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot write ${file} (${e.code ?? 'error'}: ${e.message}); the previous version, if any, is unchanged`), { code: e.code, cause: err });
+  }
+  fsyncDir(dir);
+}
+
+/**
+ * Remove temporary files (`*.tmp-…`) that writers killed mid-write left in `dir`. Only those whose writer is gone
+ * are removed: same host and a pid that no longer runs, or older than `olderThanMs` (another host's, or a name
+ * from before the host was part of it). Returns the removed names.
+ */
+export function removeOrphanedTmpFiles(dir: string, olderThanMs = 10 * 60 * 1000): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  const host = require('os').hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  for (const name of names) {
+    const at = name.lastIndexOf(TMP_MARK);
+    if (at <= 0) continue;
+    const file = path.join(dir, name);
+    const tail = name.slice(at + TMP_MARK.length);
+    // `<host>-<pid>-<rand>` (now), or `<pid>-<ms>` / `<pid>` (before the host was in the name; lock.ts and the
+    // safetensors writer still write those): the legacy forms are taken to be this host's.
+    const parts = tail.split('-');
+    const legacy = parts.length <= 2;
+    const sameHost = legacy || parts.slice(0, -2).join('-') === host;
+    const pid = Number(legacy ? parts[0] : parts[parts.length - 2]);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      continue;
+    }
+    if (!stat.isFile()) continue;
+    const writerGone = sameHost && Number.isInteger(pid) && pid > 0 && !pidRuns(pid);
+    if (writerGone || Date.now() - stat.mtimeMs > olderThanMs) {
+      fs.rmSync(file, { force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+function pidRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function readJson<T>(file: string): T {
@@ -121,6 +240,18 @@ export class RunRecord {
   get checkpointDir(): string {
     return path.join(this.dir, 'checkpoint');
   }
+  /** The identity of the dataset the run was trained on (lib/data/identity.ts), written when training starts. */
+  get datasetFile(): string {
+    return path.join(this.dir, 'dataset.json');
+  }
+
+  writeDataset(identity: DatasetIdentity): void {
+    writeFileAtomic(this.datasetFile, JSON.stringify(identity, null, 1));
+  }
+
+  dataset(): DatasetIdentity | null {
+    return fs.existsSync(this.datasetFile) ? readJson<DatasetIdentity>(this.datasetFile) : null;
+  }
 
   config(): RunConfig {
     return upgradeRunConfig(readJson<RunConfig>(this.configFile));
@@ -162,6 +293,8 @@ export function openRun(resultsDir: string, config: RunConfig): RunRecord {
   const id = makeRunId(config);
   const dir = path.join(resultsDir, id);
   const record = new RunRecord(dir, id);
+  // A writer killed between creating its temporary file and the rename leaves the temporary file behind.
+  for (const folder of [dir, record.checkpointDir]) removeOrphanedTmpFiles(folder);
   if (fs.existsSync(record.configFile)) {
     const stored = JSON.stringify(record.config());
     if (stored !== JSON.stringify(config)) {

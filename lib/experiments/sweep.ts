@@ -9,7 +9,8 @@
  *   SSLAD_NATIVE_THREADS = ⌊cores / workers⌋ (at least 1) per worker unless it is set already, so workers ×
  *   threads never oversubscribes the cores. The worker takes the run's lock
  *   (lock.ts), so two sweeps over the same results folder never train the same run; a run locked by a
- *   live process is waited for, not skipped.
+ *   live process is waited for, not skipped: the sweep polls until that process lets go, then counts the run as
+ *   finished by it, or trains it itself when it was left unfinished. The summary line is always printed.
  * - A worker that fails, diverges or dies is recorded in the run's status with its reason; the sweep
  *   goes on. A worker notices when its sweep dies (even by `kill -9`) and stops at its next step.
  * - Every file a run writes is atomic (store.ts), so a kill at any moment leaves a rerunnable state.
@@ -136,9 +137,11 @@ export const spawnCliWorker: WorkerLauncher = (task) => {
   try {
     child = spawn(command, [...args, 'train', '--config', task.run.configFile, '--results', task.resultsDir], {
       stdio: ['ignore', out, out],
+      // The worker recomputes the run id from the data as it is then: a different id means the data changed.
       env: {
         ...process.env,
         SSLAD_SWEEP_PID: String(process.pid),
+        SSLAD_EXPECTED_RUN_ID: task.run.id,
         SSLAD_NATIVE_THREADS: process.env.SSLAD_NATIVE_THREADS ?? String(task.threads ?? 1),
       },
     });
@@ -243,7 +246,12 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
       if (interrupted) return; // our own shutdown: the run stays resumable, nothing to record.
       const last = outcome.tail.split('\n').slice(-3).join(' | ');
       status = { ...status, state: 'failed', reason: `worker ${how} at epoch ${status.epoch ?? '?'} (resumable: rerun the sweep)${last ? `; last output: ${last}` : ''}` };
-      run.setStatus(status);
+      try {
+        run.setStatus(status);
+      } catch (err) {
+        // A full disk must not end the sweep without its summary; the run stays resumable.
+        log?.(`[sweep] ${run.id}: could not record its failure: ${(err as Error).message}`);
+      }
     }
     if (status.state === 'done') durations.push(seconds);
     results.set(run.id, { runId: run.id, state: status.state, reason: status.reason, seconds, skipped: false });
@@ -301,7 +309,9 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
         }
       }
       if (!queue.length || active.size >= workers) {
-        const tick = new Promise<void>((resolve) => setTimeout(resolve, pollMs).unref());
+        // Not unref'd: while the sweep only waits for runs held by other processes this timer is all that keeps
+        // the process alive (an unref'd one let Node exit with code 0, no summary, before those runs finished).
+        const tick = new Promise<void>((resolve) => setTimeout(resolve, pollMs));
         await Promise.race([tick, ...inFlight]);
       }
     }

@@ -19,9 +19,10 @@ import { Module } from '../nn/module';
 import { SeedStream, normal } from '../nn/init';
 import { LayerNorm, Linear, ModuleList } from '../nn/layers';
 import { Block, VisionTransformer, gatherRows, sincosPositionEmbedding } from './vit';
+import { withDefaults } from '../util/options';
 
 export function maeEncoder(options: { seed: number; imageSize?: number; patchSize?: number; depth?: number; numHeads?: number; embedDim?: number }): VisionTransformer {
-  return new VisionTransformer({ embedDim: 192, depth: 12, numHeads: 12, mlpRatio: 4, posEmbed: 'sincos', init: 'mae', ...options });
+  return new VisionTransformer(withDefaults({ embedDim: 192, depth: 12, numHeads: 12, mlpRatio: 4, posEmbed: 'sincos' as const, init: 'mae' as const }, options));
 }
 
 export interface MaeDecoderOptions {

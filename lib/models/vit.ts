@@ -17,6 +17,7 @@ import { Module } from '../nn/module';
 import { SeedStream, normal, truncNormal, torchDefaultUniform, xavierUniform } from '../nn/init';
 import { LayerNorm, Linear, LinearInit, ModuleList, gelu } from '../nn/layers';
 import { Backbone } from './backbone';
+import { withDefaults } from '../util/options';
 
 /**
  * Split NHWC images into non-overlapping p×p patches: [N, H, W, C] → [N, (H/p)·(W/p), p·p·C].
@@ -217,6 +218,9 @@ export class VisionTransformer extends Backbone {
   readonly imageSize: number;
   readonly patchSize: number;
   readonly numPatches: number;
+  readonly depth: number;
+  readonly numHeads: number;
+  readonly mlpRatio: number;
   readonly clsToken: tf.Variable;
   readonly posEmbed: tf.Variable;
   readonly patchEmbed: PatchEmbedProj;
@@ -229,9 +233,9 @@ export class VisionTransformer extends Backbone {
     this.imageSize = options.imageSize ?? 224;
     this.patchSize = options.patchSize ?? 16;
     const dim = options.embedDim ?? 192;
-    const depth = options.depth ?? 12;
-    const heads = options.numHeads ?? 3;
-    const mlpRatio = options.mlpRatio ?? 4;
+    const depth = (this.depth = options.depth ?? 12);
+    const heads = (this.numHeads = options.numHeads ?? 3);
+    const mlpRatio = (this.mlpRatio = options.mlpRatio ?? 4);
     const init = options.init ?? 'timm';
     if (this.imageSize % this.patchSize !== 0) throw new Error(`VisionTransformer: image size ${this.imageSize} is not divisible by patch size ${this.patchSize}`);
     const grid = this.imageSize / this.patchSize;
@@ -324,5 +328,5 @@ export class VisionTransformer extends Backbone {
 
 /** timm `vit_tiny_patch16_224` geometry at any image/patch size. */
 export function vitTiny(options: { seed: number; imageSize?: number; patchSize?: number; depth?: number; numHeads?: number }): VisionTransformer {
-  return new VisionTransformer({ embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, posEmbed: 'learned', init: 'timm', ...options });
+  return new VisionTransformer(withDefaults({ embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, posEmbed: 'learned' as const, init: 'timm' as const }, options));
 }

@@ -54,35 +54,64 @@ export function hasCheckpoint(dir: string): boolean {
   return fs.existsSync(path.join(dir, CHECKPOINT_FILE));
 }
 
+/**
+ * A checkpoint that cannot be used: it does not parse, is not this project's, or does not fit the run's model.
+ * Raised before any tensor is changed, so the caller may start afresh instead.
+ */
+export class CheckpointUnreadable extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: ${reason}`);
+    this.name = 'CheckpointUnreadable';
+  }
+}
+
 /** Restore tensors and optimiser state in place; returns where training stopped. */
 export function loadCheckpoint(dir: string, parts: { tensors: NamedParam[]; optimizer: GroupOptimizer }): TrainingPosition {
   const file = path.join(dir, CHECKPOINT_FILE);
-  const contents = readSafetensorsFile(file);
-  if (contents.metadata.format !== 'sslad-checkpoint-1') throw new Error(`${file}: not a checkpoint of this project (format ${contents.metadata.format})`);
+  // Everything is checked before the first tensor is assigned, so an unusable file leaves the model untouched.
+  let contents: ReturnType<typeof readSafetensorsFile>;
+  let position: TrainingPosition;
+  let optimizerScalars: unknown;
+  try {
+    contents = readSafetensorsFile(file);
+    if (contents.metadata.format !== 'sslad-checkpoint-1') throw new Error(`not a checkpoint of this project (format ${contents.metadata.format})`);
+    position = JSON.parse(contents.metadata.position) as TrainingPosition;
+    optimizerScalars = JSON.parse(contents.metadata.optimizerScalars);
+    if (!position || typeof position.step !== 'number' || typeof position.epoch !== 'number') throw new Error('its position is incomplete');
+  } catch (err) {
+    throw new CheckpointUnreadable(file, `does not parse (${(err as Error).message})`);
+  }
   const problems: string[] = [];
   for (const p of parts.tensors) {
     const stored = contents.tensors.get(`model/${p.name}`);
-    if (!stored) {
-      problems.push(`missing tensor model/${p.name}`);
-      continue;
-    }
-    if (stored.shape.length !== p.variable.shape.length || stored.shape.some((d, i) => d !== p.variable.shape[i])) {
+    if (!stored) problems.push(`missing tensor model/${p.name}`);
+    else if (stored.shape.length !== p.variable.shape.length || stored.shape.some((d, i) => d !== p.variable.shape[i])) {
       problems.push(`model/${p.name}: checkpoint [${stored.shape}] vs model [${p.variable.shape}]`);
-      continue;
     }
+  }
+  if (problems.length) throw new CheckpointUnreadable(file, `does not match this run's model: ${problems.join('; ')}`);
+  for (const p of parts.tensors) {
+    const stored = contents.tensors.get(`model/${p.name}`)!;
     tf.tidy(() => p.variable.assign(tf.tensor(stored.values, stored.shape, p.variable.dtype)));
   }
-  if (problems.length) throw new Error(`${file} does not match this run's model: ${problems.join('; ')}`);
   const optimizerTensors: Array<{ name: string; tensor: tf.Tensor }> = [];
   for (const [name, stored] of contents.tensors) {
     if (name.startsWith('optimizer/')) optimizerTensors.push({ name: name.slice('optimizer/'.length), tensor: tf.tensor(stored.values, stored.shape) });
   }
   try {
-    parts.optimizer.setState({ tensors: optimizerTensors, scalars: JSON.parse(contents.metadata.optimizerScalars) });
+    parts.optimizer.setState({ tensors: optimizerTensors, scalars: optimizerScalars as never });
   } finally {
     tf.dispose(optimizerTensors.map((t) => t.tensor));
   }
-  return JSON.parse(contents.metadata.position) as TrainingPosition;
+  return position;
+}
+
+/** Move an unusable checkpoint aside (`checkpoint.safetensors.unreadable`, replacing an older one) so the run starts afresh. */
+export function discardCheckpoint(dir: string): string {
+  const file = path.join(dir, CHECKPOINT_FILE);
+  const aside = `${file}.unreadable`;
+  fs.renameSync(file, aside);
+  return aside;
 }
 
 export function removeCheckpoint(dir: string): void {

@@ -28,7 +28,7 @@ import { prefixed } from '../methods/method';
 import { LinearProbe } from '../models/heads';
 import { loadTorchStateDict, saveTorchStateDict } from '../models/safetensors';
 import { evalSetRecords, prepareRunData, type RunData } from './data';
-import { hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import { CheckpointUnreadable, discardCheckpoint, hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
 import { createProgress } from './progress';
 import { BackboneDrift, labelFreeMonitor } from './monitor';
 
@@ -222,6 +222,11 @@ function addTo(sums: Record<string, number>, values: Record<string, number>): vo
   for (const [k, v] of Object.entries(values)) if (Number.isFinite(v)) sums[k] = (sums[k] ?? 0) + v;
 }
 
+/** Loss terms as `{loss: NaN, probe_loss: 0.69}`: JSON.stringify would print a non-finite value as null. */
+export function formatTerms(terms: Record<string, number>): string {
+  return `{${Object.entries(terms).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}}`;
+}
+
 function readScalar(t: tf.Tensor): number {
   return t.dataSync()[0];
 }
@@ -263,6 +268,7 @@ export async function runExperiment(config: RunConfig, options: RunOptions = {})
 
 async function train(config: RunConfig, run: RunRecord, options: RunOptions): Promise<RunStatus> {
   const data: RunData = await prepareRunData(config);
+  run.writeDataset(data.identity);
   const method = createMethod(config, { posWeight: data.posWeight });
   const probe = makeProbe(method, config);
   try {
@@ -324,14 +330,30 @@ async function trainWith(
   const schedule = { totalSteps, warmupSteps: stepsPerEpoch * config.optimizer.warmupEpochs, warmupStartLr: lrs.warmupStartLr, minLr: lrs.minLr };
 
   let position: TrainingPosition = { epoch: 0, batch: 0, step: 0, seconds: 0, epochSums: {}, epochCount: 0 };
+  let resumed = false;
+  let discarded = false;
   if (hasCheckpoint(run.checkpointDir)) {
-    position = loadCheckpoint(run.checkpointDir, { tensors: checkpointTensors, optimizer });
+    try {
+      position = loadCheckpoint(run.checkpointDir, { tensors: checkpointTensors, optimizer });
+      resumed = true;
+    } catch (err) {
+      if (!(err instanceof CheckpointUnreadable)) throw err;
+      // A checkpoint torn by a full disk (before writes were checked) or damaged since: restart rather than fail forever.
+      const aside = discardCheckpoint(run.checkpointDir);
+      const message = `${err.message}; treated as absent, the run restarts from step 0 (the file was moved to ${aside})`;
+      if (!options.quiet) console.error(`[train] ${run.id}: ${message}`);
+      run.truncateLogAfterStep(-1);
+      run.appendLog({ kind: 'checkpoint-discarded', step: 0, reason: message });
+      discarded = true;
+    }
+  }
+  if (resumed) {
     run.truncateLogAfterStep(position.step - 1);
     run.appendLog({ kind: 'resume', step: position.step, epoch: position.epoch, batch: position.batch });
   } else {
-    run.truncateLogAfterStep(-1);
+    if (!discarded) run.truncateLogAfterStep(-1);
     run.appendLog({
-      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, trainReport: data.train.report,
+      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, datasetIdentity: data.identity.digest, trainReport: data.train.report,
       evalReports: data.evalSets.map((s) => s.report), posWeight: data.posWeight, stepsPerEpoch, totalSteps,
       parameters: method.trainable().reduce((n, p) => n + p.variable.size, 0), backend: tf.getBackend(), host: os.hostname(),
     });
@@ -393,7 +415,7 @@ async function trainWith(
 
       if (!Object.values(terms).every(Number.isFinite)) {
         tf.dispose([...Object.values(grads), ...features, ...embeddings]);
-        const reason = `non-finite loss at step ${position.step} (epoch ${epoch}): ${JSON.stringify(terms)}`;
+        const reason = `non-finite loss at step ${position.step} (epoch ${epoch}): ${formatTerms(terms)}`;
         run.appendLog({ kind: 'diverged', step: position.step, epoch, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
         run.setStatus({ state: 'diverged', reason, epoch, step: position.step, seconds: elapsed() });
         progress.done('diverged');

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
-import { readSewerMlSplit, parseSewerMlCsv, SEWER_CODES, SEWER_CIW, SewerDataError } from '../../lib/data/sewerml';
+import { readSewerMlSplit, parseSewerMlCsv, SEWER_CODES, SEWER_CIW, SewerDataError, sewerMlIdentity } from '../../lib/data/sewerml';
+import { ImageCache } from '../../lib/data/loader';
 
 const HEADER = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'];
 
@@ -101,6 +102,78 @@ describe('data/sewerml reader', () => {
     assert.equal(split.skippedImages.length, 2);
     assert.equal(split.rowCount, 4);
     assert.deepEqual(split.records.map((r) => r.index), [0, 1]);
+  });
+
+  it('rejects a row with more fields than the header, naming the line, as it does one with fewer', () => {
+    // An unquoted comma in the file name: read by position this shifted IN=1/Defect=1 to AF=1/Defect=0.
+    const shifted = row('0000,0002.png', [SEWER_CODES.indexOf('IN')], 1);
+    const text = [HEADER.join(','), row('00000001.png', [0], 1), shifted].join('\n');
+    assert.throws(() => parseSewerMlCsv(text, 'Train.csv'), /Train\.csv: line 3: 23 fields, header has 22 \(too many\)/);
+    const short = row('00000002.png', [], 0).split(',').slice(0, -1).join(',');
+    assert.throws(() => parseSewerMlCsv([HEADER.join(','), short].join('\n'), 'Train.csv'), /Train\.csv: line 2: 21 fields, header has 22 \(too few\)/);
+  });
+
+  it('rejects a row whose Defect disagrees with its 17 codes, naming the line and the rule', () => {
+    const normalWithCode = row('00000002.png', [SEWER_CODES.indexOf('RO')], 0);
+    const text = [HEADER.join(','), row('00000001.png', [0], 1), normalWithCode].join('\n');
+    assert.throws(() => parseSewerMlCsv(text, 'Train.csv'), (err: Error) => {
+      assert.ok(err instanceof SewerDataError);
+      assert.match(err.message, /Train\.csv: line 3 \(00000002\.png\): Defect = 0 but RO = 1/);
+      assert.match(err.message, /Defect is 1 exactly when at least one of the 17 defect codes is 1 \(VA and ND are not defect codes\)/);
+      return true;
+    });
+    const defectWithoutCode = row('00000003.png', [], 1);
+    const both = [HEADER.join(','), normalWithCode, row('00000001.png', [0], 1), defectWithoutCode].join('\n');
+    assert.throws(() => parseSewerMlCsv(both, 'Val.csv'), /line 2 .*; 2 rows break it in all \(lines 2, 4\)/);
+    assert.throws(() => parseSewerMlCsv([HEADER.join(','), defectWithoutCode].join('\n'), 'Val.csv'), /line 2 \(00000003\.png\): Defect = 1 but none of the 17 codes is 1/);
+  });
+
+  it("drops and lists rows whose Defect disagrees with the codes with onInconsistentDefect: 'skip'", async () => {
+    writeCsv([row('00000001.png', [], 0), row('00000002.png', [3], 0), row('00000003.png', [], 1)]);
+    const split = await readSewerMlSplit({ dir, split: 'train', onInconsistentDefect: 'skip' });
+    assert.deepEqual(split.records.map((r) => r.filename), ['00000001.png']);
+    assert.deepEqual(split.skippedRows?.map((r) => [r.line, r.filename]), [[3, '00000002.png'], [4, '00000003.png']]);
+    assert.match(split.skippedRows![0].reason, /Defect = 0 but DE = 1/);
+  });
+
+  it('a header-only annotation file names the file that has no rows', async () => {
+    writeCsv([]);
+    await assert.rejects(readSewerMlSplit({ dir, split: 'train' }), /SewerML_Train\.csv: no data rows \(the file has only a header\)/);
+  });
+
+  it('keys the split on the images too: replacing an image changes the fingerprint, and the cache serves the new pixels', async () => {
+    writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
+    const cacheDir = path.join(dir, 'cache');
+    const before = await readSewerMlSplit({ dir, split: 'train' });
+    const cache = await ImageCache.open(before, { resolution: 4, cacheDir });
+    assert.ok((await cache.images([1]))[0].every((v) => v === 80));
+    await new Promise((r) => setTimeout(r, 20)); // a new mtime even on coarse clocks
+    await writePng(path.join(dir, 'images', '00000002.png'), 0); // every pixel black
+    const after = await readSewerMlSplit({ dir, split: 'train' });
+    assert.notEqual(after.fingerprint, before.fingerprint);
+    assert.notEqual(after.identity!.images.digest, before.identity!.images.digest);
+    assert.equal(after.identity!.annotationSha256, before.identity!.annotationSha256);
+    const reopened = await ImageCache.open(after, { resolution: 4, cacheDir });
+    assert.ok((await reopened.images([1]))[0].every((v) => v === 0), 'the cache decoded the new image instead of serving the old pixels');
+  });
+
+  it('gives a folder an identity that changes with its folder, annotation rows and images, and refuses a folder that does not exist', async () => {
+    writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
+    writeCsv([row('00000003.png', [1], 1)], HEADER, 'SewerML_Val.csv');
+    const a = sewerMlIdentity(dir);
+    assert.equal(sewerMlIdentity(dir).digest, a.digest, 'same data, same identity');
+    assert.equal(a.splits.train.images.count, 2);
+    writeCsv([row('00000001.png', [], 0)]); // the train CSV cut to fewer rows
+    const cut = sewerMlIdentity(dir);
+    assert.notEqual(cut.digest, a.digest);
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sewerml-copy-'));
+    try {
+      fs.cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
+      assert.notEqual(sewerMlIdentity(copy).digest, cut.digest, 'another folder is another dataset');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    assert.throws(() => sewerMlIdentity(path.join(dir, 'nope')), /nope: dataset folder does not exist/);
   });
 
   it('reports a missing annotation file', async () => {

@@ -49,6 +49,13 @@ describe('run configs', () => {
     assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'default')));
   });
 
+  it('MAE runs trained with the 3-head encoder get new ids; no other method’s id moves', () => {
+    // Ids of the default-scale runs before the 12-head fix (measured on that code).
+    assert.notEqual(runId(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default')), 'mae-vit_tiny-p45-s42-e906ec1de3f7');
+    assert.equal(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), 'simclr-vit_tiny-p45-s42-f8b46e000e8d');
+    assert.equal(runId(makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'default')), 'supervised-resnet18-p45-s42-2278f5c66b33');
+  });
+
   it('rejects a negative or non-numeric optimizer.eta, naming the field', () => {
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: -1 } }, 'smoke'), /optimizer\.eta = -1/);
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: 'big' as unknown as number } }, 'smoke'), /optimizer\.eta = "big"/);
@@ -56,6 +63,37 @@ describe('run configs', () => {
 
   it('rejects a probe.standardize that is not a boolean, naming the field', () => {
     assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: 'yes' as unknown as boolean } }, 'smoke'), /probe\.standardize = "yes"; allowed: true, false/);
+  });
+});
+
+describe('config validation catches what would fail later', () => {
+  const base = { method: 'dino' as const, backbone: 'resnet18' as const };
+  // Each of these trained until a NaN, a division by zero or a shape error before it was checked.
+  const cases: Array<[string, Parameters<typeof makeRunConfig>[0], RegExp]> = [
+    ['studentTemperature 0', { ...base, settings: { studentTemperature: 0 } }, /settings\.studentTemperature = 0; expected a number in \[0\.0001, 10\]/],
+    ['teacherTemperature 0', { ...base, settings: { teacherTemperature: 0 } }, /settings\.teacherTemperature = 0/],
+    ['warmupTeacherTemperature negative', { ...base, settings: { warmupTeacherTemperature: -0.04 } }, /settings\.warmupTeacherTemperature = -0\.04/],
+    ['warmupTeacherTemperatureEpochs 1.5', { ...base, settings: { warmupTeacherTemperatureEpochs: 1.5 } }, /settings\.warmupTeacherTemperatureEpochs = 1\.5; expected an integer/],
+    ['freezePrototypesEpochs -1', { ...base, settings: { freezePrototypesEpochs: -1 } }, /settings\.freezePrototypesEpochs = -1/],
+    ['lambda negative', { method: 'barlow', backbone: 'resnet18', settings: { lambda: -1 } }, /settings\.lambda = -1/],
+    ['scaleLoss 0', { method: 'barlow', backbone: 'resnet18', settings: { scaleLoss: 0 } }, /settings\.scaleLoss = 0/],
+    ['normPixLoss "yes"', { method: 'mae', backbone: 'vit_tiny', settings: { normPixLoss: 'yes' as unknown as boolean } }, /settings\.normPixLoss = "yes"; allowed: true, false/],
+    ['maskRatio keeping no patch', { method: 'mae', backbone: 'vit_tiny', imageSize: 16, patchSize: 8, settings: { maskRatio: 0.9 } }, /settings\.maskRatio = 0\.9; keeps no patch of the 4/],
+    ['decoderHeads not dividing decoderEmbedDim', { method: 'mae', backbone: 'vit_tiny', settings: { decoderHeads: 5 } }, /settings\.decoderHeads = 5; must divide decoderEmbedDim 64/],
+    ['augment.hflip "no"', { ...base, augment: { hflip: 'no' as unknown as boolean } }, /augment\.hflip = "no"/],
+    ['augment.enabled 1', { ...base, augment: { enabled: 1 as unknown as boolean } }, /augment\.enabled = 1/],
+    ['dataset.dir ""', { ...base, dataset: { dir: '' } }, /dataset\.dir = ""; expected a folder path or null/],
+  ];
+  for (const [what, overrides, message] of cases) {
+    it(`rejects ${what}, naming the field and the range`, () => {
+      assert.throws(() => makeRunConfig(overrides, 'smoke'), message);
+    });
+  }
+
+  it('rejects a config file with a misspelt field inside a section', () => {
+    const config = makeRunConfig(base, 'smoke');
+    const file = { ...config, settings: { ...config.settings, studentTemprature: 0.1 } } as unknown as RunConfig;
+    assert.throws(() => validateRunConfig(file), /settings\.studentTemprature = 0\.1; unknown field/);
   });
 });
 

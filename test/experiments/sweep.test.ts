@@ -136,6 +136,20 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     assert.equal(summary.counts.done, 1);
     checkEveryRowOnce(dir, one);
   });
+
+  it('the sweep command waits for a run held by another process, prints its summary and exits 0 with the rows in place', async () => {
+    const dir = tempDir('sweep-wait-cli');
+    const one = configs.slice(0, 1);
+    const foreign = spawnCli(['train', '--method', one[0].method, '--backbone', one[0].backbone, '--proportion', String(one[0].trainProportion), '--scale', 'smoke', '--epochs', '4', '--results', dir], { env: { ...env, FAKE_EPOCH_MS: '1500' } });
+    await waitFor(() => listRuns(dir).some((r) => readLock(r.dir) !== null), 30000, 'the foreign worker to lock the run');
+    // Before the fix the sweep's only timer was unref'd: Node exited with code 0 and no summary after a second.
+    const sweep = await runCli(['sweep', '--study', 'ssl', '--scale', 'smoke', '--methods', one[0].method, '--backbones', one[0].backbone, '--proportions', String(one[0].trainProportion), '--override', '{"epochs":4}', '--results', dir], env);
+    assert.match(sweep.output, /waiting for it/);
+    assert.match(sweep.output, /\[sweep\] finished after .*: 1 done/, sweep.output);
+    assert.equal(sweep.code, 0, sweep.output);
+    assert.equal(await foreign.exit, 0, foreign.output());
+    checkEveryRowOnce(dir, one);
+  });
 });
 
 describe('sweep threads for the native kernels', () => {

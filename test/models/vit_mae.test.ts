@@ -5,6 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import { vitTiny, patchify, unpatchify } from '../../lib/models/vit';
 import { MaeDecoder, maeEncoder } from '../../lib/models/mae';
 import { loadTorchStateDict, torchShape } from '../../lib/models/safetensors';
+import { createMethod } from '../../lib/methods';
+import { makeRunConfig } from '../../lib/experiments/config';
+import { VisionTransformer } from '../../lib/models/vit';
+import { createBackbone } from '../../lib/models';
 import { formulaStateDictBytes } from './formula_weights';
 import { FIXTURES, assertClose, asTensor, fixture, imagesNHWC, stored } from './helpers';
 
@@ -112,6 +116,38 @@ describe('MAE (encoder ViT-Tiny 12 heads, sin-cos positions; decoder 192/12 head
     tf.dispose([x, noise]);
     encoder.dispose();
     decoder.dispose();
+  });
+
+  it('a training run builds the encoder with 12 heads (config → createMethod → backbone) and matches the reference', () => {
+    // Head count changes no tensor shape, so only the forward can tell 12 heads from the ViT fallback of 3.
+    const config = makeRunConfig({ method: 'mae', backbone: 'vit_tiny', imageSize: 32, patchSize: 8, vitDepth: 2 }, 'smoke');
+    const method = createMethod(config, { posWeight: 1 });
+    try {
+      const encoder = method.backbone;
+      assert.ok(encoder instanceof VisionTransformer);
+      assert.equal(encoder.numHeads, 12);
+      assert.equal(encoder.depth, 2);
+      loadTorchStateDict(encoder, formulaStateDictBytes(encoder, new Set(['pos_embed'])), { strict: false });
+      const x = imagesNHWC(ref);
+      const noise = asTensor(ref, 'noise') as tf.Tensor2D;
+      const { latent, mask, idsRestore } = encoder.forwardMasked(x, { noise });
+      assertClose(latent, stored(ref, 'latent').values, 'latent through the training path');
+      tf.dispose([x, noise, latent, mask, idsRestore]);
+    } finally {
+      method.dispose();
+    }
+  });
+
+  it('an explicit undefined in the factory config keeps each default (MAE 12 heads, ViT-Tiny 3, depth 12)', () => {
+    const mae = createBackbone({ kind: 'mae_vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined }, 0);
+    const vit = createBackbone({ kind: 'vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined }, 0);
+    try {
+      assert.ok(mae instanceof VisionTransformer && vit instanceof VisionTransformer);
+      assert.deepEqual([mae.numHeads, mae.depth, vit.numHeads, vit.depth], [12, 12, 3, 12]);
+    } finally {
+      mae.dispose();
+      vit.dispose();
+    }
   });
 
   it('forward+backward through masked encoder and decoder (smoke size)', () => {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
 import { openRun, RunRecord } from '../../lib/experiments/store';
-import { evaluateRun, failureMessage, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
+import { evaluateRun, failureMessage, formatTerms, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
 import { createMethod } from '../../lib/methods';
 import { scaledLearningRates } from '../../lib/experiments/config';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
@@ -70,6 +70,9 @@ describe('trainer', function () {
     const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true, nanAtStep: 2 });
     assert.equal(status.state, 'diverged');
     assert.match(String(status.reason), /non-finite loss at step 2/);
+    // The reason shows the value itself; JSON.stringify printed NaN as null.
+    assert.match(String(status.reason), /loss: NaN/);
+    assert.doesNotMatch(String(status.reason), /null/);
     const run = openRun(resultsRoot, config);
     assert.deepEqual(steps(run).map((r) => r.step), [0, 1]);
     const diverged = run.log<{ kind: string; terms?: Record<string, string> }>().find((r) => r.kind === 'diverged');
@@ -144,6 +147,10 @@ describe('trainer', function () {
         method.dispose();
       }
     }
+  });
+
+  it('formats loss terms with their non-finite values, which JSON would print as null', () => {
+    assert.equal(formatTerms({ loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5 }), '{loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5}');
   });
 
   it('explains a wasm abort as memory, naming the batch, size and patch count; other errors pass through', () => {

@@ -1,0 +1,134 @@
+/**
+ * Results are tied to the data they came from: the dataset's identity enters the run id (Sewer-ML always;
+ * synthetic and published Fashion-MNIST runs keep the ids they had), a missing folder is an error before any run is
+ * looked up, and bad environment input leaves no run folder behind.
+ */
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import sharp from 'sharp';
+import { makeRunConfig, runId } from '../../lib/experiments/config';
+import { clearDatasetIdentities } from '../../lib/experiments/dataset';
+import { studyGrid } from '../../lib/experiments/grid';
+import { fashionMnistGridOptions } from '../../lib/report/labelfree';
+import { listRuns } from '../../lib/experiments/store';
+import { SEWER_CODES } from '../../lib/data/sewerml';
+import { FAKE_TRAINER, ROOT, runCli, tempDir } from './helpers';
+
+const HEADER = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'].join(',');
+
+function row(filename: string, code: number | null): string {
+  return [filename, ...SEWER_CODES.map((_, k) => (k === code ? '1' : '0')), '0', code === null ? '1' : '0', code === null ? '0' : '1', '5'].join(',');
+}
+
+async function writePng(file: string, value: number): Promise<void> {
+  await sharp(Buffer.alloc(8 * 8 * 3, value), { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(file);
+}
+
+/** A Sewer-ML-layout folder: 6 train and 2 val images. */
+async function sewerFolder(): Promise<string> {
+  const dir = tempDir('sewer-identity');
+  fs.mkdirSync(path.join(dir, 'images'));
+  const names = Array.from({ length: 8 }, (_, i) => `${String(i + 1).padStart(8, '0')}.png`);
+  for (const [i, name] of names.entries()) await writePng(path.join(dir, 'images', name), 30 * i);
+  fs.writeFileSync(path.join(dir, 'SewerML_Train.csv'), [HEADER, ...names.slice(0, 6).map((n, i) => row(n, i % 2 ? i : null))].join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'SewerML_Val.csv'), [HEADER, row(names[6], null), row(names[7], 2)].join('\n') + '\n');
+  return dir;
+}
+
+describe('dataset identity in run ids', function () {
+  this.timeout(120000);
+  const saved = process.env.SSLAD_SEWERML_DIR;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SSLAD_SEWERML_DIR;
+    else process.env.SSLAD_SEWERML_DIR = saved;
+    clearDatasetIdentities();
+  });
+
+  function sewerConfig() {
+    return makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml' } }, 'smoke');
+  }
+
+  it('a Sewer-ML run selected through SSLAD_SEWERML_DIR gets a new id for another folder, a cut CSV or replaced images', async () => {
+    const dir = await sewerFolder();
+    process.env.SSLAD_SEWERML_DIR = dir;
+    const config = sewerConfig();
+    assert.equal(config.dataset.dir, null, 'the folder comes from the environment, not the config');
+    const original = runId(config);
+    clearDatasetIdentities();
+    assert.equal(runId(config), original, 'the same data keeps its id');
+
+    const other = tempDir('sewer-identity-copy');
+    fs.cpSync(dir, other, { recursive: true, preserveTimestamps: true });
+    process.env.SSLAD_SEWERML_DIR = other;
+    clearDatasetIdentities();
+    const copied = runId(config);
+    assert.notEqual(copied, original, 'another folder');
+
+    const csv = path.join(other, 'SewerML_Train.csv');
+    fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 4).join('\n') + '\n');
+    clearDatasetIdentities();
+    const cut = runId(config);
+    assert.notEqual(cut, copied, 'a CSV cut to fewer rows');
+
+    await new Promise((r) => setTimeout(r, 20));
+    for (const name of fs.readdirSync(path.join(other, 'images'))) await writePng(path.join(other, 'images', name), 0);
+    clearDatasetIdentities();
+    assert.notEqual(runId(config), cut, 'every image replaced by a black one');
+  });
+
+  it('a Sewer-ML folder that does not exist is an error naming it, before any run is looked up', () => {
+    process.env.SSLAD_SEWERML_DIR = path.join(tempDir('sewer-missing'), 'no-such-folder');
+    assert.throws(() => runId(sewerConfig()), /SSLAD_SEWERML_DIR = .*no-such-folder: the dataset folder does not exist/);
+    const withDir = makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir: '/no/such/sewer-ml' } }, 'smoke');
+    assert.throws(() => runId(withDir), /dataset\.dir = \/no\/such\/sewer-ml: the dataset folder does not exist/);
+  });
+
+  it('train on a missing folder, or with SSLAD_BACKEND=nosuch: one line without a stack trace, exit 2, no run folder', async () => {
+    const results = tempDir('identity-cli');
+    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--results', results];
+    const missing = await runCli([...args, '--override', '{"dataset":{"kind":"sewerml"}}'], { SSLAD_SEWERML_DIR: '/no/such/folder', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+    assert.equal(missing.code, 2, missing.output);
+    assert.equal(missing.output.trim(), 'ssl-ad train: SSLAD_SEWERML_DIR = /no/such/folder: the dataset folder does not exist');
+    const backend = await runCli(args, { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+    assert.equal(backend.code, 2, backend.output);
+    assert.match(backend.output.trim(), /^ssl-ad train: SSLAD_BACKEND=nosuch is not a backend; use one of [a-z, ]+$/);
+    assert.deepEqual(fs.readdirSync(results), [], 'no run folder was created');
+    const sweep = await runCli(['sweep', '--study', 'ssl', '--scale', 'smoke', '--methods', 'supervised', '--backbones', 'resnet18', '--proportions', '0.45', '--results', results], { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+    assert.equal(sweep.code, 2, sweep.output);
+    assert.doesNotMatch(sweep.output, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(listRuns(results), []);
+  });
+
+  it('train after the Sewer-ML CSV was cut trains a new run instead of answering "already done"', async () => {
+    const dir = await sewerFolder();
+    const results = tempDir('identity-rerun');
+    const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
+    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--override', '{"dataset":{"kind":"sewerml"}}', '--results', results];
+    const first = await runCli(args, env);
+    assert.equal(first.code, 0, first.output);
+    const again = await runCli(args, env);
+    assert.match(again.output, /already done; nothing to do/);
+    const csv = path.join(dir, 'SewerML_Train.csv');
+    fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+    const cut = await runCli(args, env);
+    assert.equal(cut.code, 0, cut.output);
+    assert.doesNotMatch(cut.output, /already done/);
+    assert.equal(listRuns(results).length, 2, 'the cut CSV is another run');
+  });
+
+  it('finished runs on the bundled synthetic data and on the published Fashion-MNIST keep their ids', () => {
+    // The committed default-scale table was trained before dataset identities existed.
+    const committed = new Set(
+      fs.readFileSync(path.join(ROOT, 'data', 'results', 'default', 'tidy.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0]),
+    );
+    const configs = [
+      ...(['ssl', 'resolution', 'augmentation'] as const).flatMap((g) => studyGrid(g, { scale: 'default' })),
+      ...studyGrid('ssl', fashionMnistGridOptions('default')),
+    ];
+    const ids = new Set(configs.map(runId));
+    const lost = [...committed].filter((id) => !ids.has(id));
+    assert.deepEqual(lost, [], 'every committed run id is still the id of its config');
+    assert.ok(committed.size >= 80, `${committed.size} committed runs`);
+  });
+});
