@@ -32,6 +32,7 @@ import { Rng, mixSeed } from './rng';
 import { DEFAULT_AUGMENT, augmentPixels, evalTransform, sampleAugmentParams, type AugmentConfig } from './augment';
 import type { BadImage, DatasetSplit, SewerRecord } from './types';
 import { withDefaults } from '../util/options';
+import { processIsAlive } from '../util/process';
 
 export const DEFAULT_CACHE_DIR = path.join('data', 'cache');
 
@@ -57,15 +58,6 @@ export interface ImageCacheOptions {
   onBadImage?: 'error' | 'skip';
   /** Keep at most this many bytes of shards in memory (least recently used go first). */
   maxResidentBytes?: number;
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function safeName(id: string): string {
@@ -123,7 +115,7 @@ export class ImageCache {
     // Shards a killed process was writing: `shard-NNNNN.u8.<pid>.tmp`, never renamed into place.
     for (const file of fs.readdirSync(dir)) {
       const pid = Number(/\.(\d+)\.tmp$/.exec(file)?.[1] ?? 0);
-      if (pid > 0 && pid !== process.pid && !processRuns(pid)) fs.rmSync(path.join(dir, file), { force: true });
+      if (pid > 0 && pid !== process.pid && !processIsAlive(pid)) fs.rmSync(path.join(dir, file), { force: true });
     }
     const cache = new ImageCache(split, options.resolution, dir, shardSize, options);
     cache.loadBadLists();

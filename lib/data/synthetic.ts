@@ -19,6 +19,7 @@ import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES, Sewer
 import type { DatasetIdentity } from './identity';
 import type { DatasetSplit } from './types';
 import { SYNTHETIC_GENERATOR_VERSION } from './generator_version';
+import { processIsAlive } from '../util/process';
 
 // Bumped when the images a parameter set produces change; the marker file then forces regeneration.
 export { SYNTHETIC_GENERATOR_VERSION };
@@ -750,15 +751,6 @@ export async function ensureSyntheticDataset(
   return withGenerationLock(dir, async () => current() ?? generateSyntheticDataset(dir, params, options));
 }
 
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Run `fn` holding `<dir>.generating` (a folder: mkdir is atomic), breaking it when its owner is gone. */
 async function withGenerationLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${path.resolve(dir)}.generating`;
@@ -777,7 +769,7 @@ async function withGenerationLock<T>(dir: string, fn: () => Promise<T>): Promise
         pid = 0; // being created right now, or its creator died before writing the pid
       }
       const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if ((pid > 0 && !processRuns(pid)) || (pid === 0 && age > 60_000)) fs.rmSync(lock, { recursive: true, force: true });
+      if ((pid > 0 && !processIsAlive(pid)) || (pid === 0 && age > 60_000)) fs.rmSync(lock, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

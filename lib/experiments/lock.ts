@@ -14,6 +14,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { processIsAlive } from '../util/process';
 
 export const LOCK_FILE = 'lock';
 /** A lock from another host is stale once its heartbeat (mtime) is older than this. */
@@ -42,15 +43,6 @@ export function processStartTicks(pid: number): number | null {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export function readLock(runDir: string): { info: LockInfo | null; mtimeMs: number } | null {
   const file = path.join(runDir, LOCK_FILE);
   try {
@@ -71,7 +63,7 @@ export function readLock(runDir: string): { info: LockInfo | null; mtimeMs: numb
 export function lockIsLive(info: LockInfo | null, mtimeMs: number, now = Date.now()): boolean {
   if (info === null) return now - mtimeMs < BREAK_STALE_MS;
   if (info.host !== os.hostname()) return now - mtimeMs < STALE_AFTER_MS;
-  if (!pidAlive(info.pid)) return false;
+  if (!processIsAlive(info.pid)) return false;
   const ticks = processStartTicks(info.pid);
   return info.startTicks === null || ticks === null || ticks === info.startTicks;
 }

@@ -23,6 +23,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RunConfig, runId as makeRunId, upgradeRunConfig } from './config';
 import type { DatasetIdentity } from '../data/identity';
+import { processIsAlive } from '../util/process';
 
 export type RunState = 'pending' | 'running' | 'done' | 'failed' | 'diverged';
 
@@ -174,23 +175,13 @@ export function removeOrphanedTmpFiles(dir: string, olderThanMs = 10 * 60 * 1000
       continue;
     }
     if (!stat.isFile()) continue;
-    const writerGone = sameHost && Number.isInteger(pid) && pid > 0 && !pidRuns(pid);
+    const writerGone = sameHost && Number.isInteger(pid) && pid > 0 && !processIsAlive(pid);
     if (writerGone || Date.now() - stat.mtimeMs > olderThanMs) {
       fs.rmSync(file, { force: true });
       removed.push(name);
     }
   }
   return removed;
-}
-
-function pidRuns(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function readJson<T>(file: string): T {
