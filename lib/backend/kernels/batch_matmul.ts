@@ -32,19 +32,30 @@ export function transposedIsCheaper(m: number, k: number, n: number, transposeA:
   return swapped < direct;
 }
 
+/** op(a) is [m, k] and op(b) is [kB, n] in the last two axes (kB must equal k for a valid product). */
+export function matMulGeometry(a: TensorInfo, b: TensorInfo, attrs: KernelAttrs): { transposeA: boolean; transposeB: boolean; m: number; k: number; kB: number; n: number } {
+  const transposeA = Boolean(attrs.transposeA);
+  const transposeB = Boolean(attrs.transposeB);
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  return {
+    transposeA,
+    transposeB,
+    m: transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2],
+    k: transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1],
+    kB: transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2],
+    n: transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1],
+  };
+}
+
 function batchMatMulWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
   const { inputs, backend } = args;
   const { a, b } = inputs;
-  const transposeA = Boolean(args.attrs.transposeA);
-  const transposeB = Boolean(args.attrs.transposeB);
   const original = wasmKernel('BatchMatMul');
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return original(args);
+  const { transposeA, transposeB, m, k, kB, n } = matMulGeometry(a, b, args.attrs);
   const aRank = a.shape.length;
   const bRank = b.shape.length;
-  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
-  const k = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
-  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
-  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
   if (k !== kB) {
     throw new Error(
       `BatchMatMul (wasm, project kernel): inner sizes differ: a ${a.shape} (transposeA=${transposeA}) ` +

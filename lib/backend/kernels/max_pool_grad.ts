@@ -12,13 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapView, KernelAttrs, KernelInputs, TensorInfo } from './wasm_calls';
 
-function maxPoolGradWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
-  const { inputs, backend, attrs } = args;
-  const { dy, input } = inputs;
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`MaxPoolGrad (wasm, project kernel): input is ${input.dtype} and dy ${dy.dtype}; both must be float32`);
-  }
-  const info = tf.backend_util.computePool2DInfo(
+/** The pooling geometry of a MaxPoolGrad call (NHWC input, the forward pool's attributes). */
+export function maxPoolInfo(input: TensorInfo, attrs: KernelAttrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
     input.shape as [number, number, number, number],
     attrs.filterSize as [number, number] | number,
     attrs.strides as [number, number] | number,
@@ -26,6 +22,15 @@ function maxPoolGradWasm(args: { inputs: KernelInputs; backend: BackendWasm; att
     attrs.pad as 'valid' | 'same' | number,
     attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
   );
+}
+
+function maxPoolGradWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, input } = inputs;
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
+    throw new Error(`MaxPoolGrad (wasm, project kernel): input is ${input.dtype} and dy ${dy.dtype}; both must be float32`);
+  }
+  const info = maxPoolInfo(input, attrs);
   const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
   if (dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== c) {
     throw new Error(`MaxPoolGrad (wasm, project kernel): dy [${dy.shape}] does not match the pooled shape of input [${input.shape}]`);

@@ -19,12 +19,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NativeAddon } from '../native';
-import { batchMatMulKernel } from './batch_matmul';
+import { batchMatMulKernel, matMulGeometry } from './batch_matmul';
 import { batchNormTrainGradKernel, batchNormTrainKernel } from './batch_norm';
 import { conv2dKernel } from './conv2d_forward';
 import { conv2dBackpropFilterKernel, conv2dBackpropInputKernel, convInfo } from './conv2d_backprop';
 import { layerNormGradKernel, layerNormKernel } from './layer_norm';
-import { maxPoolGradKernel } from './max_pool_grad';
+import { maxPoolGradKernel, maxPoolInfo } from './max_pool_grad';
 import { sumKernel } from './split_sum';
 import { heapView, KernelAttrs, KernelInputs, TensorInfo } from './wasm_calls';
 
@@ -140,14 +140,7 @@ function batchMatMulNative(args: Args): TensorInfo {
   const { a, b } = args.inputs;
   const native = live();
   if (!native || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return batchMatMulKernel(args);
-  const transposeA = Boolean(args.attrs.transposeA);
-  const transposeB = Boolean(args.attrs.transposeB);
-  const aRank = a.shape.length;
-  const bRank = b.shape.length;
-  const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
-  const k = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
-  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
-  const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
+  const { transposeA, transposeB, m, k, kB, n } = matMulGeometry(a, b, args.attrs);
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const batchA = tf.util.sizeFromShape(aBatch);
@@ -240,15 +233,7 @@ function maxPoolGradNative(args: Args): TensorInfo {
   const { dy, input } = args.inputs;
   const native = live();
   if (!native || dy.dtype !== 'float32' || input.dtype !== 'float32') return maxPoolGradKernel(args);
-  const { attrs } = args;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs.filterSize as [number, number] | number,
-    attrs.strides as [number, number] | number,
-    1,
-    attrs.pad as 'valid' | 'same' | number,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-  );
+  const info = maxPoolInfo(input, args.attrs);
   if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== info.inChannels) return maxPoolGradKernel(args);
   const out = args.backend.makeOutput(input.shape, 'float32');
   const params = Int32Array.from([
