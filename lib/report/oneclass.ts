@@ -300,6 +300,7 @@ export interface ContaminationCostRow {
   methodLabel: string;
   backbone: string;
   trainProportion: number;
+  seed: number;
   detector: string;
   cleanAuroc: number;
   contaminatedAuroc: number;
@@ -314,7 +315,7 @@ export function contaminationCost(rows: OneClassRow[], evalProportion = NATURAL_
   for (const r of oneClass.filter((x) => x.bank === 'contaminated')) {
     const clean = oneClass.find((x) => x.bank === 'clean' && groupKey(x) === groupKey(r) && x.detector === r.detector);
     if (!clean) continue;
-    out.push({ method: r.method, methodLabel: methodLabel(r.method), backbone: r.backbone, trainProportion: r.trainProportion, detector: r.detector, cleanAuroc: clean.auroc, contaminatedAuroc: r.auroc, cost: clean.auroc - r.auroc });
+    out.push({ method: r.method, methodLabel: methodLabel(r.method), backbone: r.backbone, trainProportion: r.trainProportion, seed: r.seed, detector: r.detector, cleanAuroc: clean.auroc, contaminatedAuroc: r.auroc, cost: clean.auroc - r.auroc });
   }
   return out;
 }
@@ -324,6 +325,7 @@ export interface LabelEfficiencyRow {
   methodLabel: string;
   backbone: string;
   trainProportion: number;
+  seed: number;
   /** Labelled defects (NaN for the all-labels probe). */
   labels: number;
   /** The probe's L2 penalty. */
@@ -341,7 +343,7 @@ export function labelEfficiency(rows: OneClassRow[], evalProportion = NATURAL_PR
     const oneClass = best(group.filter((r) => r.family === 'one-class' && r.bank === 'contaminated'));
     if (!oneClass) continue;
     for (const probe of group.filter((r) => r.family === 'few-label' || r.detector === 'probe, all labels')) {
-      out.push({ method: probe.method, methodLabel: methodLabel(probe.method), backbone: probe.backbone, trainProportion: probe.trainProportion, labels: probe.labels, penalty: probe.penalty, probeAuroc: probe.auroc, oneClassAuroc: oneClass.auroc });
+      out.push({ method: probe.method, methodLabel: methodLabel(probe.method), backbone: probe.backbone, trainProportion: probe.trainProportion, seed: probe.seed, labels: probe.labels, penalty: probe.penalty, probeAuroc: probe.auroc, oneClassAuroc: oneClass.auroc });
     }
   }
   return out;
@@ -351,6 +353,7 @@ export interface LabelsNeeded {
   method: string;
   backbone: string;
   trainProportion: number;
+  seed: number;
   penalty: number;
   /** Fewest labelled defects whose probe beats the best one-class AUROC; null when no k tried does. */
   labels: number | null;
@@ -361,8 +364,8 @@ export interface LabelsNeeded {
 export function labelsToBeatOneClass(curve: LabelEfficiencyRow[]): LabelsNeeded[] {
   const out = new Map<string, LabelsNeeded>();
   for (const r of curve.filter((x) => Number.isFinite(x.labels))) {
-    const key = `${r.method}|${r.backbone}|${r.trainProportion}|${r.penalty}`;
-    const entry = out.get(key) ?? { method: r.method, backbone: r.backbone, trainProportion: r.trainProportion, penalty: r.penalty, labels: null, oneClassAuroc: r.oneClassAuroc };
+    const key = `${r.method}|${r.backbone}|${r.trainProportion}|${r.seed}|${r.penalty}`;
+    const entry = out.get(key) ?? { method: r.method, backbone: r.backbone, trainProportion: r.trainProportion, seed: r.seed, penalty: r.penalty, labels: null, oneClassAuroc: r.oneClassAuroc };
     if (r.probeAuroc > r.oneClassAuroc && (entry.labels === null || r.labels < entry.labels)) entry.labels = r.labels;
     out.set(key, entry);
   }

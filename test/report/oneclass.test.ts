@@ -69,6 +69,15 @@ describe('one-class detection study', () => {
       assert.equal(needs.find((n) => n.method === 'simclr' && n.penalty === 0.01)!.labels, null);
     });
 
+    it('keeps seeds apart: each seed of a cell gets its own cost, curve and labels needed', () => {
+      const seeded = rows.filter((r) => r.method === 'simclr' && r.evalProportion === 0.45);
+      const twoSeeds = [...seeded, ...seeded.map((r) => ({ ...r, seed: 7, runId: `${r.runId}-s7`, auroc: r.detector === 'probe, 1 label' ? 0.9 : r.auroc }))];
+      const needs = labelsToBeatOneClass(labelEfficiency(twoSeeds)).filter((n) => n.penalty === 10);
+      assert.deepEqual(needs.map((n) => [n.seed, n.labels]).sort(), [[42, 10], [7, 1]]);
+      assert.deepEqual(contaminationCost(twoSeeds).map((c) => c.seed).sort(), [42, 42, 7, 7]);
+      assert.equal(new Set(labelEfficiency(twoSeeds).map((r) => `${r.seed}|${r.labels}|${r.penalty}`)).size, labelEfficiency(twoSeeds).length);
+    });
+
     it('says so in the verdict, and lays out Figure-2 cells', () => {
       const text = oneClassVerdict(rows);
       assert.match(text, /trained at 15%, SimCLR resnet18 with Mahalanobis \(AUROC 0\.740\)/);
