@@ -12,9 +12,9 @@
  * Both sides run the same models and losses: ours are the project's own (lib/models, lib/methods,
  * lib/optim, stepped with tf.variableGrads as lib/train/run.ts does), PyTorch's are torchvision resnet18
  * and a plain ViT-Tiny (tools/bench/torch_steps.py). The supervised steps use a Linear(d, 1) BCE head,
- * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR, BYOL, Barlow Twins and DINO use SGD on both sides,
- * because torch has no LARS (the optimiser is a few ms of a step either way; DINO's own AdamW and gradient
- * clipping are not part of either side's step), MAE AdamW on both. The steps are the methods' losses only:
+ * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR, BYOL and Barlow Twins use SGD on both sides, because
+ * torch has no LARS (the optimiser is a few ms of a step either way); DINO and MAE use their own AdamW on both.
+ * DINO's gradient clipping and first-epoch prototype freezing are trainer steps, in neither side's step. The steps are the methods' losses only:
  * the trainer's online probe is not in them, on either side.
  */
 import { spawnSync } from 'child_process';
@@ -143,7 +143,8 @@ function runnerFor(name: CaseName): StepRunner {
   if (name.startsWith('vit')) return new StepRunner(benchConfig('supervised', 'vit_tiny'), 'adamw', 1e-4);
   if (name === 'simclr_step') return new StepRunner(benchConfig('simclr', 'resnet18'), 'sgd', 0.01);
   if (name === 'barlow_step') return new StepRunner(benchConfig('barlow', 'resnet18'), 'sgd', 0.01);
-  if (name === 'dino_step') return new StepRunner(benchConfig('dino', 'resnet18'), 'sgd', 0.01);
+  // DINO trains with AdamW (its config's optimiser), which torch has too; LARS methods fall back to SGD.
+  if (name === 'dino_step') return new StepRunner(benchConfig('dino', 'resnet18'), 'adamw', 1e-4);
   if (name === 'mae_step') return new StepRunner(benchConfig('mae', 'vit_tiny'), 'adamw', 1e-4);
   return new StepRunner(benchConfig('byol', 'resnet18'), 'sgd', 0.01);
 }

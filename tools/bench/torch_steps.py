@@ -1,7 +1,9 @@
 """PyTorch side of `npm run bench` (bench/run.ts): the same steps as ours, single-threaded.
 
 Run: /usr/bin/python3 tools/bench/torch_steps.py '{"batch":32,"size":64,"patch":8,"depth":12,"projHidden":512,
-      "projOut":128,"predHidden":512,"temperature":0.2,"repeats":3,"warmup":1}'
+      "projOut":128,"predHidden":512,"temperature":0.2,"lambda":0.0051,"scaleLoss":0.024,"numPrototypes":1024,
+      "studentTemperature":0.1,"teacherTemperature":0.04,"emaBase":0.996,"maskRatio":0.75,"normPixLoss":true,
+      "decoderDim":192,"decoderDepth":4,"decoderHeads":12,"repeats":3,"warmup":1,"only":["mae_step"]}'
 Prints one JSON object {case: median seconds}. Cases mirror bench/run.ts: torchvision resnet18 and a plain
 ViT-Tiny (timm layout: pre-LN blocks, fused qkv, exact GELU, CLS token after the final LayerNorm) with a
 Linear(d, 1) BCE head, SimCLR (NT-Xent) and BYOL (2 - 2cos, momentum copies) heads of the same widths, Barlow
@@ -342,7 +344,7 @@ def main():
         head_m.load_state_dict(head.state_dict())
         online = list(net.parameters()) + list(head.parameters())
         momentum = list(net_m.parameters()) + list(head_m.parameters())
-        opt = torch.optim.SGD(decay_groups(online, 1e-4), lr=0.01, momentum=0.9)
+        opt = torch.optim.AdamW(decay_groups(online, 0.05), lr=1e-4)
         center = torch.zeros(1, cfg["numPrototypes"])
 
         def dino():
