@@ -12,8 +12,10 @@
  * Both sides run the same models and losses: ours are the project's own (lib/models, lib/methods,
  * lib/optim, stepped with tf.variableGrads as lib/train/run.ts does), PyTorch's are torchvision resnet18
  * and a plain ViT-Tiny (tools/bench/torch_steps.py). The supervised steps use a Linear(d, 1) BCE head,
- * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR and BYOL use SGD on both sides, because torch has
- * no LARS (the optimiser is a few ms of a step either way).
+ * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR, BYOL and Barlow Twins use SGD on both sides, because
+ * torch has no LARS (the optimiser is a few ms of a step either way); DINO and MAE use their own AdamW on both.
+ * DINO's gradient clipping and first-epoch prototype freezing are trainer steps, in neither side's step. The steps are the methods' losses only:
+ * the trainer's online probe is not in them, on either side.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -28,6 +30,7 @@ import { createMethod, type Method, type StepState } from '../lib/methods';
 import { createOptimizer, type GroupOptimizer, type OptimizerKind } from '../lib/optim';
 import { ensureSyntheticDataset, readSyntheticSplit } from '../lib/data/synthetic';
 import { DataLoader, ImageCache, disposeBatch } from '../lib/data/loader';
+import { dinoTeacherTemp } from '../lib/losses';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const BATCH = 32;
@@ -140,7 +143,8 @@ function runnerFor(name: CaseName): StepRunner {
   if (name.startsWith('vit')) return new StepRunner(benchConfig('supervised', 'vit_tiny'), 'adamw', 1e-4);
   if (name === 'simclr_step') return new StepRunner(benchConfig('simclr', 'resnet18'), 'sgd', 0.01);
   if (name === 'barlow_step') return new StepRunner(benchConfig('barlow', 'resnet18'), 'sgd', 0.01);
-  if (name === 'dino_step') return new StepRunner(benchConfig('dino', 'resnet18'), 'sgd', 0.01);
+  // DINO trains with AdamW (its config's optimiser), which torch has too; LARS methods fall back to SGD.
+  if (name === 'dino_step') return new StepRunner(benchConfig('dino', 'resnet18'), 'adamw', 1e-4);
   if (name === 'mae_step') return new StepRunner(benchConfig('mae', 'vit_tiny'), 'adamw', 1e-4);
   return new StepRunner(benchConfig('byol', 'resnet18'), 'sgd', 0.01);
 }
@@ -180,15 +184,30 @@ interface TorchResult {
 }
 
 /** Cases tools/bench/torch_steps.py implements. */
-const TORCH_CASES: ReadonlySet<CaseName> = new Set(['resnet_step', 'vit_step', 'simclr_step', 'byol_step', 'resnet_forward', 'vit_forward', 'gemm', 'conv3x3']);
+const TORCH_CASES: ReadonlySet<CaseName> = new Set(['resnet_step', 'vit_step', 'simclr_step', 'byol_step', 'barlow_step', 'dino_step', 'mae_step', 'resnet_forward', 'vit_forward', 'gemm', 'conv3x3']);
 
 function torchSeconds(repeats: number, only: CaseName[], threads: number): TorchResult {
   only = only.filter((c) => TORCH_CASES.has(c));
   if (only.length === 0) return { times: {}, best: {}, version: null, blas: null, error: null };
+  // Every width and constant from the configs our steps are built from (benchConfig), so both sides compute the same.
   const settings = benchConfig('byol', 'resnet18').settings;
+  const barlow = benchConfig('barlow', 'resnet18').settings;
+  const dino = benchConfig('dino', 'resnet18');
+  const mae = benchConfig('mae', 'vit_tiny').settings;
+  if (barlow.projHiddenDim !== settings.projHiddenDim || barlow.projOutputDim !== settings.projOutputDim
+    || dino.settings.projHiddenDim !== settings.projHiddenDim || dino.settings.projOutputDim !== settings.projOutputDim) {
+    throw new Error('bench: the Barlow Twins / DINO head widths differ from BYOL\'s; torch_steps.py takes one projHidden/projOut');
+  }
   const args = {
     batch: BATCH, size: SIZE, patch: PATCH, depth: VIT_DEPTH, projHidden: settings.projHiddenDim, projOut: settings.projOutputDim,
-    predHidden: settings.predHiddenDim, temperature: benchConfig('simclr', 'resnet18').settings.temperature, repeats, warmup: 1, only, threads,
+    predHidden: settings.predHiddenDim, temperature: benchConfig('simclr', 'resnet18').settings.temperature,
+    lambda: barlow.lambda, scaleLoss: barlow.scaleLoss,
+    // The bench steps DINO at epoch 0: the teacher temperature is the start of its warm-up.
+    numPrototypes: dino.settings.numPrototypes, studentTemperature: dino.settings.studentTemperature,
+    teacherTemperature: dinoTeacherTemp(0, dino.settings.warmupTeacherTemperatureEpochs, dino.epochs, dino.settings.warmupTeacherTemperature, dino.settings.teacherTemperature),
+    emaBase: dino.settings.emaBase,
+    maskRatio: mae.maskRatio, normPixLoss: mae.normPixLoss, decoderDim: mae.decoderEmbedDim, decoderDepth: mae.decoderDepth, decoderHeads: mae.decoderHeads,
+    repeats, warmup: 1, only, threads,
   };
   if (!fs.existsSync(PYTHON)) return { times: {}, best: {}, version: null, blas: null, error: `${PYTHON} not found: no PyTorch reference (install python3-torch)` };
   const run = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(args)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
@@ -298,7 +317,7 @@ async function table(repeats: number, write: boolean): Promise<void> {
   }
   lines.push('');
   if (CASES.some((c) => WASM_ABORTS.has(c.name))) {
-    lines.push(`Not run on pure wasm: ${CASES.filter((c) => WASM_ABORTS.has(c.name)).map((c) => c.label).join(', ')} (the wasm module aborts at this size). PyTorch n/a: tools/bench/torch_steps.py has no Barlow Twins, DINO or MAE step.`);
+    lines.push(`Not run on pure wasm: ${CASES.filter((c) => WASM_ABORTS.has(c.name)).map((c) => c.label).join(', ')} (the wasm module aborts at this size).`);
     lines.push('');
   }
   if (consumed !== undefined) {

@@ -1,10 +1,15 @@
 """PyTorch side of `npm run bench` (bench/run.ts): the same steps as ours, single-threaded.
 
 Run: /usr/bin/python3 tools/bench/torch_steps.py '{"batch":32,"size":64,"patch":8,"depth":12,"projHidden":512,
-      "projOut":128,"predHidden":512,"temperature":0.2,"repeats":3,"warmup":1}'
+      "projOut":128,"predHidden":512,"temperature":0.2,"lambda":0.0051,"scaleLoss":0.024,"numPrototypes":1024,
+      "studentTemperature":0.1,"teacherTemperature":0.04,"emaBase":0.996,"maskRatio":0.75,"normPixLoss":true,
+      "decoderDim":192,"decoderDepth":4,"decoderHeads":12,"repeats":3,"warmup":1,"only":["mae_step"]}'
 Prints one JSON object {case: median seconds}. Cases mirror bench/run.ts: torchvision resnet18 and a plain
 ViT-Tiny (timm layout: pre-LN blocks, fused qkv, exact GELU, CLS token after the final LayerNorm) with a
-Linear(d, 1) BCE head, SimCLR (NT-Xent) and BYOL (2 - 2cos, momentum copies) heads of the same widths.
+Linear(d, 1) BCE head, SimCLR (NT-Xent) and BYOL (2 - 2cos, momentum copies) heads of the same widths, Barlow
+Twins (3-layer BN projector, cross-correlation loss), DINO (MLP -> L2 norm -> weight-normalised prototypes, EMA
+teacher, centring) and MAE (ViT-Tiny encoder with 12 heads and sin-cos positions, masked 75 %, transformer
+decoder, norm-pix loss). Widths, K, decoder depth/width and temperatures come from the JSON (the bench's config).
 """
 import json
 import statistics
@@ -42,12 +47,16 @@ class Block(nn.Module):
 
 
 class VitTiny(nn.Module):
-    def __init__(self, size, patch, depth, dim=192, heads=3):
+    def __init__(self, size, patch, depth, dim=192, heads=3, sincos=False):
         super().__init__()
         self.patch_embed = nn.Conv2d(3, dim, patch, patch)
         n = (size // patch) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
+        if sincos:
+            # MAE's fixed 2-D sin-cos position embedding: a buffer, not a parameter.
+            self.register_buffer("pos_embed", sincos_pos_embed(dim, size // patch))
+        else:
+            self.pos_embed = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
         self.blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.feature_dim = dim
@@ -59,6 +68,73 @@ class VitTiny(nn.Module):
             x = blk(x)
         return self.norm(x)[:, 0]
 
+    def forward_masked(self, x, mask_ratio):
+        """MAE's forward_encoder: keep int(L(1 - ratio)) patches by argsort of uniform noise, prepend CLS."""
+        x = self.patch_embed(x).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
+        n, l, d = x.shape
+        keep = int(l * (1 - mask_ratio))
+        ids_shuffle = torch.argsort(torch.rand(n, l), dim=1)
+        ids_restore = torch.argsort(ids_shuffle, dim=1)
+        kept = torch.gather(x, 1, ids_shuffle[:, :keep, None].expand(-1, -1, d))
+        mask = torch.ones(n, l)
+        mask[:, :keep] = 0
+        mask = torch.gather(mask, 1, ids_restore)
+        x = torch.cat([(self.cls_token + self.pos_embed[:, :1]).expand(n, -1, -1), kept], 1)
+        for blk in self.blocks:
+            x = blk(x)
+        return self.norm(x), mask, ids_restore
+
+
+def sincos_pos_embed(dim, grid):
+    """[1, 1 + grid², dim]: zero row for CLS, then sin/cos of the (h, w) grid coordinates (MAE's layout)."""
+    omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float64) / (dim / 4.0))
+    gh, gw = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64), indexing="ij")
+    parts = []
+    for coord in (gw.reshape(-1), gh.reshape(-1)):
+        out = coord[:, None] * omega[None]
+        parts += [torch.sin(out), torch.cos(out)]
+    emb = torch.cat(parts, 1).float()
+    return torch.cat([torch.zeros(1, dim), emb])[None]
+
+
+class MaeDecoder(nn.Module):
+    def __init__(self, num_patches, patch, enc_dim, dim, depth, heads):
+        super().__init__()
+        self.decoder_embed = nn.Linear(enc_dim, dim)
+        self.mask_token = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+        self.register_buffer("decoder_pos_embed", sincos_pos_embed(dim, int(round(num_patches ** 0.5))))
+        self.decoder_blocks = nn.ModuleList([Block(dim, heads) for _ in range(depth)])
+        self.decoder_norm = nn.LayerNorm(dim, eps=1e-6)
+        self.decoder_pred = nn.Linear(dim, patch * patch * 3)
+
+    def forward(self, latent, ids_restore):
+        x = self.decoder_embed(latent)
+        n, t, d = x.shape
+        l = ids_restore.shape[1]
+        shuffled = torch.cat([x[:, 1:], self.mask_token.expand(n, l + 1 - t, -1)], 1)
+        restored = torch.gather(shuffled, 1, ids_restore[:, :, None].expand(-1, -1, d))
+        x = torch.cat([x[:, :1], restored], 1) + self.decoder_pos_embed
+        for blk in self.decoder_blocks:
+            x = blk(x)
+        return self.decoder_pred(self.decoder_norm(x))[:, 1:]
+
+
+def patchify(images, p):
+    """[N, 3, S, S] -> [N, L, p*p*3] (MAE's order: row-major patches, each (p, p, C))."""
+    n, c, s, _ = images.shape
+    g = s // p
+    x = images.reshape(n, c, g, p, g, p)
+    return torch.einsum("nchpwq->nhwpqc", x).reshape(n, g * g, p * p * c)
+
+
+def mae_pixel_loss(pred, target, mask, norm_pix):
+    if norm_pix:
+        mean = target.mean(dim=-1, keepdim=True)
+        var = target.var(dim=-1, keepdim=True)  # unbiased, as MAE
+        target = (target - mean) / (var + 1e-6) ** 0.5
+    per_patch = ((pred - target) ** 2).mean(dim=-1)
+    return (per_patch * mask).sum() / mask.sum()
+
 
 def resnet18():
     net = torchvision.models.resnet18()
@@ -69,6 +145,53 @@ def resnet18():
 
 def byol_mlp(d, hidden, out):
     return nn.Sequential(nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+def barlow_projector(d, hidden, out):
+    return nn.Sequential(
+        nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+        nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+        nn.Linear(hidden, out),
+    )
+
+
+def barlow_loss(z1, z2, lam, scale):
+    n, d = z1.shape
+    bn = lambda z: (z - z.mean(0)) / (z.var(0, unbiased=False) + 1e-5).sqrt()
+    c = bn(z1).t() @ bn(z2) / n
+    eye = torch.eye(d)
+    on_diag = ((1 - torch.diagonal(c)) ** 2).sum()
+    off_diag = ((c * (1 - eye)) ** 2).sum()
+    return scale * (on_diag + lam * off_diag)
+
+
+class DinoHead(nn.Module):
+    """mlp (Linear, ReLU, Linear, ReLU, Linear) -> L2 normalise -> weight-normalised Linear(bottleneck, K, bias=False)."""
+
+    def __init__(self, d, hidden, bottleneck, k):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, bottleneck))
+        self.last_layer = nn.utils.weight_norm(nn.Linear(bottleneck, k, bias=False))
+        self.last_layer.weight_g.data.fill_(1)
+
+    def forward(self, x):
+        return self.last_layer(F.normalize(self.mlp(x), dim=-1))
+
+
+def dino_loss(student, teacher, center, t_student, t_teacher):
+    q = [F.softmax((t - center) / t_teacher, dim=-1).detach() for t in teacher]
+    logp = [F.log_softmax(s / t_student, dim=-1) for s in student]
+    terms = [(-q[iq] * logp[iv]).sum(-1).mean() for iq in range(len(q)) for iv in range(len(logp)) if iq != iv]
+    return sum(terms) / len(terms)
+
+
+def decay_groups(params, weight_decay):
+    """Weight decay on matrices only (the bench's excludeBiasAndNorm: <= 1-D parameters get none)."""
+    params = list(params)
+    return [
+        {"params": [p for p in params if p.ndim > 1], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
 
 
 def nt_xent(z1, z2, t):
@@ -199,6 +322,68 @@ def main():
             loss.item()
 
         out["byol_step"] = median_seconds(byol, cfg["warmup"], cfg["repeats"], "byol_step")
+    if want("barlow_step"):
+        net = resnet18()
+        proj = barlow_projector(512, cfg["projHidden"], cfg["projOut"])
+        opt = torch.optim.SGD(decay_groups(list(net.parameters()) + list(proj.parameters()), 1e-4), lr=0.01, momentum=0.9)
+
+        def barlow():
+            opt.zero_grad(set_to_none=True)
+            z = [proj(net(v)) for v in views]
+            loss = barlow_loss(z[0], z[1], cfg["lambda"], cfg["scaleLoss"])
+            loss.backward()
+            opt.step()
+            loss.item()
+
+        out["barlow_step"] = median_seconds(barlow, cfg["warmup"], cfg["repeats"], "barlow_step")
+    if want("dino_step"):
+        net, net_m = resnet18(), resnet18()
+        head = DinoHead(512, cfg["projHidden"], cfg["projOut"], cfg["numPrototypes"])
+        head_m = DinoHead(512, cfg["projHidden"], cfg["projOut"], cfg["numPrototypes"])
+        net_m.load_state_dict(net.state_dict())
+        head_m.load_state_dict(head.state_dict())
+        online = list(net.parameters()) + list(head.parameters())
+        momentum = list(net_m.parameters()) + list(head_m.parameters())
+        opt = torch.optim.AdamW(decay_groups(online, 0.05), lr=1e-4)
+        center = torch.zeros(1, cfg["numPrototypes"])
+
+        def dino():
+            nonlocal center
+            opt.zero_grad(set_to_none=True)
+            student = [head(net(v)) for v in views]
+            with torch.no_grad():
+                teacher = [head_m(net_m(v)) for v in views]
+            loss = dino_loss(student, teacher, center, cfg["studentTemperature"], cfg["teacherTemperature"])
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                center = center * 0.9 + torch.cat(teacher).mean(0, keepdim=True) * 0.1
+                for m, o in zip(momentum, online):
+                    m.mul_(cfg["emaBase"]).add_(o, alpha=1 - cfg["emaBase"])
+            loss.item()
+
+        out["dino_step"] = median_seconds(dino, cfg["warmup"], cfg["repeats"], "dino_step")
+    if want("mae_step"):
+        enc = VitTiny(s, cfg["patch"], cfg["depth"], heads=12, sincos=True)
+        dec = MaeDecoder((s // cfg["patch"]) ** 2, cfg["patch"], 192, cfg["decoderDim"], cfg["decoderDepth"], cfg["decoderHeads"])
+        opt = torch.optim.AdamW(decay_groups(list(enc.parameters()) + list(dec.parameters()), 0.05), lr=1e-4)
+
+        def mae():
+            opt.zero_grad(set_to_none=True)
+            # Ours also runs the unmasked encoder on both views (the features the trainer's probe reads detached);
+            # they are on the tape but the loss does not depend on them, so only their forward costs.
+            features = [enc(v) for v in views]
+            losses = []
+            for v in views:
+                latent, mask, ids_restore = enc.forward_masked(v, cfg["maskRatio"])
+                losses.append(mae_pixel_loss(dec(latent, ids_restore), patchify(v, cfg["patch"]), mask, cfg["normPixLoss"]))
+            loss = sum(losses) / len(losses)
+            loss.backward()
+            opt.step()
+            loss.item()
+            del features
+
+        out["mae_step"] = median_seconds(mae, cfg["warmup"], cfg["repeats"], "mae_step")
     # Raw throughput of one GEMM and one convolution: the ceiling the steps above run into.
     if want("gemm"):
         a, w = torch.randn(2080, 192), torch.randn(192, 768)
