@@ -277,12 +277,17 @@ export interface BestOneClassRow {
   gap: number;
 }
 
+/** The label-free setting's winner of one run's rows: the best one-class detector on the contaminated bank. */
+function bestContaminated(group: OneClassRow[]): OneClassRow | null {
+  return best(group.filter((r) => r.family === 'one-class' && r.bank === 'contaminated'));
+}
+
 /** Per run (and untrained cell), the best one-class detector on the contaminated bank at `evalProportion`. */
 export function bestOneClassTable(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): BestOneClassRow[] {
   const at = rows.filter((r) => close(r.evalProportion, evalProportion));
   const out: BestOneClassRow[] = [];
   for (const group of groups(at)) {
-    const winner = best(group.filter((r) => r.family === 'one-class' && r.bank === 'contaminated'));
+    const winner = bestContaminated(group);
     if (!winner) continue;
     const clean = group.find((r) => r.family === 'one-class' && r.bank === 'clean' && r.detector === winner.detector);
     const online = group.find((r) => r.detector === 'online probe' || r.detector === 'supervised classifier');
@@ -340,7 +345,7 @@ export function labelEfficiency(rows: OneClassRow[], evalProportion = NATURAL_PR
   const at = rows.filter((r) => close(r.evalProportion, evalProportion));
   const out: LabelEfficiencyRow[] = [];
   for (const group of groups(at)) {
-    const oneClass = best(group.filter((r) => r.family === 'one-class' && r.bank === 'contaminated'));
+    const oneClass = bestContaminated(group);
     if (!oneClass) continue;
     for (const probe of group.filter((r) => r.family === 'few-label' || r.detector === 'probe, all labels')) {
       out.push({ method: probe.method, methodLabel: methodLabel(probe.method), backbone: probe.backbone, trainProportion: probe.trainProportion, seed: probe.seed, labels: probe.labels, penalty: probe.penalty, probeAuroc: probe.auroc, oneClassAuroc: oneClass.auroc });

@@ -49,3 +49,15 @@ export function relativeError(actual: Float32Array, expected: Float32Array): num
   }
   return scale === 0 ? diff : diff / scale;
 }
+
+/** Padding as the Conv2D kernels take it: a mode, one number, or explicit NHWC pairs. */
+export type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** One convolution case of the kernel tests: input NHWC, kernel size, output channels, stride and padding. */
+export interface ConvCase {
+  x: [number, number, number, number];
+  k: [number, number];
+  cout: number;
+  stride: number;
+  pad: Pad;
+}

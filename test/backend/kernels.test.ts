@@ -5,17 +5,8 @@ import { batchNormTrain } from '../../lib/backend/kernels/batch_norm';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { transposedIsCheaper } from '../../lib/backend/kernels/batch_matmul';
 import { setNativeKernelsActive } from '../../lib/backend/kernels/native';
-import { onCpu, onWasm, randomValues, relativeError } from './helpers';
+import { onCpu, onWasm, randomValues, relativeError, type ConvCase, type Pad } from './helpers';
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-
-interface ConvCase {
-  x: [number, number, number, number];
-  k: [number, number];
-  cout: number;
-  stride: number;
-  pad: Pad;
-}
 
 const TOLERANCE = 1e-4;
 

@@ -12,7 +12,7 @@ import { loadNative, nativeAddonPath } from '../../lib/backend/native';
 import { makeRunConfig } from '../../lib/experiments/config';
 import { METHODS } from '../../lib/experiments/config';
 import { createMethod } from '../../lib/methods';
-import { onCpu, randomValues, relativeError } from './helpers';
+import { onCpu, randomValues, relativeError, type ConvCase, type Pad } from './helpers';
 
 /**
  * The native (oneDNN) kernels against the project's wasm kernels and the cpu backend, in one process:
@@ -20,14 +20,6 @@ import { onCpu, randomValues, relativeError } from './helpers';
  * Skipped, with the reason, where the addon is not built; the pure-wasm path is checked in a child process.
  */
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-interface ConvCase {
-  x: [number, number, number, number];
-  k: [number, number];
-  cout: number;
-  stride: number;
-  pad: Pad;
-}
 
 const explicit = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
 
