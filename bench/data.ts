@@ -28,7 +28,12 @@ async function main(): Promise<void> {
 
   let t = performance.now();
   const info = await ensureSyntheticDataset(dir, preset);
-  if (info.generated) rows.push(['generate synthetic (render + PNG)', info.params.trainImages + info.params.valImages, (performance.now() - t) / 1000]);
+  if (info.generated)
+    rows.push([
+      'generate synthetic (render + PNG)',
+      info.params.trainImages + info.params.valImages,
+      (performance.now() - t) / 1000,
+    ]);
 
   const split = await readSyntheticSplit(dir, 'train');
   const cacheDir = path.join('data', 'cache', 'bench');
@@ -54,7 +59,11 @@ async function main(): Promise<void> {
       disposeBatch(batch);
       if (images >= maxBatches * batchSize) break;
     }
-    rows.push([`augment from cache: ${mode}${mode === 'ssl' ? ' (2 views)' : ''}, batch ${batchSize}`, images, (performance.now() - t) / 1000]);
+    rows.push([
+      `augment from cache: ${mode}${mode === 'ssl' ? ' (2 views)' : ''}, batch ${batchSize}`,
+      images,
+      (performance.now() - t) / 1000,
+    ]);
   }
   console.log(`\n${tf.getBackend()} backend, ${split.records.length} train images of ${info.params.imageSize}px\n`);
   console.log('| step | images | seconds | images/s |');

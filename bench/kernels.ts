@@ -64,7 +64,9 @@ const CONV_LAYERS: ConvLayer[] = [
 
 function benchConv(): void {
   console.log(`\nConv2D at batch ${B} (median of ${REPEATS}, ms; GFLOP/s of the forward in brackets)`);
-  console.log(['layer', 'forward', 'dx ours', 'dx wasm', 'dW ours'].map((s, i) => (i ? s.padStart(16) : s.padEnd(20))).join(''));
+  console.log(
+    ['layer', 'forward', 'dx ours', 'dx wasm', 'dW ours'].map((s, i) => (i ? s.padStart(16) : s.padEnd(20))).join(''),
+  );
   for (const layer of CONV_LAYERS) {
     const filterShape: [number, number, number, number] = [layer.k, layer.k, layer.x[3], layer.cout];
     const x = tf.randomNormal(layer.x) as tf.Tensor4D;
@@ -82,7 +84,9 @@ function benchConv(): void {
     const dwOurs = timeMs(() => runAndDispose('Conv2DBackpropFilter', { x, dy }, dwAttrs));
     console.log(
       layer.name.padEnd(20) +
-        [gflops(forward), gflops(dxOurs), Number.isNaN(dxWasm) ? 'skipped' : gflops(dxWasm), gflops(dwOurs)].map((s) => s.padStart(16)).join(''),
+        [gflops(forward), gflops(dxOurs), Number.isNaN(dxWasm) ? 'skipped' : gflops(dxWasm), gflops(dwOurs)]
+          .map((s) => s.padStart(16))
+          .join(''),
     );
     tf.dispose([x, w, y, dy]);
   }
@@ -127,33 +131,73 @@ function benchMatMul(): void {
   }
 }
 
-
 /**
  * A ResNet-18-shaped training step (raw ops, BN via tf.moments, SGD update), timed, then profiled per
  * kernel. STEP_BATCH / STEP_SIZE change the batch and image size (memory checks: STEP_SIZE=128).
  */
 async function benchResNetStep(): Promise<void> {
-  const B = Number(process.env.STEP_BATCH ?? 32), S = Number(process.env.STEP_SIZE ?? 64);
+  const B = Number(process.env.STEP_BATCH ?? 32),
+    S = Number(process.env.STEP_SIZE ?? 64);
   const vars: tf.Variable[] = [];
-  const mk = (shape: number[]) => { const v = tf.variable(tf.randomNormal(shape, 0, 0.05)); vars.push(v); return v; };
+  const mk = (shape: number[]) => {
+    const v = tf.variable(tf.randomNormal(shape, 0, 0.05));
+    vars.push(v);
+    return v;
+  };
   const convW = (k: number, ci: number, co: number) => mk([k, k, ci, co]) as tf.Variable<tf.Rank.R4>;
-  const bn = (x: tf.Tensor4D, g: tf.Variable, b: tf.Variable) => { const { mean, variance } = tf.moments(x, [0, 1, 2]); return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(g).add(b) as tf.Tensor4D; };
+  const bn = (x: tf.Tensor4D, g: tf.Variable, b: tf.Variable) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return x
+      .sub(mean)
+      .mul(tf.rsqrt(variance.add(1e-5)))
+      .mul(g)
+      .add(b) as tf.Tensor4D;
+  };
   const bnP = (c: number) => [mk([c]), mk([c])] as const;
-  const stem = convW(7, 3, 64), stemBn = bnP(64);
-  type Block = { c1: tf.Variable<tf.Rank.R4>; b1: readonly [tf.Variable, tf.Variable]; c2: tf.Variable<tf.Rank.R4>; b2: readonly [tf.Variable, tf.Variable]; down?: tf.Variable<tf.Rank.R4>; bd?: readonly [tf.Variable, tf.Variable]; s: number };
+  const stem = convW(7, 3, 64),
+    stemBn = bnP(64);
+  type Block = {
+    c1: tf.Variable<tf.Rank.R4>;
+    b1: readonly [tf.Variable, tf.Variable];
+    c2: tf.Variable<tf.Rank.R4>;
+    b2: readonly [tf.Variable, tf.Variable];
+    down?: tf.Variable<tf.Rank.R4>;
+    bd?: readonly [tf.Variable, tf.Variable];
+    s: number;
+  };
   const blocks: Block[] = [];
   let cin = 64;
-  for (const [w, s0] of [[64, 1], [128, 2], [256, 2], [512, 2]]) for (let i = 0; i < 2; i++) {
-    const s = i === 0 ? s0 : 1;
-    const b: Block = { c1: convW(3, cin, w), b1: bnP(w), c2: convW(3, w, w), b2: bnP(w), s };
-    if (s !== 1 || cin !== w) { b.down = convW(1, cin, w); b.bd = bnP(w); }
-    blocks.push(b); cin = w;
-  }
+  for (const [w, s0] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ])
+    for (let i = 0; i < 2; i++) {
+      const s = i === 0 ? s0 : 1;
+      const b: Block = { c1: convW(3, cin, w), b1: bnP(w), c2: convW(3, w, w), b2: bnP(w), s };
+      if (s !== 1 || cin !== w) {
+        b.down = convW(1, cin, w);
+        b.bd = bnP(w);
+      }
+      blocks.push(b);
+      cin = w;
+    }
   const fc = mk([512, 10]);
   const x = tf.randomNormal([B, S, S, 3]) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([B], 0, 10, 'int32') as tf.Tensor1D, 10);
   const f = () => {
-    let h: tf.Tensor4D = tf.relu(bn(tf.conv2d(x, stem, 2, [[0, 0], [3, 3], [3, 3], [0, 0]]), ...stemBn));
+    let h: tf.Tensor4D = tf.relu(
+      bn(
+        tf.conv2d(x, stem, 2, [
+          [0, 0],
+          [3, 3],
+          [3, 3],
+          [0, 0],
+        ]),
+        ...stemBn,
+      ),
+    );
     h = tf.maxPool(h, 3, 2, 'same');
     for (const b of blocks) {
       const o: tf.Tensor4D = tf.relu(bn(tf.conv2d(h, b.c1, b.s, 'same'), ...b.b1));
@@ -164,14 +208,27 @@ async function benchResNetStep(): Promise<void> {
     const logits = tf.matMul(h.mean([1, 2]) as tf.Tensor2D, fc as tf.Variable<tf.Rank.R2>);
     return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
   };
-  const step = () => { const { value, grads } = tf.variableGrads(f, vars); tf.tidy(() => { for (const v of vars) v.assign(v.sub(grads[v.name].mul(0.01))); }); value.dataSync(); tf.dispose([value, ...Object.values(grads)]); };
+  const step = () => {
+    const { value, grads } = tf.variableGrads(f, vars);
+    tf.tidy(() => {
+      for (const v of vars) v.assign(v.sub(grads[v.name].mul(0.01)));
+    });
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
   step();
-  const t0 = performance.now(); step(); step(); console.log(`step ${B}x${S}: ${((performance.now() - t0) / 2).toFixed(0)} ms`);
+  const t0 = performance.now();
+  step();
+  step();
+  console.log(`step ${B}x${S}: ${((performance.now() - t0) / 2).toFixed(0)} ms`);
   {
     const prof = await tf.profile(step);
     const byKernel = new Map<string, number>();
     for (const k of prof.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-    [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20).forEach(([n, ms]) => console.log(n.padEnd(24), ms.toFixed(1)));
+    [...byKernel.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .forEach(([n, ms]) => console.log(n.padEnd(24), ms.toFixed(1)));
   }
   const heapBytes = ((tf.backend() as unknown as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
   console.log(`wasm heap after the steps: ${(heapBytes / 1048576).toFixed(0)} MB`);

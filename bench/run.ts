@@ -42,8 +42,17 @@ const TORCH_SCRIPT = path.join(__dirname, '..', 'tools', 'bench', 'torch_steps.p
 const RESULTS = path.join(__dirname, 'RESULTS.md');
 
 type CaseName =
-  | 'resnet_step' | 'vit_step' | 'simclr_step' | 'byol_step' | 'barlow_step' | 'dino_step' | 'mae_step'
-  | 'resnet_forward' | 'vit_forward' | 'gemm' | 'conv3x3';
+  | 'resnet_step'
+  | 'vit_step'
+  | 'simclr_step'
+  | 'byol_step'
+  | 'barlow_step'
+  | 'dino_step'
+  | 'mae_step'
+  | 'resnet_forward'
+  | 'vit_forward'
+  | 'gemm'
+  | 'conv3x3';
 
 const ALL_CASES: Array<{ name: CaseName; label: string }> = [
   { name: 'resnet_step', label: `ResNet-18 train step (batch ${BATCH}, ${SIZE}×${SIZE})` },
@@ -60,7 +69,9 @@ const ALL_CASES: Array<{ name: CaseName; label: string }> = [
 ];
 
 /** `BENCH_CASES=a,b` runs only those cases. */
-const CASES = process.env.BENCH_CASES ? ALL_CASES.filter((c) => process.env.BENCH_CASES!.split(',').includes(c.name)) : ALL_CASES;
+const CASES = process.env.BENCH_CASES
+  ? ALL_CASES.filter((c) => process.env.BENCH_CASES!.split(',').includes(c.name))
+  : ALL_CASES;
 /** `BENCH_WASM=0` skips the pure-wasm column (quicker iterations on the native kernels). */
 const WITH_WASM = process.env.BENCH_WASM !== '0';
 /**
@@ -70,7 +81,10 @@ const WITH_WASM = process.env.BENCH_WASM !== '0';
 const WASM_ABORTS: ReadonlySet<CaseName> = new Set(['mae_step']);
 
 /** GFLOP of the two ceiling cases, to print GFLOP/s. */
-const CEILING_GFLOP: Partial<Record<CaseName, number>> = { gemm: (2 * 2080 * 192 * 768) / 1e9, conv3x3: (2 * BATCH * 16 * 16 * 64 * 64 * 9) / 1e9 };
+const CEILING_GFLOP: Partial<Record<CaseName, number>> = {
+  gemm: (2 * 2080 * 192 * 768) / 1e9,
+  conv3x3: (2 * BATCH * 16 * 16 * 64 * 64 * 9) / 1e9,
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -93,7 +107,12 @@ function timeSeconds(fn: () => void, repeats: number): number {
   return median(times);
 }
 
-function benchConfig(method: 'supervised' | 'simclr' | 'byol' | 'barlow' | 'dino' | 'mae', backbone: 'resnet18' | 'vit_tiny', imageSize = SIZE, batchSize = BATCH): RunConfig {
+function benchConfig(
+  method: 'supervised' | 'simclr' | 'byol' | 'barlow' | 'dino' | 'mae',
+  backbone: 'resnet18' | 'vit_tiny',
+  imageSize = SIZE,
+  batchSize = BATCH,
+): RunConfig {
   return makeRunConfig({ method, backbone, imageSize, patchSize: PATCH, vitDepth: VIT_DEPTH, batchSize }, 'default');
 }
 
@@ -105,21 +124,34 @@ class StepRunner {
   readonly labels: tf.Tensor1D;
   private step = 0;
 
-  constructor(readonly config: RunConfig, kind: OptimizerKind, lr: number) {
+  constructor(
+    readonly config: RunConfig,
+    kind: OptimizerKind,
+    lr: number,
+  ) {
     this.method = createMethod(config, { posWeight: 3 });
     this.method.setTraining(true);
-    this.optimizer = createOptimizer({ kind, lr, weightDecay: kind === 'adamw' ? 0.05 : 1e-4, momentum: 0.9, excludeBiasAndNorm: true }, [
-      { name: 'method', params: this.method.trainable() },
-    ]);
+    this.optimizer = createOptimizer(
+      { kind, lr, weightDecay: kind === 'adamw' ? 0.05 : 1e-4, momentum: 0.9, excludeBiasAndNorm: true },
+      [{ name: 'method', params: this.method.trainable() }],
+    );
     const n = config.batchSize;
     const s = config.imageSize;
-    this.views = Array.from({ length: this.method.numViews }, (_, i) => tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 10 + i) as tf.Tensor4D);
-    this.labels = tf.tidy(() => tf.cast(tf.less(tf.randomUniform([n], 0, 1, 'float32', 3), 0.3), 'float32') as tf.Tensor1D);
+    this.views = Array.from(
+      { length: this.method.numViews },
+      (_, i) => tf.randomNormal([n, s, s, 3], 0, 1, 'float32', 10 + i) as tf.Tensor4D,
+    );
+    this.labels = tf.tidy(
+      () => tf.cast(tf.less(tf.randomUniform([n], 0, 1, 'float32', 3), 0.3), 'float32') as tf.Tensor1D,
+    );
   }
 
   trainStep(): void {
     const state: StepState = { step: this.step, epoch: 0, totalSteps: 1000, stepsPerEpoch: 100 };
-    const { value, grads } = tf.variableGrads(() => this.method.loss(this.views, this.labels, state).loss, this.optimizer.variables());
+    const { value, grads } = tf.variableGrads(
+      () => this.method.loss(this.views, this.labels, state).loss,
+      this.optimizer.variables(),
+    );
     value.dataSync();
     this.optimizer.step(grads);
     tf.dispose([value, ...Object.values(grads)]);
@@ -154,11 +186,22 @@ function ceilingSeconds(name: 'gemm' | 'conv3x3', repeats: number): number {
   const operands = Array.from({ length: repeats + 1 }, (_, i) =>
     name === 'gemm'
       ? [tf.randomNormal([2080, 192], 0, 1, 'float32', i), tf.randomNormal([192, 768], 0, 1, 'float32', 100 + i)]
-      : [tf.randomNormal([BATCH, 16, 16, 64], 0, 1, 'float32', i), tf.randomNormal([3, 3, 64, 64], 0, 1, 'float32', 100 + i)]);
+      : [
+          tf.randomNormal([BATCH, 16, 16, 64], 0, 1, 'float32', i),
+          tf.randomNormal([3, 3, 64, 64], 0, 1, 'float32', 100 + i),
+        ],
+  );
   let next = 0;
   const seconds = timeSeconds(() => {
     const [a, b] = operands[next++];
-    tf.tidy(() => (name === 'gemm' ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')).sum().dataSync());
+    tf.tidy(() =>
+      (name === 'gemm'
+        ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)
+        : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')
+      )
+        .sum()
+        .dataSync(),
+    );
   }, repeats);
   tf.dispose(operands.flat());
   return seconds;
@@ -184,7 +227,19 @@ interface TorchResult {
 }
 
 /** Cases tools/bench/torch_steps.py implements. */
-const TORCH_CASES: ReadonlySet<CaseName> = new Set(['resnet_step', 'vit_step', 'simclr_step', 'byol_step', 'barlow_step', 'dino_step', 'mae_step', 'resnet_forward', 'vit_forward', 'gemm', 'conv3x3']);
+const TORCH_CASES: ReadonlySet<CaseName> = new Set([
+  'resnet_step',
+  'vit_step',
+  'simclr_step',
+  'byol_step',
+  'barlow_step',
+  'dino_step',
+  'mae_step',
+  'resnet_forward',
+  'vit_forward',
+  'gemm',
+  'conv3x3',
+]);
 
 function torchSeconds(repeats: number, only: CaseName[], threads: number): TorchResult {
   only = only.filter((c) => TORCH_CASES.has(c));
@@ -194,26 +249,70 @@ function torchSeconds(repeats: number, only: CaseName[], threads: number): Torch
   const barlow = benchConfig('barlow', 'resnet18').settings;
   const dino = benchConfig('dino', 'resnet18');
   const mae = benchConfig('mae', 'vit_tiny').settings;
-  if (barlow.projHiddenDim !== settings.projHiddenDim || barlow.projOutputDim !== settings.projOutputDim
-    || dino.settings.projHiddenDim !== settings.projHiddenDim || dino.settings.projOutputDim !== settings.projOutputDim) {
-    throw new Error('bench: the Barlow Twins / DINO head widths differ from BYOL\'s; torch_steps.py takes one projHidden/projOut');
+  if (
+    barlow.projHiddenDim !== settings.projHiddenDim ||
+    barlow.projOutputDim !== settings.projOutputDim ||
+    dino.settings.projHiddenDim !== settings.projHiddenDim ||
+    dino.settings.projOutputDim !== settings.projOutputDim
+  ) {
+    throw new Error(
+      "bench: the Barlow Twins / DINO head widths differ from BYOL's; torch_steps.py takes one projHidden/projOut",
+    );
   }
   const args = {
-    batch: BATCH, size: SIZE, patch: PATCH, depth: VIT_DEPTH, projHidden: settings.projHiddenDim, projOut: settings.projOutputDim,
-    predHidden: settings.predHiddenDim, temperature: benchConfig('simclr', 'resnet18').settings.temperature,
-    lambda: barlow.lambda, scaleLoss: barlow.scaleLoss,
+    batch: BATCH,
+    size: SIZE,
+    patch: PATCH,
+    depth: VIT_DEPTH,
+    projHidden: settings.projHiddenDim,
+    projOut: settings.projOutputDim,
+    predHidden: settings.predHiddenDim,
+    temperature: benchConfig('simclr', 'resnet18').settings.temperature,
+    lambda: barlow.lambda,
+    scaleLoss: barlow.scaleLoss,
     // The bench steps DINO at epoch 0: the teacher temperature is the start of its warm-up.
-    numPrototypes: dino.settings.numPrototypes, studentTemperature: dino.settings.studentTemperature,
-    teacherTemperature: dinoTeacherTemp(0, dino.settings.warmupTeacherTemperatureEpochs, dino.epochs, dino.settings.warmupTeacherTemperature, dino.settings.teacherTemperature),
+    numPrototypes: dino.settings.numPrototypes,
+    studentTemperature: dino.settings.studentTemperature,
+    teacherTemperature: dinoTeacherTemp(
+      0,
+      dino.settings.warmupTeacherTemperatureEpochs,
+      dino.epochs,
+      dino.settings.warmupTeacherTemperature,
+      dino.settings.teacherTemperature,
+    ),
     emaBase: dino.settings.emaBase,
-    maskRatio: mae.maskRatio, normPixLoss: mae.normPixLoss, decoderDim: mae.decoderEmbedDim, decoderDepth: mae.decoderDepth, decoderHeads: mae.decoderHeads,
-    repeats, warmup: 1, only, threads,
+    maskRatio: mae.maskRatio,
+    normPixLoss: mae.normPixLoss,
+    decoderDim: mae.decoderEmbedDim,
+    decoderDepth: mae.decoderDepth,
+    decoderHeads: mae.decoderHeads,
+    repeats,
+    warmup: 1,
+    only,
+    threads,
   };
-  if (!fs.existsSync(PYTHON)) return { times: {}, best: {}, version: null, blas: null, error: `${PYTHON} not found: no PyTorch reference (install python3-torch)` };
-  const run = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(args)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (!fs.existsSync(PYTHON))
+    return {
+      times: {},
+      best: {},
+      version: null,
+      blas: null,
+      error: `${PYTHON} not found: no PyTorch reference (install python3-torch)`,
+    };
+  const run = spawnSync(PYTHON, [TORCH_SCRIPT, JSON.stringify(args)], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+  });
   if (run.status !== 0) {
-    const why = /No module named '(torch|torchvision)'/.exec(run.stderr)?.[0] ?? run.stderr.trim().split('\n').slice(-1)[0];
-    return { times: {}, best: {}, version: null, blas: null, error: `PyTorch reference unavailable (${why}); install Debian python3-torch and python3-torchvision` };
+    const why =
+      /No module named '(torch|torchvision)'/.exec(run.stderr)?.[0] ?? run.stderr.trim().split('\n').slice(-1)[0];
+    return {
+      times: {},
+      best: {},
+      version: null,
+      blas: null,
+      error: `PyTorch reference unavailable (${why}); install Debian python3-torch and python3-torchvision`,
+    };
   }
   const parsed = JSON.parse(run.stdout.trim().split('\n').slice(-1)[0]) as Record<string, number | string>;
   const times: Partial<Record<CaseName, number>> = {};
@@ -222,7 +321,13 @@ function torchSeconds(repeats: number, only: CaseName[], threads: number): Torch
     if (typeof parsed[c.name] === 'number') times[c.name] = parsed[c.name] as number;
     if (typeof parsed[`${c.name}_min`] === 'number') best[c.name] = parsed[`${c.name}_min`] as number;
   }
-  return { times, best, version: String(parsed.torch_version), blas: parsed.blas ? String(parsed.blas) : null, error: null };
+  return {
+    times,
+    best,
+    version: String(parsed.torch_version),
+    blas: parsed.blas ? String(parsed.blas) : null,
+    error: null,
+  };
 }
 
 /** Images/s of the SSL loader (augment from the decoded cache, two views) on the default synthetic set. */
@@ -253,7 +358,10 @@ async function pipelineImagesPerSecond(batches: number): Promise<number> {
 
 function machineLine(): string {
   const cpu = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   return `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, load average ${load}`;
 }
 
@@ -266,7 +374,9 @@ async function table(repeats: number, write: boolean): Promise<void> {
   const threads = info.native?.threads ?? 1;
   const native = info.native ? `native ${info.native.engine} ${info.native.version} (${info.native.isa})` : null;
   const loadBefore = os.loadavg()[0];
-  console.log(`[bench] ours ${native ?? 'without native kernels'} and pure wasm, PyTorch; ${threads} thread${threads === 1 ? '' : 's'} each; median of ${repeats} after 1 warm-up`);
+  console.log(
+    `[bench] ours ${native ?? 'without native kernels'} and pure wasm, PyTorch; ${threads} thread${threads === 1 ? '' : 's'} each; median of ${repeats} after 1 warm-up`,
+  );
   console.log(`[bench] ${machineLine()}`);
   type Times = Partial<Record<CaseName, number>>;
   const ours: Times = {};
@@ -278,7 +388,8 @@ async function table(repeats: number, write: boolean): Promise<void> {
   let torchVersion: string | null = null;
   let torchBlas: string | null = null;
   let torchError: string | null = null;
-  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : 'n/a');
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}×` : 'n/a';
   // Each case on both of our paths back to back with its PyTorch counterpart, so all see the same machine load.
   for (const c of CASES) {
     if (info.native) {
@@ -298,7 +409,9 @@ async function table(repeats: number, write: boolean): Promise<void> {
     torchVersion = torch.version ?? torchVersion;
     torchBlas = torch.blas ?? torchBlas;
     theirs[c.name] = torch.times[c.name];
-    console.log(`[bench] ${c.label}: native ${fmt(ours[c.name])}, wasm ${fmt(wasm[c.name])}, PyTorch ${fmt(theirs[c.name])}; native/PyTorch ${ratio(ours[c.name], theirs[c.name])}`);
+    console.log(
+      `[bench] ${c.label}: native ${fmt(ours[c.name])}, wasm ${fmt(wasm[c.name])}, PyTorch ${fmt(theirs[c.name])}; native/PyTorch ${ratio(ours[c.name], theirs[c.name])}`,
+    );
   }
   if (torchError) console.log(`[bench] ${torchError}`);
   const pipeline = await pipelineImagesPerSecond(8);
@@ -307,24 +420,34 @@ async function table(repeats: number, write: boolean): Promise<void> {
 
   const t = `${threads} thread${threads === 1 ? '' : 's'}`;
   const lines: string[] = [];
-  lines.push(`| case | ours, native (${t}) | ours, wasm (1 thread) | PyTorch (${t}) | native / PyTorch (medians) | native / PyTorch (fastest runs) | wasm / PyTorch |`);
+  lines.push(
+    `| case | ours, native (${t}) | ours, wasm (1 thread) | PyTorch (${t}) | native / PyTorch (medians) | native / PyTorch (fastest runs) | wasm / PyTorch |`,
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const c of CASES) {
     const gflop = CEILING_GFLOP[c.name];
     const rate = (s: number | undefined) => (gflop && s ? ` (${(gflop / s).toFixed(0)} GFLOP/s)` : '');
     const cell = (s: number | undefined) => `${fmt(s)}${rate(s)}`;
-    lines.push(`| ${c.label} | ${cell(ours[c.name])} | ${cell(wasm[c.name])} | ${cell(theirs[c.name])} | ${ratio(ours[c.name], theirs[c.name])} | ${ratio(oursBest[c.name], theirsBest[c.name])} | ${ratio(wasm[c.name], theirs[c.name])} |`);
+    lines.push(
+      `| ${c.label} | ${cell(ours[c.name])} | ${cell(wasm[c.name])} | ${cell(theirs[c.name])} | ${ratio(ours[c.name], theirs[c.name])} | ${ratio(oursBest[c.name], theirsBest[c.name])} | ${ratio(wasm[c.name], theirs[c.name])} |`,
+    );
   }
   lines.push('');
   if (CASES.some((c) => WASM_ABORTS.has(c.name))) {
-    lines.push(`Not run on pure wasm: ${CASES.filter((c) => WASM_ABORTS.has(c.name)).map((c) => c.label).join(', ')} (the wasm module aborts at this size).`);
+    lines.push(
+      `Not run on pure wasm: ${CASES.filter((c) => WASM_ABORTS.has(c.name))
+        .map((c) => c.label)
+        .join(', ')} (the wasm module aborts at this size).`,
+    );
     lines.push('');
   }
   if (consumed !== undefined) {
     lines.push('| data pipeline | images/s |');
     lines.push('|---|---:|');
     lines.push(`| augment from cache, 2 views, batch ${BATCH} at ${SIZE}px (one thread) | ${pipeline.toFixed(0)} |`);
-    lines.push(`| consumed by our SimCLR step (${BATCH} images, 2 views each, per step${ours.simclr_step ? ', native' : ''}) | ${consumed.toFixed(0)} |`);
+    lines.push(
+      `| consumed by our SimCLR step (${BATCH} images, 2 views each, per step${ours.simclr_step ? ', native' : ''}) | ${consumed.toFixed(0)} |`,
+    );
     lines.push(`| pipeline / consumption | ${(pipeline / consumed).toFixed(1)}× |`);
   }
   const loadAfter = os.loadavg()[0];
@@ -346,7 +469,17 @@ function writeResults(header: string[], lines: string[]): void {
   const marker = '<!-- end of latest table -->';
   const previous = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '';
   const notes = previous.includes(marker) ? previous.slice(previous.indexOf(marker) + marker.length) : '\n';
-  const body = ['# Benchmark results', '', '## Latest table (`npm run bench`)', '', ...header.map((h) => `${h}  `), '', ...lines, '', marker].join('\n');
+  const body = [
+    '# Benchmark results',
+    '',
+    '## Latest table (`npm run bench`)',
+    '',
+    ...header.map((h) => `${h}  `),
+    '',
+    ...lines,
+    '',
+    marker,
+  ].join('\n');
   fs.writeFileSync(RESULTS, body + notes);
   console.log(`[bench] wrote ${path.relative(process.cwd(), RESULTS)}`);
 }
@@ -354,8 +487,19 @@ function writeResults(header: string[], lines: string[]): void {
 /** Per-kernel milliseconds of one step, and the part of the step no kernel accounts for. */
 async function profile(which: string): Promise<void> {
   await initBackend({ quiet: true });
-  const name = ({ resnet: 'resnet_step', vit: 'vit_step', simclr: 'simclr_step', byol: 'byol_step', barlow: 'barlow_step', dino: 'dino_step', mae: 'mae_step' } as Record<string, CaseName>)[which];
-  if (!name) throw new Error(`bench profile: unknown case '${which}' (use resnet, vit, simclr, byol, barlow, dino or mae)`);
+  const name = (
+    {
+      resnet: 'resnet_step',
+      vit: 'vit_step',
+      simclr: 'simclr_step',
+      byol: 'byol_step',
+      barlow: 'barlow_step',
+      dino: 'dino_step',
+      mae: 'mae_step',
+    } as Record<string, CaseName>
+  )[which];
+  if (!name)
+    throw new Error(`bench profile: unknown case '${which}' (use resnet, vit, simclr, byol, barlow, dino or mae)`);
   const runner = runnerFor(name);
   runner.trainStep();
   const wall = timeSeconds(() => runner.trainStep(), 1);
@@ -370,7 +514,9 @@ async function profile(which: string): Promise<void> {
     byKernel.set(k.name, entry);
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-  console.log(`${which} step: ${(wall * 1000).toFixed(0)} ms unprofiled; profiled run ${profiledWall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls`);
+  console.log(
+    `${which} step: ${(wall * 1000).toFixed(0)} ms unprofiled; profiled run ${profiledWall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls`,
+  );
   console.log('kernel'.padEnd(28) + 'ms'.padStart(9) + 'calls'.padStart(8));
   for (const [k, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
     console.log(k.padEnd(28) + e.ms.toFixed(1).padStart(9) + String(e.calls).padStart(8));
@@ -410,17 +556,26 @@ async function memoryProbe(size: number, batch: number): Promise<void> {
 
 /** Each probe in a fresh process: a failed allocation leaves the wasm module unusable. */
 function probeInChild(size: number, batch: number): { ok: boolean; seconds?: number; heapMB?: number; error?: string } {
-  const run = spawnSync(process.execPath, [...process.execArgv, __filename, 'memory-probe', String(size), String(batch)], { encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    [...process.execArgv, __filename, 'memory-probe', String(size), String(batch)],
+    { encoding: 'utf8' },
+  );
   const last = run.stdout.trim().split('\n').slice(-1)[0];
   if (run.status === 0 && last.startsWith('{')) return JSON.parse(last);
-  const why = (run.stderr.match(/(memory access out of bounds|Aborted\([^)]*\)|out of memory|RangeError[^\n]*)/i)?.[0] ?? run.stderr.trim().split('\n').slice(-1)[0]) || `exit ${run.status}`;
+  const why =
+    (run.stderr.match(/(memory access out of bounds|Aborted\([^)]*\)|out of memory|RangeError[^\n]*)/i)?.[0] ??
+      run.stderr.trim().split('\n').slice(-1)[0]) ||
+    `exit ${run.status}`;
   return { ok: false, error: why };
 }
 
 async function memory(): Promise<void> {
   const report = (size: number, batch: number) => {
     const r = probeInChild(size, batch);
-    console.log(`ResNet-18 step ${size}×${size} batch ${batch}: ${r.ok ? `ok, ${r.seconds!.toFixed(1)} s, wasm heap ${r.heapMB!.toFixed(0)} MB` : `FAILED (${r.error})`}`);
+    console.log(
+      `ResNet-18 step ${size}×${size} batch ${batch}: ${r.ok ? `ok, ${r.seconds!.toFixed(1)} s, wasm heap ${r.heapMB!.toFixed(0)} MB` : `FAILED (${r.error})`}`,
+    );
     return r.ok;
   };
   report(128, 32);
@@ -429,7 +584,10 @@ async function memory(): Promise<void> {
   let bad = 0;
   for (let b = 8; b <= 512; b *= 2) {
     if (report(224, b)) good = b;
-    else { bad = b; break; }
+    else {
+      bad = b;
+      break;
+    }
   }
   if (bad) {
     while (bad - good > Math.max(2, good / 8)) {

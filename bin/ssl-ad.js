@@ -10,7 +10,9 @@ function load() {
     require('../scripts/ensure-built').ensureBuilt({ quiet: true });
     return require('../dist/lib/experiments/cli');
   } catch (err) {
-    process.stderr.write(`[ssl-ad] using the TypeScript sources (dist/ is not usable: ${String(err.message).split('\n')[0]})\n`);
+    process.stderr.write(
+      `[ssl-ad] using the TypeScript sources (dist/ is not usable: ${String(err.message).split('\n')[0]})\n`,
+    );
     require('tsx/cjs');
     return require(path.join(__dirname, '..', 'lib', 'experiments', 'cli.ts'));
   }

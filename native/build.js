@@ -44,7 +44,10 @@ function nodeHeaders() {
 
 /** Whether the compiler finds a header on its own include path. */
 function compilerFinds(header) {
-  const probe = spawnSync(CXX, ['-x', 'c++', '-std=c++17', '-fsyntax-only', '-'], { input: `#include <${header}>\n`, encoding: 'utf8' });
+  const probe = spawnSync(CXX, ['-x', 'c++', '-std=c++17', '-fsyntax-only', '-'], {
+    input: `#include <${header}>\n`,
+    encoding: 'utf8',
+  });
   return probe.status === 0;
 }
 
@@ -57,26 +60,44 @@ function main() {
   const version = spawnSync(CXX, ['--version'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) giveUp(`no C++ compiler (${CXX}) found — apt-get install -y g++`);
   const nodeInclude = nodeHeaders();
-  if (!nodeInclude) giveUp('Node.js headers (node_api.h) not found — apt-get install -y libnode-dev, or use a Node.js install that ships include/node');
-  if (!compilerFinds('oneapi/dnnl/dnnl.hpp')) giveUp('oneDNN headers (dnnl.hpp) not found — apt-get install -y libdnnl-dev');
+  if (!nodeInclude)
+    giveUp(
+      'Node.js headers (node_api.h) not found — apt-get install -y libnode-dev, or use a Node.js install that ships include/node',
+    );
+  if (!compilerFinds('oneapi/dnnl/dnnl.hpp'))
+    giveUp('oneDNN headers (dnnl.hpp) not found — apt-get install -y libdnnl-dev');
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const partial = `${OUT}.partial`;
   const args = [
-    '-O3', '-std=c++17', '-fPIC', '-shared', '-fopenmp', '-Wall',
-    '-DNODE_GYP_MODULE_NAME=sslad_native', `-I${nodeInclude}`,
-    SOURCE, '-o', partial, '-ldnnl',
+    '-O3',
+    '-std=c++17',
+    '-fPIC',
+    '-shared',
+    '-fopenmp',
+    '-Wall',
+    '-DNODE_GYP_MODULE_NAME=sslad_native',
+    `-I${nodeInclude}`,
+    SOURCE,
+    '-o',
+    partial,
+    '-ldnnl',
   ];
   const compile = spawnSync(CXX, args, { encoding: 'utf8' });
   if (compile.status !== 0) {
     fs.rmSync(partial, { force: true });
-    const firstError = (compile.stderr || String(compile.error)).split('\n').find((l) => /error/i.test(l)) ?? 'unknown error';
-    giveUp(`compiling native/sslad_native.cc failed (${firstError.trim()}) — check that libdnnl-dev (oneDNN 2.x) is installed`);
+    const firstError =
+      (compile.stderr || String(compile.error)).split('\n').find((l) => /error/i.test(l)) ?? 'unknown error';
+    giveUp(
+      `compiling native/sslad_native.cc failed (${firstError.trim()}) — check that libdnnl-dev (oneDNN 2.x) is installed`,
+    );
   }
   fs.renameSync(partial, OUT);
   // Load it once here, so that a library missing at run time shows now rather than as a silent fallback.
   try {
     const info = require(OUT).info();
-    say(`built native/build/sslad_native.node: ${info.engine} ${info.version} (${info.runtime}), CPU ISA ${info.isa}, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    say(
+      `built native/build/sslad_native.node: ${info.engine} ${info.version} (${info.runtime}), CPU ISA ${info.isa}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } catch (err) {
     fs.rmSync(OUT, { force: true });
     giveUp(`native/build/sslad_native.node was built but does not load (${String(err.message).split('\n')[0]})`);

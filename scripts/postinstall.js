@@ -6,7 +6,9 @@ try {
   const { findJupyter, kernelNames, registerTslab, tslabInstallCommand, APT_JUPYTER } = require('./setup-check');
   const found = findJupyter();
   if (!found) {
-    console.log(`[setup] Jupyter not found, so no notebook kernel was registered: ${APT_JUPYTER}, then npm install again.`);
+    console.log(
+      `[setup] Jupyter not found, so no notebook kernel was registered: ${APT_JUPYTER}, then npm install again.`,
+    );
   } else {
     let registered = false;
     try {
@@ -20,7 +22,12 @@ try {
         registerTslab(found.python);
         console.log(`[setup] registered the tslab kernel with Jupyter (${found.jupyter}).`);
       } catch (err) {
-        console.log(`[setup] could not register the tslab kernel (${String(err.stderr || err.message).trim().split('\n').pop()}): run ${tslabInstallCommand(found.python)}`);
+        console.log(
+          `[setup] could not register the tslab kernel (${String(err.stderr || err.message)
+            .trim()
+            .split('\n')
+            .pop()}): run ${tslabInstallCommand(found.python)}`,
+        );
       }
     }
   }

@@ -23,13 +23,36 @@ const configs = studyGrid('ssl', { scale });
 const rows = study.resultRows(resultsDir, configs);
 const keys = ['metric', 'method', 'backbone', 'trainProportion'];
 const ours = study.table1(rows, metrics);
-const comparison = paperVsOurs(ours.select(...keys, 'value'), study.paperTable('table1').select(...keys, 'value'), keys);
+const comparison = paperVsOurs(
+  ours.select(...keys, 'value'),
+  study.paperTable('table1').select(...keys, 'value'),
+  keys,
+);
 const runs = new Set(rows.map((r) => r.runId)).size;
 console.log(`<!-- ${runs} finished runs of ${configs.length} in ${resultsDir}; made by scripts/readme-table1.ts -->`);
 for (const metric of metrics) {
-  const records = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 }).objects() as Array<Record<string, unknown>>;
+  const records = study.comparisonCells(study.whereEquals(comparison, { metric }), { digits: 2 }).objects() as Array<
+    Record<string, unknown>
+  >;
   if (records.length === 0) continue;
-  const cells = aq.from(records.map((r) => ({ ...r, backbone: study.backboneLabel(String(r.backbone)), method: study.methodLabel(String(r.method)) })));
-  console.log(`\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`);
-  console.log(toMarkdown(wideTable(cells, { rows: ['backbone', 'method'], columns: 'trainProportion', value: 'cell', columnLabel: (p) => study.percent(Number(p)) })));
+  const cells = aq.from(
+    records.map((r) => ({
+      ...r,
+      backbone: study.backboneLabel(String(r.backbone)),
+      method: study.methodLabel(String(r.method)),
+    })),
+  );
+  console.log(
+    `\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`,
+  );
+  console.log(
+    toMarkdown(
+      wideTable(cells, {
+        rows: ['backbone', 'method'],
+        columns: 'trainProportion',
+        value: 'cell',
+        columnLabel: (p) => study.percent(Number(p)),
+      }),
+    ),
+  );
 }

@@ -15,7 +15,15 @@ const root = path.resolve(__dirname, '..');
 const notebooksDir = path.join(root, 'notebooks');
 
 function parseArgs(argv) {
-  const args = { execute: false, checkClean: false, scale: process.env.SSLAD_SCALE || 'smoke', out: null, only: null, timeout: null, sewerMl: null };
+  const args = {
+    execute: false,
+    checkClean: false,
+    scale: process.env.SSLAD_SCALE || 'smoke',
+    out: null,
+    only: null,
+    timeout: null,
+    sewerMl: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -26,20 +34,34 @@ function parseArgs(argv) {
     else if (a === '--check-clean') args.checkClean = true;
     else if (a === '--scale') args.scale = next();
     else if (a === '--out') args.out = next();
-    else if (a === '--only') args.only = next().split(',').map((s) => s.replace(/\.ipynb$/, ''));
+    else if (a === '--only')
+      args.only = next()
+        .split(',')
+        .map((s) => s.replace(/\.ipynb$/, ''));
     else if (a === '--timeout') args.timeout = Number(next());
     else if (a === '--sewer-ml') args.sewerMl = path.resolve(next());
     else if (a === '--help' || a === '-h') {
-      console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+      console.log(
+        fs
+          .readFileSync(__filename, 'utf8')
+          .split('\n')
+          .slice(1, 9)
+          .map((l) => l.replace(/^\/\/ ?/, ''))
+          .join('\n'),
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
-  if (!['smoke', 'default', 'paper'].includes(args.scale)) throw new Error(`--scale ${args.scale}: use smoke, default or paper`);
+  if (!['smoke', 'default', 'paper'].includes(args.scale))
+    throw new Error(`--scale ${args.scale}: use smoke, default or paper`);
   return args;
 }
 
 function listNotebooks(only) {
-  const all = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
+  const all = fs
+    .readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
   if (!only) return all;
   const missing = only.filter((o) => !all.includes(`${o}.ipynb`));
   if (missing.length) throw new Error(`no such notebook: ${missing.join(', ')} (have ${all.join(', ')})`);
@@ -69,19 +91,30 @@ function findJupyter() {
       /* try the next */
     }
   }
-  throw new Error('jupyter nbconvert not found: apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel (see environment.md)');
+  throw new Error(
+    'jupyter nbconvert not found: apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel (see environment.md)',
+  );
 }
 
 function checkKernel(jupyter) {
   const python = jupyter === '/usr/bin/jupyter' ? '/usr/bin/python3' : 'python3';
   let specs = '';
   try {
-    specs = execFileSync(python, ['-c', 'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(K().find_kernel_specs()))'], { stdio: 'pipe' }).toString();
+    specs = execFileSync(
+      python,
+      [
+        '-c',
+        'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(K().find_kernel_specs()))',
+      ],
+      { stdio: 'pipe' },
+    ).toString();
   } catch (err) {
     throw new Error(`cannot list Jupyter kernels with ${python}: ${String(err.stderr || err.message)}`);
   }
   if (!JSON.parse(specs).tslab) {
-    throw new Error(`the tslab kernel is not registered with Jupyter: run  npx tslab install --python=${python}  (see environment.md)`);
+    throw new Error(
+      `the tslab kernel is not registered with Jupyter: run  npx tslab install --python=${python}  (see environment.md)`,
+    );
   }
 }
 
@@ -108,7 +141,11 @@ async function execute(files, args) {
   const outDir = path.resolve(root, args.out || path.join('runs', 'notebooks', args.scale));
   fs.mkdirSync(outDir, { recursive: true });
   // The kernel spec starts a bare `tslab`: put this project's copy first on PATH.
-  const env = { ...process.env, SSLAD_SCALE: args.scale, PATH: `${path.join(root, 'node_modules', '.bin')}:${process.env.PATH}` };
+  const env = {
+    ...process.env,
+    SSLAD_SCALE: args.scale,
+    PATH: `${path.join(root, 'node_modules', '.bin')}:${process.env.PATH}`,
+  };
   if (args.sewerMl) env.SSLAD_SEWERML_DIR = args.sewerMl;
   const timeout = args.timeout || (args.scale === 'smoke' ? 900 : 6 * 3600);
   const failures = [];
@@ -116,11 +153,21 @@ async function execute(files, args) {
   for (const [i, f] of files.entries()) {
     const t0 = Date.now();
     process.stdout.write(`[notebooks] (${i + 1}/${files.length}) ${f} at scale ${args.scale} … `);
-    const { code, out } = await run(jupyter, [
-      'nbconvert', '--to', 'notebook', '--execute',
-      '--ExecutePreprocessor.kernel_name=tslab', `--ExecutePreprocessor.timeout=${timeout}`,
-      '--output-dir', outDir, f,
-    ], env);
+    const { code, out } = await run(
+      jupyter,
+      [
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        '--ExecutePreprocessor.kernel_name=tslab',
+        `--ExecutePreprocessor.timeout=${timeout}`,
+        '--output-dir',
+        outDir,
+        f,
+      ],
+      env,
+    );
     const secs = ((Date.now() - t0) / 1000).toFixed(1);
     if (code === 0) console.log(`ok (${secs} s)`);
     else {
@@ -133,7 +180,10 @@ async function execute(files, args) {
   console.log(`[notebooks] executed copies in ${path.relative(root, outDir)}/ (${total} s)`);
   const summaryDir = path.join(root, 'runs', 'test-summary');
   fs.mkdirSync(summaryDir, { recursive: true });
-  fs.writeFileSync(path.join(summaryDir, 'notebooks.json'), JSON.stringify({ passed: files.length - failures.length, failed: failures.length }));
+  fs.writeFileSync(
+    path.join(summaryDir, 'notebooks.json'),
+    JSON.stringify({ passed: files.length - failures.length, failed: failures.length }),
+  );
   console.log(`notebooks: ${files.length - failures.length} passed, ${failures.length} failed`);
   if (failures.length) throw new Error(`notebooks failed: ${failures.join(', ')}`);
 }

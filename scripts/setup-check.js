@@ -11,7 +11,10 @@ const FASHION_MNIST_FILE = '/usr/share/datasets/fashion-mnist/t10k-labels-idx1-u
 
 /** Jupyter with nbconvert and the Python it runs on, or null: Debian's first, then whatever is on PATH. */
 function findJupyter() {
-  for (const [jupyter, python] of [['/usr/bin/jupyter', '/usr/bin/python3'], ['jupyter', 'python3']]) {
+  for (const [jupyter, python] of [
+    ['/usr/bin/jupyter', '/usr/bin/python3'],
+    ['jupyter', 'python3'],
+  ]) {
     try {
       execFileSync(jupyter, ['nbconvert', '--version'], { stdio: 'pipe' });
       return { jupyter, python };
@@ -24,7 +27,8 @@ function findJupyter() {
 
 /** Names of the kernels Jupyter knows, as its Python lists them. */
 function kernelNames(python) {
-  const code = 'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(sorted(K().find_kernel_specs())))';
+  const code =
+    'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(sorted(K().find_kernel_specs())))';
   return JSON.parse(execFileSync(python, ['-c', code], { stdio: 'pipe' }).toString());
 }
 
@@ -43,17 +47,31 @@ function missingPieces() {
   const missing = [];
   const found = findJupyter();
   if (!found) {
-    missing.push({ what: 'Jupyter (jupyter nbconvert), which executes the notebooks', install: `${APT_JUPYTER}, then npm install again (it registers the kernel)` });
+    missing.push({
+      what: 'Jupyter (jupyter nbconvert), which executes the notebooks',
+      install: `${APT_JUPYTER}, then npm install again (it registers the kernel)`,
+    });
   } else {
     let names = null;
     try {
       names = kernelNames(found.python);
     } catch (err) {
-      missing.push({ what: `a Python that can list Jupyter kernels (${found.python}: ${String(err.stderr || err.message).trim().split('\n').pop()})`, install: APT_JUPYTER });
+      missing.push({
+        what: `a Python that can list Jupyter kernels (${found.python}: ${String(err.stderr || err.message)
+          .trim()
+          .split('\n')
+          .pop()})`,
+        install: APT_JUPYTER,
+      });
     }
-    if (names && !names.includes('tslab')) missing.push({ what: 'the tslab kernel, registered with Jupyter', install: tslabInstallCommand(found.python) });
+    if (names && !names.includes('tslab'))
+      missing.push({ what: 'the tslab kernel, registered with Jupyter', install: tslabInstallCommand(found.python) });
   }
-  if (!fs.existsSync(FASHION_MNIST_FILE)) missing.push({ what: `Fashion-MNIST (${path.dirname(FASHION_MNIST_FILE)}), read by notebook 07 and its tests`, install: 'apt-get install -y dataset-fashion-mnist' });
+  if (!fs.existsSync(FASHION_MNIST_FILE))
+    missing.push({
+      what: `Fashion-MNIST (${path.dirname(FASHION_MNIST_FILE)}), read by notebook 07 and its tests`,
+      install: 'apt-get install -y dataset-fashion-mnist',
+    });
   return missing;
 }
 

@@ -73,11 +73,16 @@ function tryRequire(moduleName: string): { ok: true } | { ok: false; why: string
 /** A GPU build that loads may still have no usable device; run one op to find out. */
 function gpuReallyWorks(): { ok: boolean; why: string } {
   try {
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const y = tf.matMul(x, x);
     const v = y.dataSync();
     tf.dispose([x, y]);
-    return v[0] === 7 ? { ok: true, why: 'matmul ran on the GPU build' } : { ok: false, why: 'matmul gave a wrong result' };
+    return v[0] === 7
+      ? { ok: true, why: 'matmul ran on the GPU build' }
+      : { ok: false, why: 'matmul gave a wrong result' };
   } catch (err) {
     return { ok: false, why: (err as Error).message.split('\n')[0] };
   }
@@ -90,15 +95,24 @@ async function activate(name: BackendName): Promise<Activation> {
     case 'gpu': {
       const loaded = tryRequire('@tensorflow/tfjs-node-gpu');
       if (!loaded.ok) return { ok: false, why: loaded.why, kernels: [] };
-      if (!(await tf.setBackend('tensorflow'))) return { ok: false, why: 'tensorflow backend did not start', kernels: [] };
+      if (!(await tf.setBackend('tensorflow')))
+        return { ok: false, why: 'tensorflow backend did not start', kernels: [] };
       const check = gpuReallyWorks();
-      return { ok: check.ok, why: check.ok ? 'tfjs-node-gpu loaded and a CUDA op ran' : `tfjs-node-gpu loaded but ${check.why}`, kernels: [] };
+      return {
+        ok: check.ok,
+        why: check.ok ? 'tfjs-node-gpu loaded and a CUDA op ran' : `tfjs-node-gpu loaded but ${check.why}`,
+        kernels: [],
+      };
     }
     case 'node': {
       const loaded = tryRequire('@tensorflow/tfjs-node');
       if (!loaded.ok) return { ok: false, why: loaded.why, kernels: [] };
       const ok = await tf.setBackend('tensorflow');
-      return { ok, why: ok ? 'tfjs-node (libtensorflow on CPU) loaded' : 'tensorflow backend did not start', kernels: [] };
+      return {
+        ok,
+        why: ok ? 'tfjs-node (libtensorflow on CPU) loaded' : 'tensorflow backend did not start',
+        kernels: [],
+      };
     }
     case 'wasm': {
       const loaded = tryRequire('@tensorflow/tfjs-backend-wasm');
@@ -106,17 +120,25 @@ async function activate(name: BackendName): Promise<Activation> {
       const native = loadNative();
       const kernels = registerWasmTrainingKernels(native.addon);
       const ok = await tf.setBackend('wasm');
-      const nativeKernels = kernels.filter((k) => NATIVE_KERNELS[k] !== undefined || NATIVE_ONLY_KERNELS[k] !== undefined);
+      const nativeKernels = kernels.filter(
+        (k) => NATIVE_KERNELS[k] !== undefined || NATIVE_ONLY_KERNELS[k] !== undefined,
+      );
       return {
         ok,
-        why: ok ? `wasm (XNNPACK) with the project training kernels; ${native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why}` : 'wasm backend did not start',
+        why: ok
+          ? `wasm (XNNPACK) with the project training kernels; ${native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why}`
+          : 'wasm backend did not start',
         kernels,
         native: native.info ? { ...native.info, kernels: nativeKernels } : null,
       };
     }
     case 'cpu': {
       const ok = await tf.setBackend('cpu');
-      return { ok, why: ok ? 'pure-JS cpu backend (very slow for training)' : 'cpu backend did not start', kernels: [] };
+      return {
+        ok,
+        why: ok ? 'pure-JS cpu backend (very slow for training)' : 'cpu backend did not start',
+        kernels: [],
+      };
     }
   }
 }
@@ -142,11 +164,18 @@ export function initBackend(options: { quiet?: boolean } = {}): Promise<BackendI
       const info: BackendInfo = {
         name,
         tfBackend: tf.getBackend(),
-        reason: result.why + (forced ? ' (forced by SSLAD_BACKEND)' : '') + (skipped.length ? `; skipped ${skipped.join('; ')}` : ''),
+        reason:
+          result.why +
+          (forced ? ' (forced by SSLAD_BACKEND)' : '') +
+          (skipped.length ? `; skipped ${skipped.join('; ')}` : ''),
         forced: forced !== null,
         registeredKernels: result.kernels,
         tfjsVersion: tf.version.tfjs,
-        threads: result.native ? result.native.threads : name === 'wasm' || name === 'cpu' ? 1 : require('os').cpus().length,
+        threads: result.native
+          ? result.native.threads
+          : name === 'wasm' || name === 'cpu'
+            ? 1
+            : require('os').cpus().length,
         native: result.native ?? null,
       };
       current = info;

@@ -22,10 +22,51 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, out: Float32Array, geometry: Int32Array): void;
   batchMatMul(a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array): void;
-  batchNormTrain(x: Float32Array, weight: Float32Array, bias: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, rows: number, channels: number, eps: number): void;
-  batchNormTrainGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, weight: Float32Array, dx: Float32Array, dweight: Float32Array, dbias: Float32Array, rows: number, channels: number, eps: number): void;
-  layerNorm(x: Float32Array, weight: Float32Array, bias: Float32Array, y: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
-  layerNormGrad(dy: Float32Array, x: Float32Array, rstd: Float32Array, weight: Float32Array, dx: Float32Array, dweight: Float32Array, dbias: Float32Array, rows: number, d: number): void;
+  batchNormTrain(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    rows: number,
+    channels: number,
+    eps: number,
+  ): void;
+  batchNormTrainGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    weight: Float32Array,
+    dx: Float32Array,
+    dweight: Float32Array,
+    dbias: Float32Array,
+    rows: number,
+    channels: number,
+    eps: number,
+  ): void;
+  layerNorm(
+    x: Float32Array,
+    weight: Float32Array,
+    bias: Float32Array,
+    y: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    d: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    rstd: Float32Array,
+    weight: Float32Array,
+    dx: Float32Array,
+    dweight: Float32Array,
+    dbias: Float32Array,
+    rows: number,
+    d: number,
+  ): void;
   gelu(x: Float32Array, y: Float32Array, n: number): void;
   geluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   sumRows(x: Float32Array, out: Float32Array, rows: number, inner: number): void;
@@ -45,7 +86,8 @@ export interface NativeEngineInfo {
   threads: number;
 }
 
-export type NativeLoad = { addon: NativeAddon; info: NativeEngineInfo; why: string } | { addon: null; info: null; why: string };
+export type NativeLoad =
+  { addon: NativeAddon; info: NativeEngineInfo; why: string } | { addon: null; info: null; why: string };
 
 const ADDON_FILE = path.join('native', 'build', 'sslad_native.node');
 let loaded: NativeLoad | null = null;
@@ -71,7 +113,9 @@ export function nativeMode(): 'off' | 'on' | 'auto' {
   const value = raw.trim().toLowerCase();
   if (value === '0' || value === 'false' || value === 'off') return 'off';
   if (value === '1' || value === 'true' || value === 'on') return 'on';
-  throw new Error(`SSLAD_NATIVE=${raw} is not a choice; use 0 (wasm kernels only) or 1 (native kernels, error if they cannot load)`);
+  throw new Error(
+    `SSLAD_NATIVE=${raw} is not a choice; use 0 (wasm kernels only) or 1 (native kernels, error if they cannot load)`,
+  );
 }
 
 /** `SSLAD_NATIVE_THREADS` (default 1). */
@@ -79,7 +123,8 @@ export function nativeThreads(): number {
   const raw = process.env.SSLAD_NATIVE_THREADS;
   if (raw === undefined || raw.trim() === '') return 1;
   const threads = Number(raw);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`SSLAD_NATIVE_THREADS=${raw} must be a whole number ≥ 1`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`SSLAD_NATIVE_THREADS=${raw} must be a whole number ≥ 1`);
   return threads;
 }
 
@@ -103,7 +148,11 @@ export function loadNative(): NativeLoad {
       const addon = require(file) as NativeAddon;
       addon.setThreads(nativeThreads());
       const { cachedPrimitives: _, ...info } = addon.info();
-      loaded = { addon, info, why: `native ${info.engine} ${info.version} kernels (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})` };
+      loaded = {
+        addon,
+        info,
+        why: `native ${info.engine} ${info.version} kernels (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
+      };
       return loaded;
     } catch (err) {
       why = `native kernels failed to load (${(err as Error).message.split('\n')[0]}); rebuild with npm run build:native`;

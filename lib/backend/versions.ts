@@ -8,7 +8,17 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-const PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'sharp', 'arquero', 'vega', 'vega-lite', 'tslab'];
+const PACKAGES = [
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'sharp',
+  'arquero',
+  'vega',
+  'vega-lite',
+  'tslab',
+];
 
 /** Read the version from the package's own package.json, which some packages (sharp) do not export. */
 function installedVersion(name: string): string | null {
@@ -32,7 +42,11 @@ function installedVersion(name: string): string | null {
 
 /** Package name → installed version (null when not installed), plus node and the machine. */
 export function libraryVersions(): Record<string, string | null> {
-  const out: Record<string, string | null> = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}` };
+  const out: Record<string, string | null> = {
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown'}`,
+  };
   for (const name of PACKAGES) out[name] = installedVersion(name);
   return out;
 }

@@ -41,13 +41,15 @@ export function logit(p: number): number {
 
 /** n_neg / n_pos, the pos_weight the paper uses. */
 export function balancedPosWeight(positives: number, negatives: number): number {
-  if (!(positives > 0) || !(negatives > 0)) throw new Error(`balancedPosWeight: needs positives and negatives, got ${positives} and ${negatives}`);
+  if (!(positives > 0) || !(negatives > 0))
+    throw new Error(`balancedPosWeight: needs positives and negatives, got ${positives} and ${negatives}`);
   return negatives / positives;
 }
 
 /** The prior a BCE with pos_weight w trained at defect rate π_t is calibrated for: wπ_t / (wπ_t + 1 − π_t). */
 export function effectiveTrainingPrior(trainPrior: number, posWeight = 1): number {
-  if (!(trainPrior > 0 && trainPrior < 1)) throw new Error(`effectiveTrainingPrior: trainPrior ${trainPrior} is outside (0, 1)`);
+  if (!(trainPrior > 0 && trainPrior < 1))
+    throw new Error(`effectiveTrainingPrior: trainPrior ${trainPrior} is outside (0, 1)`);
   if (!(posWeight > 0)) throw new Error(`effectiveTrainingPrior: posWeight must be positive, got ${posWeight}`);
   return (posWeight * trainPrior) / (posWeight * trainPrior + 1 - trainPrior);
 }
@@ -93,14 +95,17 @@ function fBeta(precision: number, recall: number, beta: number): number {
 export function bestThreshold(labels: Numbers, logits: Numbers, options: { beta?: number } = {}): ThresholdChoice {
   const beta = options.beta ?? 1;
   if (!(beta > 0)) throw new Error(`bestThreshold: beta must be positive, got ${beta}`);
-  if (labels.length !== logits.length) throw new Error(`bestThreshold: labels has ${labels.length} entries but logits has ${logits.length}`);
+  if (labels.length !== logits.length)
+    throw new Error(`bestThreshold: labels has ${labels.length} entries but logits has ${logits.length}`);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] !== 0 && labels[i] !== 1) throw new Error(`bestThreshold: labels[${i}] = ${labels[i]} is not 0 or 1`);
-    if (!Number.isFinite(logits[i])) throw new Error(`bestThreshold: logits[${i}] = ${logits[i]} is not a finite number`);
+    if (!Number.isFinite(logits[i]))
+      throw new Error(`bestThreshold: logits[${i}] = ${logits[i]} is not a finite number`);
     positives += labels[i];
   }
-  if (positives === 0) throw new Error('bestThreshold: the split has no defects, so no F-score threshold can be chosen');
+  if (positives === 0)
+    throw new Error('bestThreshold: the split has no defects, so no F-score threshold can be chosen');
   const order = Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => logits[b] - logits[a]);
   let best: ThresholdChoice | null = null;
   let tp = 0;
@@ -138,12 +143,19 @@ export interface TransferredThreshold extends ThresholdChoice {
 }
 
 /** Choose the F_β-optimal threshold on `train` and evaluate it on `evaluation`. */
-export function transferThreshold(train: Split, evaluation: Split, options: { beta?: number } = {}): TransferredThreshold {
+export function transferThreshold(
+  train: Split,
+  evaluation: Split,
+  options: { beta?: number } = {},
+): TransferredThreshold {
   const choice = bestThreshold(train.labels, train.logits, options);
   return {
     ...choice,
     train: binaryMetrics(train.labels, train.logits, { threshold: choice.threshold, codes: train.codes }),
-    evaluation: binaryMetrics(evaluation.labels, evaluation.logits, { threshold: choice.threshold, codes: evaluation.codes }),
+    evaluation: binaryMetrics(evaluation.labels, evaluation.logits, {
+      threshold: choice.threshold,
+      codes: evaluation.codes,
+    }),
   };
 }
 

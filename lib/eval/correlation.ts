@@ -139,12 +139,19 @@ export interface BootstrapInterval {
  * Percentile bootstrap of `statistic` over (x, y) pairs. Resample b draws n indices with
  * `rng.int(0, n)` from one `Rng(seed)` stream, in order, so the interval can be replayed elsewhere.
  */
-export function bootstrapCi(x: ArrayLike<number>, y: ArrayLike<number>, statistic: CorrelationFn, options: BootstrapOptions = {}): BootstrapInterval {
+export function bootstrapCi(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  statistic: CorrelationFn,
+  options: BootstrapOptions = {},
+): BootstrapInterval {
   checkPairs(x, y, 'bootstrapCi');
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.95;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`bootstrapCi: resamples = ${resamples}; expected a positive integer`);
-  if (!(confidence > 0 && confidence < 1)) throw new Error(`bootstrapCi: confidence = ${confidence}; expected a number in (0, 1)`);
+  if (!Number.isInteger(resamples) || resamples < 1)
+    throw new Error(`bootstrapCi: resamples = ${resamples}; expected a positive integer`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new Error(`bootstrapCi: confidence = ${confidence}; expected a number in (0, 1)`);
   const n = x.length;
   const rng = new Rng(options.seed ?? 42);
   const xs = new Float64Array(n);

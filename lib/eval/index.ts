@@ -7,18 +7,26 @@
  *   const m = binaryMetrics(labels, logits, { codes });
  *   const r = rankMe(featuresFlat, batchSize, 512);
  */
-export {
-  binaryMetrics,
-  confusionCounts,
-  auroc,
-  averagePrecision,
-  f2CiwBinary,
-  f2CiwMultiLabel,
-} from './metrics';
+export { binaryMetrics, confusionCounts, auroc, averagePrecision, f2CiwBinary, f2CiwMultiLabel } from './metrics';
 export type { BinaryMetricOptions, BinaryMetrics, ConfusionCounts, Numbers } from './metrics';
 export { rankMe, singularValues, featureStats, featureStatsOverViews } from './rankme';
 export { fitLogisticRegression, logisticLogits } from './logistic';
 export type { LogisticFit, LogisticOptions } from './logistic';
 export type { FeatureStats, Matrix } from './rankme';
-export { knnSearch, knnScores, ledoitWolf, fitMahalanobis, mahalanobisScores, contaminationThreshold, fewLabelProbe } from './oneclass';
-export type { KnnMetric, KnnOptions, KnnResult, MahalanobisModel, ShrunkCovariance, FewLabelProbeOptions } from './oneclass';
+export {
+  knnSearch,
+  knnScores,
+  ledoitWolf,
+  fitMahalanobis,
+  mahalanobisScores,
+  contaminationThreshold,
+  fewLabelProbe,
+} from './oneclass';
+export type {
+  KnnMetric,
+  KnnOptions,
+  KnnResult,
+  MahalanobisModel,
+  ShrunkCovariance,
+  FewLabelProbeOptions,
+} from './oneclass';

@@ -80,7 +80,8 @@ export function l2NormalizeRows(x: Features, n: number, d: number): Float64Array
 /** Mean RankMe over consecutive batches of `batchSize` rows (partial trailing batch dropped). */
 export function rankMeBatched(x: Features, n: number, d: number, batchSize: number = DEFAULT_RANKME_BATCH): number {
   checkShape(x, n, d, 'rankMeBatched');
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`rankMeBatched: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new Error(`rankMeBatched: batchSize must be a positive integer, got ${batchSize}`);
   const size = Math.min(batchSize, n);
   const batches = Math.floor(n / size);
   const flat = x instanceof Float32Array || x instanceof Float64Array ? x : Float64Array.from(x);
@@ -218,16 +219,26 @@ export interface LidarOptions {
  * LiDAR-style surrogate-class separability of `images`·`augmentations` rows (image-major) of width d:
  * the effective rank of the eigenvalues of Σ_w^{-1/2} Σ_b Σ_w^{-1/2}.
  */
-export function lidar(x: Features, images: number, augmentations: number, d: number, options: LidarOptions = {}): number {
-  if (!Number.isInteger(images) || images < 2) throw new Error(`lidar: needs at least 2 images (surrogate classes), got ${images}`);
-  if (!Number.isInteger(augmentations) || augmentations < 2) throw new Error(`lidar: needs at least 2 augmentations per image, got ${augmentations}`);
+export function lidar(
+  x: Features,
+  images: number,
+  augmentations: number,
+  d: number,
+  options: LidarOptions = {},
+): number {
+  if (!Number.isInteger(images) || images < 2)
+    throw new Error(`lidar: needs at least 2 images (surrogate classes), got ${images}`);
+  if (!Number.isInteger(augmentations) || augmentations < 2)
+    throw new Error(`lidar: needs at least 2 augmentations per image, got ${augmentations}`);
   const n = images * augmentations;
   checkShape(x, n, d, 'lidar');
   if (!allFinite(x)) return NaN;
   const classMeans = new Float64Array(images * d);
   for (let i = 0; i < images; i++) {
     const mean = columnMeans(
-      x instanceof Float32Array || x instanceof Float64Array ? x.subarray(i * augmentations * d, (i + 1) * augmentations * d) : Array.prototype.slice.call(x, i * augmentations * d, (i + 1) * augmentations * d),
+      x instanceof Float32Array || x instanceof Float64Array
+        ? x.subarray(i * augmentations * d, (i + 1) * augmentations * d)
+        : Array.prototype.slice.call(x, i * augmentations * d, (i + 1) * augmentations * d),
       augmentations,
       d,
     );
@@ -257,7 +268,7 @@ export function lidar(x: Features, images: number, augmentations: number, d: num
     }
   }
   let delta = options.delta;
-  if (delta === undefined) delta = LIDAR_RELATIVE_DELTA * (withinTrace > 0 ? withinTrace : betweenTrace) / d;
+  if (delta === undefined) delta = (LIDAR_RELATIVE_DELTA * (withinTrace > 0 ? withinTrace : betweenTrace)) / d;
   if (!(delta > 0)) return NaN; // every row identical: nothing to separate
   for (let c = 0; c < d; c++) within[c * d + c] += delta;
   const l = cholesky(within, d);
@@ -286,7 +297,16 @@ export interface LabelFreeInput {
 
 /** Keys `labelFreeScores` can return, in this order. */
 export const LABEL_FREE_KEYS = [
-  'rankme', 'rankme_batch', 'alpha_req', 'nesum', 'alignment', 'uniformity', 'invariance', 'lidar', 'feature_std', 'feature_mean',
+  'rankme',
+  'rankme_batch',
+  'alpha_req',
+  'nesum',
+  'alignment',
+  'uniformity',
+  'invariance',
+  'lidar',
+  'feature_std',
+  'feature_mean',
 ] as const;
 export type LabelFreeKey = (typeof LABEL_FREE_KEYS)[number];
 

@@ -31,7 +31,11 @@ function checkSquare(a: ArrayLike<number>, m: number, fn: string): void {
  * diagonal d, the off-diagonal e (e[i] couples d[i] and d[i+1], e[m−1] = 0) and, when asked, Qᵀ
  * (row-major), which the QL step turns into the eigenvectors.
  */
-function tridiagonalise(a: Float64Array, m: number, accumulate: boolean): { d: Float64Array; e: Float64Array; qt?: Float64Array } {
+function tridiagonalise(
+  a: Float64Array,
+  m: number,
+  accumulate: boolean,
+): { d: Float64Array; e: Float64Array; qt?: Float64Array } {
   const v = new Float64Array(m);
   const p = new Float64Array(m);
   let qt: Float64Array | undefined;
@@ -203,7 +207,8 @@ export function symmetricEigen(a: ArrayLike<number>, m: number, options: { vecto
   checkSquare(a, m, 'symmetricEigen');
   const work = Float64Array.from(a);
   for (let i = 0; i < work.length; i++) {
-    if (!Number.isFinite(work[i])) throw new Error(`symmetricEigen: entry (${Math.floor(i / m)}, ${i % m}) is ${work[i]}`);
+    if (!Number.isFinite(work[i]))
+      throw new Error(`symmetricEigen: entry (${Math.floor(i / m)}, ${i % m}) is ${work[i]}`);
   }
   const wantVectors = options.vectors === true;
   const { d, e, qt } = tridiagonalise(work, m, wantVectors);

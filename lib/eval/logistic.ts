@@ -51,16 +51,28 @@ function solveLowerTransposed(l: Float64Array, b: Float64Array, m: number): Floa
 }
 
 /** Fit on the row-major n×d `features` with 0/1 `labels`. */
-export function fitLogisticRegression(features: ArrayLike<number>, n: number, d: number, labels: ArrayLike<number>, options: LogisticOptions): LogisticFit {
-  if (features.length !== n * d) throw new Error(`fitLogisticRegression: expected ${n}×${d} = ${n * d} feature values, got ${features.length}`);
+export function fitLogisticRegression(
+  features: ArrayLike<number>,
+  n: number,
+  d: number,
+  labels: ArrayLike<number>,
+  options: LogisticOptions,
+): LogisticFit {
+  if (features.length !== n * d)
+    throw new Error(`fitLogisticRegression: expected ${n}×${d} = ${n * d} feature values, got ${features.length}`);
   if (labels.length !== n) throw new Error(`fitLogisticRegression: ${labels.length} labels for ${n} rows`);
   let positives = 0;
   for (let i = 0; i < n; i++) {
-    if (labels[i] !== 0 && labels[i] !== 1) throw new Error(`fitLogisticRegression: label ${i} is ${labels[i]}, expected 0 or 1`);
+    if (labels[i] !== 0 && labels[i] !== 1)
+      throw new Error(`fitLogisticRegression: label ${i} is ${labels[i]}, expected 0 or 1`);
     positives += labels[i];
   }
-  if (positives === 0 || positives === n) throw new Error(`fitLogisticRegression: the labels hold only one class (${positives} positives of ${n})`);
-  if (!(options.l2 > 0)) throw new Error(`fitLogisticRegression: l2 must be > 0 (got ${options.l2}); without it separable features have no finite fit`);
+  if (positives === 0 || positives === n)
+    throw new Error(`fitLogisticRegression: the labels hold only one class (${positives} positives of ${n})`);
+  if (!(options.l2 > 0))
+    throw new Error(
+      `fitLogisticRegression: l2 must be > 0 (got ${options.l2}); without it separable features have no finite fit`,
+    );
   const positiveWeight = options.positiveWeight ?? 1;
   const maxIterations = options.maxIterations ?? 100;
   const tolerance = options.tolerance ?? 1e-10;
@@ -142,7 +154,8 @@ export function fitLogisticRegression(features: ArrayLike<number>, n: number, d:
 /** Logits of the row-major rows×d `features` under a fit (standardised with the training statistics). */
 export function logisticLogits(fit: LogisticFit, features: ArrayLike<number>, rows: number): Float64Array {
   const d = fit.coefficients.length;
-  if (features.length !== rows * d) throw new Error(`logisticLogits: expected ${rows}×${d} = ${rows * d} feature values, got ${features.length}`);
+  if (features.length !== rows * d)
+    throw new Error(`logisticLogits: expected ${rows}×${d} = ${rows * d} feature values, got ${features.length}`);
   const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     let z = fit.intercept;

@@ -161,7 +161,9 @@ function codeRows(codes: ArrayLike<number>[] | Numbers, n: number, k: number): (
   }
   const flat = codes as Numbers;
   if (flat.length !== n * k) {
-    throw new Error(`binaryMetrics: codes must be ${n} rows of ${k} flags (or a flat array of ${n * k}), got length ${flat.length}`);
+    throw new Error(
+      `binaryMetrics: codes must be ${n} rows of ${k} flags (or a flat array of ${n * k}), got length ${flat.length}`,
+    );
   }
   return (i, c) => flat[i * k + c];
 }

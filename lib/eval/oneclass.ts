@@ -56,7 +56,8 @@ export interface KnnResult {
 }
 
 function checkMatrix(x: Features, n: number, d: number, what: string): void {
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(d) || d < 1) throw new Error(`${what}: needs a positive number of rows and columns, got ${n}×${d}`);
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(d) || d < 1)
+    throw new Error(`${what}: needs a positive number of rows and columns, got ${n}×${d}`);
   if (x.length !== n * d) throw new Error(`${what}: expected ${n}×${d} = ${n * d} values, got ${x.length}`);
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i])) throw new Error(`${what}: row ${Math.floor(i / d)}, column ${i % d} is ${x[i]}`);
@@ -64,7 +65,12 @@ function checkMatrix(x: Features, n: number, d: number, what: string): void {
 }
 
 /** Rows as float64, L2-normalised when asked (a zero row stays zero), with their squared norms. */
-function prepareRows(x: Features, n: number, d: number, normalise: boolean): { rows: Float64Array; norms2: Float64Array } {
+function prepareRows(
+  x: Features,
+  n: number,
+  d: number,
+  normalise: boolean,
+): { rows: Float64Array; norms2: Float64Array } {
   const rows = Float64Array.from(x);
   const norms2 = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -84,7 +90,16 @@ function prepareRows(x: Features, n: number, d: number, normalise: boolean): { r
  * tile[(i − q0)·(b1 − b0) + (j − b0)] = q_i · b_j for query rows q0..q1 and bank rows b0..b1. Two query rows
  * against two bank rows per pass, so each loaded value feeds two products (as linalg's row Gram does).
  */
-function dotTile(q: Float64Array, q0: number, q1: number, b: Float64Array, b0: number, b1: number, d: number, tile: Float64Array): void {
+function dotTile(
+  q: Float64Array,
+  q0: number,
+  q1: number,
+  b: Float64Array,
+  b0: number,
+  b1: number,
+  d: number,
+  tile: Float64Array,
+): void {
   const width = b1 - b0;
   let i = q0;
   for (; i + 1 < q1; i += 2) {
@@ -140,18 +155,31 @@ function dotTile(q: Float64Array, q0: number, q1: number, b: Float64Array, b0: n
 }
 
 /** The k nearest bank rows of every query row, by exact blocked search. */
-export function knnSearch(bank: Features, nBank: number, query: Features, nQuery: number, d: number, options: KnnOptions = {}): KnnResult {
+export function knnSearch(
+  bank: Features,
+  nBank: number,
+  query: Features,
+  nQuery: number,
+  d: number,
+  options: KnnOptions = {},
+): KnnResult {
   const k = options.k ?? 5;
   const metric = options.metric ?? 'cosine';
   const block = options.blockRows ?? 256;
-  if (metric !== 'cosine' && metric !== 'euclidean') throw new Error(`knnSearch: metric must be 'cosine' or 'euclidean', got '${String(metric)}'`);
-  if (!Number.isInteger(block) || block < 1) throw new Error(`knnSearch: blockRows must be a positive integer, got ${block}`);
+  if (metric !== 'cosine' && metric !== 'euclidean')
+    throw new Error(`knnSearch: metric must be 'cosine' or 'euclidean', got '${String(metric)}'`);
+  if (!Number.isInteger(block) || block < 1)
+    throw new Error(`knnSearch: blockRows must be a positive integer, got ${block}`);
   checkMatrix(bank, nBank, d, 'knnSearch (bank)');
   checkMatrix(query, nQuery, d, 'knnSearch (query)');
   const exclude = options.exclude;
-  if (exclude && exclude.length !== nQuery) throw new Error(`knnSearch: exclude has ${exclude.length} entries for ${nQuery} query rows`);
+  if (exclude && exclude.length !== nQuery)
+    throw new Error(`knnSearch: exclude has ${exclude.length} entries for ${nQuery} query rows`);
   const usable = exclude ? nBank - 1 : nBank;
-  if (!Number.isInteger(k) || k < 1 || k > usable) throw new Error(`knnSearch: k must be an integer in 1..${usable} (the bank has ${nBank} rows${exclude ? ', one excluded per query' : ''}), got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > usable)
+    throw new Error(
+      `knnSearch: k must be an integer in 1..${usable} (the bank has ${nBank} rows${exclude ? ', one excluded per query' : ''}), got ${k}`,
+    );
   const cosine = metric === 'cosine';
   const b = prepareRows(bank, nBank, d, cosine);
   const q = prepareRows(query, nQuery, d, cosine);
@@ -190,7 +218,14 @@ export function knnSearch(bank: Features, nBank: number, query: Features, nQuery
 }
 
 /** kNN anomaly score: the mean distance from each query row to its k nearest bank rows. */
-export function knnScores(bank: Features, nBank: number, query: Features, nQuery: number, d: number, options: KnnOptions = {}): Float64Array {
+export function knnScores(
+  bank: Features,
+  nBank: number,
+  query: Features,
+  nQuery: number,
+  d: number,
+  options: KnnOptions = {},
+): Float64Array {
   const { distances, k } = knnSearch(bank, nBank, query, nQuery, d, options);
   const scores = new Float64Array(nQuery);
   for (let i = 0; i < nQuery; i++) {
@@ -251,11 +286,17 @@ export interface MahalanobisModel extends ShrunkCovariance {
  * A Gaussian fitted to the bank rows with a shrunk covariance: Ledoit–Wolf by default, or a fixed shrinkage in
  * [0, 1] towards μ·I. Shrinkage is what keeps Σ invertible when the bank has fewer rows than features.
  */
-export function fitMahalanobis(bank: Features, n: number, d: number, options: { shrinkage?: 'ledoit-wolf' | number } = {}): MahalanobisModel {
+export function fitMahalanobis(
+  bank: Features,
+  n: number,
+  d: number,
+  options: { shrinkage?: 'ledoit-wolf' | number } = {},
+): MahalanobisModel {
   let fit = ledoitWolf(bank, n, d);
   const fixed = options.shrinkage;
   if (typeof fixed === 'number') {
-    if (!(fixed >= 0 && fixed <= 1)) throw new Error(`fitMahalanobis: shrinkage must be in [0, 1] or 'ledoit-wolf', got ${fixed}`);
+    if (!(fixed >= 0 && fixed <= 1))
+      throw new Error(`fitMahalanobis: shrinkage must be in [0, 1] or 'ledoit-wolf', got ${fixed}`);
     // The same 1/n empirical covariance S and μ = tr(S)/d, mixed with the requested shrinkage instead.
     const raw = gramOfColumns(bank, n, d, fit.location);
     let trace = 0;
@@ -269,7 +310,9 @@ export function fitMahalanobis(bank: Features, n: number, d: number, options: { 
   try {
     factor = cholesky(fit.covariance, d);
   } catch (err) {
-    throw new Error(`fitMahalanobis: the shrunk covariance of ${n} rows × ${d} features is singular (shrinkage ${fit.shrinkage}); constant features with shrinkage 0? (${(err as Error).message})`);
+    throw new Error(
+      `fitMahalanobis: the shrunk covariance of ${n} rows × ${d} features is singular (shrinkage ${fit.shrinkage}); constant features with shrinkage 0? (${(err as Error).message})`,
+    );
   }
   return { ...fit, factor };
 }
@@ -319,18 +362,30 @@ export interface FewLabelProbeOptions {
  * ones get weight knownShare·n / k, so that together they weigh as much as all the defects the pool is known to
  * hold and the class balance of the fit matches the pool's. Unlabelled rows weigh 1.
  */
-export function fewLabelProbe(pool: Features, n: number, d: number, labelledRows: ArrayLike<number>, options: FewLabelProbeOptions): LogisticFit {
+export function fewLabelProbe(
+  pool: Features,
+  n: number,
+  d: number,
+  labelledRows: ArrayLike<number>,
+  options: FewLabelProbeOptions,
+): LogisticFit {
   const k = labelledRows.length;
   if (k < 1) throw new Error('fewLabelProbe: needs at least one labelled defect');
-  if (!(options.knownShare > 0 && options.knownShare < 1)) throw new Error(`fewLabelProbe: knownShare must be in (0, 1), got ${options.knownShare}`);
+  if (!(options.knownShare > 0 && options.knownShare < 1))
+    throw new Error(`fewLabelProbe: knownShare must be in (0, 1), got ${options.knownShare}`);
   const labels = new Uint8Array(n);
   for (let i = 0; i < k; i++) {
     const row = labelledRows[i];
-    if (!Number.isInteger(row) || row < 0 || row >= n) throw new Error(`fewLabelProbe: labelled row ${row} is not a row of the ${n}-row pool`);
+    if (!Number.isInteger(row) || row < 0 || row >= n)
+      throw new Error(`fewLabelProbe: labelled row ${row} is not a row of the ${n}-row pool`);
     if (labels[row]) throw new Error(`fewLabelProbe: labelled row ${row} is listed twice`);
     labels[row] = 1;
   }
   if (k === n) throw new Error('fewLabelProbe: every pool row is labelled a defect; there is no unlabelled pool');
   const positiveWeight = Math.max((options.knownShare * n) / k, 1);
-  return fitLogisticRegression(pool, n, d, labels, { l2: options.l2 ?? 0.01, positiveWeight, maxIterations: options.maxIterations });
+  return fitLogisticRegression(pool, n, d, labels, {
+    l2: options.l2 ?? 0.01,
+    positiveWeight,
+    maxIterations: options.maxIterations,
+  });
 }

@@ -129,7 +129,8 @@ export function meanCi(values: ArrayLike<number>, level = 0.95): MeanCi {
   checkLevel(level, 'meanCi');
   const n = values.length;
   if (n === 0) throw new Error('meanCi: no values');
-  for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) throw new Error(`meanCi: values[${i}] = ${values[i]} is not a finite number`);
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(values[i])) throw new Error(`meanCi: values[${i}] = ${values[i]} is not a finite number`);
   let mean = 0;
   for (let i = 0; i < n; i++) mean += values[i];
   mean /= n;
@@ -143,7 +144,9 @@ export function meanCi(values: ArrayLike<number>, level = 0.95): MeanCi {
 
 /** "0.612 ± 0.034" (or "0.612" for a single value). */
 export function formatMeanCi(ci: MeanCi, digits = 3): string {
-  return Number.isFinite(ci.halfWidth) ? `${ci.mean.toFixed(digits)} ± ${ci.halfWidth.toFixed(digits)}` : ci.mean.toFixed(digits);
+  return Number.isFinite(ci.halfWidth)
+    ? `${ci.mean.toFixed(digits)} ± ${ci.halfWidth.toFixed(digits)}`
+    : ci.mean.toFixed(digits);
 }
 
 // ---------------------------------------------------------------------------------------- bootstrap
@@ -174,7 +177,8 @@ export interface BootstrapResult {
 function readOptions(options: BootstrapOptions, fn: string): { resamples: number; seed: number; level: number } {
   const resamples = options.resamples ?? 2000;
   const level = options.level ?? 0.95;
-  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`${fn}: resamples = ${resamples}; expected a positive integer`);
+  if (!Number.isInteger(resamples) || resamples < 1)
+    throw new Error(`${fn}: resamples = ${resamples}; expected a positive integer`);
   checkLevel(level, fn);
   return { resamples, seed: options.seed ?? 42, level };
 }
@@ -203,7 +207,11 @@ function summarise(estimate: number, stats: number[], level: number, resamples: 
  * Percentile bootstrap of `statistic`, which receives the n indices of a resample (a reused buffer: read
  * it, do not keep it). The estimate is the statistic of indices 0..n−1.
  */
-export function bootstrap(n: number, statistic: (indices: Int32Array) => number, options: BootstrapOptions = {}): BootstrapResult {
+export function bootstrap(
+  n: number,
+  statistic: (indices: Int32Array) => number,
+  options: BootstrapOptions = {},
+): BootstrapResult {
   if (!Number.isInteger(n) || n < 1) throw new Error(`bootstrap: n must be a positive integer, got ${n}`);
   const { resamples, seed, level } = readOptions(options, 'bootstrap');
   const indices = new Int32Array(n);
@@ -233,8 +241,13 @@ export interface PairedTest {
 }
 
 /** Paired bootstrap comparison of two methods over matched cells (see the module doc). */
-export function pairedBootstrapTest(a: ArrayLike<number>, b: ArrayLike<number>, options: BootstrapOptions = {}): PairedTest {
-  if (a.length !== b.length) throw new Error(`pairedBootstrapTest: a has ${a.length} cells but b has ${b.length}; the cells must be matched`);
+export function pairedBootstrapTest(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  options: BootstrapOptions = {},
+): PairedTest {
+  if (a.length !== b.length)
+    throw new Error(`pairedBootstrapTest: a has ${a.length} cells but b has ${b.length}; the cells must be matched`);
   if (a.length === 0) throw new Error('pairedBootstrapTest: no cells');
   const n = a.length;
   const differences = new Float64Array(n);
@@ -250,11 +263,15 @@ export function pairedBootstrapTest(a: ArrayLike<number>, b: ArrayLike<number>, 
     return s / idx.length;
   };
   const means: number[] = [];
-  const result = bootstrap(n, (idx) => {
-    const m = meanOf(idx);
-    means.push(m);
-    return m;
-  }, options);
+  const result = bootstrap(
+    n,
+    (idx) => {
+      const m = meanOf(idx);
+      means.push(m);
+      return m;
+    },
+    options,
+  );
   means.shift(); // the first call is the estimate on the original cells
   const observed = result.estimate;
   let extreme = 0;
@@ -288,7 +305,10 @@ function groupKey(row: Row, keys: readonly string[]): string {
  * Group rows by `by` and summarise `value` over the rest (typically the seeds): one output row per group
  * with the group's key fields and a `MeanCi` plus `missing`. Groups keep their first-seen order.
  */
-export function summarizeOverSeeds(rows: readonly Row[], options: { by: readonly string[]; value: string; level?: number }): Array<Row & SeedSummary> {
+export function summarizeOverSeeds(
+  rows: readonly Row[],
+  options: { by: readonly string[]; value: string; level?: number },
+): Array<Row & SeedSummary> {
   const groups = new Map<string, { first: Row; values: number[]; missing: number }>();
   for (const row of rows) {
     const key = groupKey(row, options.by);
@@ -318,12 +338,18 @@ export function summarizeOverSeeds(rows: readonly Row[], options: { by: readonly
  * same cell order, ready for `pairedBootstrapTest`. Cells present on one side only are listed in
  * `unmatched`; a cell appearing twice on one side is an error (the keys do not identify a cell).
  */
-export function pairCells(rowsA: readonly Row[], rowsB: readonly Row[], keys: readonly string[], value: string): { a: number[]; b: number[]; cells: string[]; unmatched: string[] } {
+export function pairCells(
+  rowsA: readonly Row[],
+  rowsB: readonly Row[],
+  keys: readonly string[],
+  value: string,
+): { a: number[]; b: number[]; cells: string[]; unmatched: string[] } {
   const index = (rows: readonly Row[], side: string) => {
     const map = new Map<string, number>();
     for (const row of rows) {
       const key = groupKey(row, keys);
-      if (map.has(key)) throw new Error(`pairCells: cell ${key} appears twice in ${side}; add keys that identify a cell`);
+      if (map.has(key))
+        throw new Error(`pairCells: cell ${key} appears twice in ${side}; add keys that identify a cell`);
       const v = row[value];
       map.set(key, typeof v === 'number' ? v : NaN);
     }

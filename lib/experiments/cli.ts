@@ -17,12 +17,33 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BACKBONES, BackboneName, makeRunConfig, METHODS, MethodName, PROPORTIONS, RunConfig, RunOverrides, runId, validateRunConfig } from './config';
+import {
+  BACKBONES,
+  BackboneName,
+  makeRunConfig,
+  METHODS,
+  MethodName,
+  PROPORTIONS,
+  RunConfig,
+  RunOverrides,
+  runId,
+  validateRunConfig,
+} from './config';
 import { GridOptions, STUDIES, StudyName, studyGrid } from './grid';
 import { acquireRunLock, describeHolder } from './lock';
 import { projectPaths } from './paths';
 import { parseScale, ScaleName, SCALES } from './scale';
-import { collectRows, listRuns, openRun, readJson, ResultRow, RunRecord, RunState, RunStatus, writeFileAtomic } from './store';
+import {
+  collectRows,
+  listRuns,
+  openRun,
+  readJson,
+  ResultRow,
+  RunRecord,
+  RunState,
+  RunStatus,
+  writeFileAtomic,
+} from './store';
 import { describeIdentity, type DatasetIdentity } from '../data/identity';
 import { runSweep, TRAIN_EXIT } from './sweep';
 import { tidyArrowFile } from './tidy_arrow';
@@ -60,48 +81,100 @@ type FlagSpec = Record<string, 'string' | 'boolean'>;
 const COMMON: FlagSpec = { results: 'string', help: 'boolean' };
 const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
   train: {
-    flags: { ...COMMON, config: 'string', method: 'string', backbone: 'string', proportion: 'string', scale: 'string', seed: 'string', epochs: 'string', 'image-size': 'string', 'batch-size': 'string', override: 'string' },
-    usage: 'ssl-ad train (--config FILE | --method M --backbone B [--proportion P] [--scale S] [--seed N] [--epochs N] [--image-size N] [--batch-size N] [--override JSON]) [--results DIR]',
+    flags: {
+      ...COMMON,
+      config: 'string',
+      method: 'string',
+      backbone: 'string',
+      proportion: 'string',
+      scale: 'string',
+      seed: 'string',
+      epochs: 'string',
+      'image-size': 'string',
+      'batch-size': 'string',
+      override: 'string',
+    },
+    usage:
+      'ssl-ad train (--config FILE | --method M --backbone B [--proportion P] [--scale S] [--seed N] [--epochs N] [--image-size N] [--batch-size N] [--override JSON]) [--results DIR]',
   },
   sweep: {
     flags: {
       ...COMMON,
-      study: 'string', scale: 'string', seeds: 'string', workers: 'string', proportions: 'string', methods: 'string', backbones: 'string', override: 'string',
-      'no-retry-failed': 'boolean', 'dry-run': 'boolean', slurm: 'boolean', wait: 'boolean', partition: 'string', time: 'string', gres: 'string', mem: 'string', 'max-parallel': 'string', 'sbatch-arg': 'string',
+      study: 'string',
+      scale: 'string',
+      seeds: 'string',
+      workers: 'string',
+      proportions: 'string',
+      methods: 'string',
+      backbones: 'string',
+      override: 'string',
+      'no-retry-failed': 'boolean',
+      'dry-run': 'boolean',
+      slurm: 'boolean',
+      wait: 'boolean',
+      partition: 'string',
+      time: 'string',
+      gres: 'string',
+      mem: 'string',
+      'max-parallel': 'string',
+      'sbatch-arg': 'string',
     },
     usage:
       'ssl-ad sweep [--study ssl|resolution|augmentation] [--scale smoke|default|paper] [--seeds 42,43] [--workers N] [--methods a,b] [--backbones resnet18,vit_tiny] [--proportions 0.01,0.45] [--override JSON] [--no-retry-failed] [--dry-run] [--slurm [--wait] [--partition P] [--time HH:MM:SS] [--gres gpu:1] [--mem 16G] [--max-parallel N] [--sbatch-arg "--account=x"]] [--results DIR]',
   },
   eval: { flags: { ...COMMON, run: 'string' }, usage: 'ssl-ad eval --run RUN_ID [--results DIR]' },
   probe: {
-    flags: { ...COMMON, run: 'string', study: 'string', scale: 'string', seeds: 'string', methods: 'string', backbones: 'string', proportions: 'string', override: 'string', 'random-init': 'boolean', l2: 'string' },
-    usage: 'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45]) [--random-init] [--l2 0.01] [--results DIR]',
+    flags: {
+      ...COMMON,
+      run: 'string',
+      study: 'string',
+      scale: 'string',
+      seeds: 'string',
+      methods: 'string',
+      backbones: 'string',
+      proportions: 'string',
+      override: 'string',
+      'random-init': 'boolean',
+      l2: 'string',
+    },
+    usage:
+      'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45]) [--random-init] [--l2 0.01] [--results DIR]',
   },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
   export: {
     flags: { ...COMMON, out: 'string', format: 'string', grids: 'string', scale: 'string' },
-    usage: 'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]] [--results DIR]',
+    usage:
+      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]] [--results DIR]',
   },
 };
 
-const TOP_USAGE = `usage: ssl-ad <command> [flags]\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}`;
+const TOP_USAGE = `usage: ssl-ad <command> [flags]\n\ncommands:\n${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage}`)
+  .join('\n')}`;
 
 export function parseFlags(command: string, argv: string[]): Record<string, string | boolean> {
   const spec = COMMANDS[command].flags;
   const out: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new UsageError(`${command}: unexpected argument ${JSON.stringify(arg)}; flags start with --`);
+    if (!arg.startsWith('--'))
+      throw new UsageError(`${command}: unexpected argument ${JSON.stringify(arg)}; flags start with --`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const kind = spec[name];
-    if (!kind) throw new UsageError(`${command}: unknown flag --${name}; allowed: ${Object.keys(spec).map((f) => `--${f}`).join(', ')}`);
+    if (!kind)
+      throw new UsageError(
+        `${command}: unknown flag --${name}; allowed: ${Object.keys(spec)
+          .map((f) => `--${f}`)
+          .join(', ')}`,
+      );
     if (kind === 'boolean') {
       if (eq >= 0) throw new UsageError(`${command}: --${name} takes no value`);
       out[name] = true;
     } else {
       const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${command}: --${name} needs a value`);
+      if (value === undefined || (eq < 0 && value.startsWith('--')))
+        throw new UsageError(`${command}: --${name} needs a value`);
       out[name] = value;
     }
   }
@@ -116,21 +189,34 @@ function str(flags: Record<string, string | boolean>, name: string): string | un
 function intFlag(flag: string, raw: string | undefined, min = 0): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not an integer ≥ ${min}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not an integer ≥ ${min}`);
   return n;
 }
 
-function listFlag<T extends string | number>(flag: string, raw: string | undefined, allowed: readonly T[], parse: (s: string) => T): T[] | undefined {
+function listFlag<T extends string | number>(
+  flag: string,
+  raw: string | undefined,
+  allowed: readonly T[],
+  parse: (s: string) => T,
+): T[] | undefined {
   if (raw === undefined) return undefined;
-  const values = raw.split(',').map((s) => s.trim()).filter(Boolean).map(parse);
+  const values = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parse);
   if (!values.length) throw new UsageError(`--${flag}: empty list; allowed: ${allowed.join(',')}`);
-  for (const v of values) if (!allowed.includes(v)) throw new UsageError(`--${flag}: ${JSON.stringify(v)} is not allowed; allowed: ${allowed.join(',')}`);
+  for (const v of values)
+    if (!allowed.includes(v))
+      throw new UsageError(`--${flag}: ${JSON.stringify(v)} is not allowed; allowed: ${allowed.join(',')}`);
   return values;
 }
 
 function oneOf<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
   if (raw === undefined) return undefined;
-  if (!allowed.includes(raw as T)) throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not allowed; allowed: ${allowed.join(', ')}`);
+  if (!allowed.includes(raw as T))
+    throw new UsageError(`--${flag}: ${JSON.stringify(raw)} is not allowed; allowed: ${allowed.join(', ')}`);
   return raw as T;
 }
 
@@ -138,10 +224,13 @@ function overridesFlag(raw: string | undefined): RunOverrides | undefined {
   if (raw === undefined) return undefined;
   try {
     const parsed = JSON.parse(raw) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error('expected a JSON object');
     return parsed as RunOverrides;
   } catch (err) {
-    throw new UsageError(`--override: not a JSON object (${(err as Error).message}); e.g. --override '{"epochs":2,"optimizer":{"lr":0.1}}'`);
+    throw new UsageError(
+      `--override: not a JSON object (${(err as Error).message}); e.g. --override '{"epochs":2,"optimizer":{"lr":0.1}}'`,
+    );
   }
 }
 
@@ -153,8 +242,21 @@ function resultsDir(flags: Record<string, string | boolean>): string {
 export function trainConfigFromFlags(flags: Record<string, string | boolean>): RunConfig {
   const file = str(flags, 'config');
   if (file !== undefined) {
-    const others = ['method', 'backbone', 'proportion', 'scale', 'seed', 'epochs', 'image-size', 'batch-size', 'override'].filter((f) => flags[f] !== undefined);
-    if (others.length) throw new UsageError(`train: --config cannot be combined with ${others.map((f) => `--${f}`).join(', ')}; edit the file instead`);
+    const others = [
+      'method',
+      'backbone',
+      'proportion',
+      'scale',
+      'seed',
+      'epochs',
+      'image-size',
+      'batch-size',
+      'override',
+    ].filter((f) => flags[f] !== undefined);
+    if (others.length)
+      throw new UsageError(
+        `train: --config cannot be combined with ${others.map((f) => `--${f}`).join(', ')}; edit the file instead`,
+      );
     if (!fs.existsSync(file)) throw new UsageError(`train: --config ${file} does not exist`);
     try {
       return validateRunConfig(readJson<RunConfig>(file));
@@ -164,13 +266,23 @@ export function trainConfigFromFlags(flags: Record<string, string | boolean>): R
   }
   const method = oneOf('method', str(flags, 'method'), METHODS);
   const backbone = oneOf('backbone', str(flags, 'backbone'), BACKBONES);
-  if (!method || !backbone) throw new UsageError(`train: give --config FILE, or --method (${METHODS.join(', ')}) and --backbone (${BACKBONES.join(', ')})`);
+  if (!method || !backbone)
+    throw new UsageError(
+      `train: give --config FILE, or --method (${METHODS.join(', ')}) and --backbone (${BACKBONES.join(', ')})`,
+    );
   const scale = str(flags, 'scale') === undefined ? undefined : oneOf('scale', str(flags, 'scale'), SCALES);
-  const overrides: RunOverrides & { method: MethodName; backbone: BackboneName } = { ...(overridesFlag(str(flags, 'override')) ?? {}), method, backbone };
+  const overrides: RunOverrides & { method: MethodName; backbone: BackboneName } = {
+    ...(overridesFlag(str(flags, 'override')) ?? {}),
+    method,
+    backbone,
+  };
   const proportion = str(flags, 'proportion');
   if (proportion !== undefined) {
     const p = Number(proportion);
-    if (!Number.isFinite(p)) throw new UsageError(`--proportion: ${JSON.stringify(proportion)} is not a number; the study uses ${PROPORTIONS.join(', ')}`);
+    if (!Number.isFinite(p))
+      throw new UsageError(
+        `--proportion: ${JSON.stringify(proportion)} is not a number; the study uses ${PROPORTIONS.join(', ')}`,
+      );
     overrides.trainProportion = p;
   }
   const seed = intFlag('seed', str(flags, 'seed'));
@@ -207,7 +319,11 @@ function loadTrainer(): RunExperiment {
   return mod.runExperiment;
 }
 
-const EXIT_FOR_STATE: Partial<Record<RunState, number>> = { done: TRAIN_EXIT.done, failed: TRAIN_EXIT.failed, diverged: TRAIN_EXIT.diverged };
+const EXIT_FOR_STATE: Partial<Record<RunState, number>> = {
+  done: TRAIN_EXIT.done,
+  failed: TRAIN_EXIT.failed,
+  diverged: TRAIN_EXIT.diverged,
+};
 
 async function commandTrain(flags: Record<string, string | boolean>, out: Output): Promise<number> {
   const config = trainConfigFromFlags(flags);
@@ -218,7 +334,9 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
   const id = runId(config);
   const expected = process.env.SSLAD_EXPECTED_RUN_ID;
   if (expected && expected !== id) {
-    throw new InputError(`the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`);
+    throw new InputError(
+      `the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`,
+    );
   }
   const { initBackend } = require('../backend') as typeof import('../backend');
   try {
@@ -236,7 +354,8 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
   // when the sweep that started us is gone) we record the interruption and exit at once.
   const stop = (why: string, code: number) => {
     const now = run.status();
-    if (!['done', 'diverged', 'failed'].includes(now.state)) run.setStatus({ ...now, state: 'pending', reason: `interrupted: ${why}` });
+    if (!['done', 'diverged', 'failed'].includes(now.state))
+      run.setStatus({ ...now, state: 'pending', reason: `interrupted: ${why}` });
     lock.release();
     out.err(`[train] ${run.id}: ${why}; stopped (rerun to resume from the last checkpoint)`);
     process.exit(code);
@@ -261,7 +380,9 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       out.log(`[train] ${run.id} is already done; nothing to do`);
       return TRAIN_EXIT.done;
     }
-    out.log(`[train] ${run.id} (${config.method}, ${config.backbone}, p=${config.trainProportion}, ${config.scale}) → ${run.dir}`);
+    out.log(
+      `[train] ${run.id} (${config.method}, ${config.backbone}, p=${config.trainProportion}, ${config.scale}) → ${run.dir}`,
+    );
     let status: RunStatus;
     try {
       status = await loadTrainer()(config, { resultsDir: dir });
@@ -269,7 +390,8 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       const reason = isInputError(err) ? (err as Error).message : ((err as Error).stack ?? String(err));
       out.err(`[train] ${run.id} failed: ${reason}`);
       const now = run.status();
-      if (!['failed', 'diverged', 'done'].includes(now.state)) run.setStatus({ ...now, state: 'failed', reason: (err as Error).message ?? String(err) });
+      if (!['failed', 'diverged', 'done'].includes(now.state))
+        run.setStatus({ ...now, state: 'failed', reason: (err as Error).message ?? String(err) });
       return TRAIN_EXIT.failed;
     }
     out.log(`[train] ${run.id} ${status.state}${status.reason ? `: ${status.reason}` : ''}`);
@@ -294,7 +416,11 @@ function scaleFlag(flags: Record<string, string | boolean>): ScaleName {
 }
 
 /** The configs a `sweep` invocation describes. */
-export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): { study: StudyName; scale: ScaleName; configs: RunConfig[] } {
+export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): {
+  study: StudyName;
+  scale: ScaleName;
+  configs: RunConfig[];
+} {
   const study = oneOf('study', str(flags, 'study'), STUDIES) ?? 'ssl';
   const scale = scaleFlag(flags);
   const options: GridOptions = {
@@ -315,9 +441,15 @@ export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): 
 // Seeds are free integers, so they skip listFlag's membership check.
 function listFlagSeeds(raw: string | undefined): number[] | undefined {
   if (raw === undefined) return undefined;
-  const values = raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const values = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (!values.length) throw new UsageError('--seeds: empty list; e.g. --seeds 42,43');
-  for (const s of values) if (!Number.isInteger(s) || s < 0) throw new UsageError(`--seeds: ${JSON.stringify(s)} is not a non-negative integer`);
+  for (const s of values)
+    if (!Number.isInteger(s) || s < 0)
+      throw new UsageError(`--seeds: ${JSON.stringify(s)} is not a non-negative integer`);
   return values;
 }
 
@@ -328,7 +460,10 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
   const workers = intFlag('workers', str(flags, 'workers'), 1);
   if (flags['dry-run']) {
     out.log(`[sweep] ${study} at scale ${scale}: ${finalConfigs.length} runs`);
-    for (const c of finalConfigs) out.log(`${runId(c)}  ${c.method} ${c.backbone} p=${c.trainProportion} size=${c.imageSize} jitter=${c.augment.jitter} minScale=${c.augment.minScale} aug=${c.augment.enabled}`);
+    for (const c of finalConfigs)
+      out.log(
+        `${runId(c)}  ${c.method} ${c.backbone} p=${c.trainProportion} size=${c.imageSize} jitter=${c.augment.jitter} minScale=${c.augment.minScale} aug=${c.augment.enabled}`,
+      );
     return 0;
   }
   if (flags.slurm) {
@@ -357,9 +492,16 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
     out.log(`[slurm] submitted job ${submitted.jobId}`);
     if (!flags.wait) return 0;
     await waitForSlurmJob(submitted.jobId, { resultsDir: dir, runIds: job.runIds, log: (l) => out.log(l) });
-    const states = job.runIds.map((id) => listRuns(dir).find((r) => r.id === id)?.status().state ?? 'pending');
+    const states = job.runIds.map(
+      (id) =>
+        listRuns(dir)
+          .find((r) => r.id === id)
+          ?.status().state ?? 'pending',
+    );
     const notDone = states.filter((s) => s !== 'done' && s !== 'diverged').length;
-    out.log(`[slurm] job ${submitted.jobId} finished: ${states.length - notDone}/${states.length} runs done or diverged`);
+    out.log(
+      `[slurm] job ${submitted.jobId} finished: ${states.length - notDone}/${states.length} runs done or diverged`,
+    );
     return notDone ? 1 : 0;
   }
   const controller = new AbortController();
@@ -373,7 +515,13 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
   process.on('SIGTERM', onTerm);
   try {
     out.log(`[sweep] ${study} at scale ${scale}: ${finalConfigs.length} runs → ${dir}`);
-    const summary = await runSweep(finalConfigs, { resultsDir: dir, workers, retryFailed: !flags['no-retry-failed'], log: (l) => out.log(l), signal: controller.signal });
+    const summary = await runSweep(finalConfigs, {
+      resultsDir: dir,
+      workers,
+      retryFailed: !flags['no-retry-failed'],
+      log: (l) => out.log(l),
+      signal: controller.signal,
+    });
     if (summary.interrupted) return 130;
     return summary.counts.failed || summary.counts.pending || summary.counts.running ? 1 : 0;
   } finally {
@@ -441,13 +589,16 @@ function commandStatus(flags: Record<string, string | boolean>, out: Output): nu
     return 0;
   }
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.stale ? 'running (stale)' : r.state, (counts.get(r.stale ? 'running (stale)' : r.state) ?? 0) + 1);
+  for (const r of rows)
+    counts.set(r.stale ? 'running (stale)' : r.state, (counts.get(r.stale ? 'running (stale)' : r.state) ?? 0) + 1);
   const width = Math.max(...rows.map((r) => r.runId.length));
   out.log(`${'run'.padEnd(width)}  ${'state'.padEnd(16)}  epoch   reason`);
   for (const r of rows) {
     const state = r.stale ? 'running (stale)' : r.state;
     const epoch = r.epoch === null ? '-' : `${r.epoch}/${r.epochs}`;
-    out.log(`${r.runId.padEnd(width)}  ${state.padEnd(16)}  ${epoch.padEnd(6)}  ${r.reason.split('\n')[0].slice(0, 160)}`);
+    out.log(
+      `${r.runId.padEnd(width)}  ${state.padEnd(16)}  ${epoch.padEnd(6)}  ${r.reason.split('\n')[0].slice(0, 160)}`,
+    );
     if (r.dataset) out.log(`${' '.repeat(width)}  data: ${r.dataset}`);
   }
   out.log(`\n${rows.length} runs in ${dir}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
@@ -458,7 +609,12 @@ function commandStatus(flags: Record<string, string | boolean>, out: Output): nu
  * The tidy table of the finished runs under `dir` (only those in `runIds` when given) as CSV and/or Arrow IPC
  * file format with a fixed schema (lib/experiments/tidy_arrow.ts); returns the row count and the paths.
  */
-export function exportTidyTable(dir: string, outDir: string, formats: Array<'csv' | 'arrow'> = ['csv', 'arrow'], runIds?: Set<string>): { rows: number; files: string[] } {
+export function exportTidyTable(
+  dir: string,
+  outDir: string,
+  formats: Array<'csv' | 'arrow'> = ['csv', 'arrow'],
+  runIds?: Set<string>,
+): { rows: number; files: string[] } {
   const aq = require('arquero') as typeof import('arquero');
   const rows: ResultRow[] = collectRows(dir).filter((r) => !runIds || runIds.has(r.runId));
   // Rows from different runs may carry different extra columns; arquero wants one column set.
@@ -484,14 +640,21 @@ const EXPORT_GRIDS = [...STUDIES, 'fashion-mnist'] as const;
 
 function commandExport(flags: Record<string, string | boolean>, out: Output): number {
   const dir = resultsDir(flags);
-  const formats = listFlag('format', str(flags, 'format') ?? 'csv,arrow', ['csv', 'arrow'] as const, (s) => s as 'csv' | 'arrow')!;
+  const formats = listFlag(
+    'format',
+    str(flags, 'format') ?? 'csv,arrow',
+    ['csv', 'arrow'] as const,
+    (s) => s as 'csv' | 'arrow',
+  )!;
   const outDir = path.resolve(str(flags, 'out') ?? dir);
   const grids = listFlag('grids', str(flags, 'grids'), EXPORT_GRIDS, (s) => s as (typeof EXPORT_GRIDS)[number]);
   let runIds: Set<string> | undefined;
   if (grids) {
     const scale = scaleFlag(flags);
     const { fashionMnistGridOptions } = require('../report/labelfree') as typeof import('../report/labelfree');
-    const configs = grids.flatMap((g) => (g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale })));
+    const configs = grids.flatMap((g) =>
+      g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale }),
+    );
     runIds = new Set(configs.map(runId));
   } else if (str(flags, 'scale') !== undefined) {
     throw new UsageError('export: --scale selects the grids of --grids; give --grids too');
@@ -515,7 +678,9 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
     throw new Error(`the trainer (${trainerModulePath()}) could not be loaded: ${(err as Error).message}`);
   }
   if (typeof mod.evaluateRun !== 'function') {
-    out.err('eval: the trainer does not export evaluateRun(config, {resultsDir}) yet; a finished run already holds its evaluation rows (rows.json)');
+    out.err(
+      'eval: the trainer does not export evaluateRun(config, {resultsDir}) yet; a finished run already holds its evaluation rows (rows.json)',
+    );
     return 1;
   }
   const { initBackend } = require('../backend') as typeof import('../backend');
@@ -533,7 +698,8 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
   const dir = resultsDir(flags);
   const l2Raw = str(flags, 'l2');
   const l2 = l2Raw === undefined ? undefined : Number(l2Raw);
-  if (l2 !== undefined && !(Number.isFinite(l2) && l2 > 0)) throw new UsageError(`probe: --l2 must be a positive number, got ${JSON.stringify(l2Raw)}`);
+  if (l2 !== undefined && !(Number.isFinite(l2) && l2 > 0))
+    throw new UsageError(`probe: --l2 must be a positive number, got ${JSON.stringify(l2Raw)}`);
   const randomInit = Boolean(flags['random-init']);
   let configs: RunConfig[];
   const id = str(flags, 'run');
@@ -552,17 +718,27 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
   }
   const targets = randomInit ? configs : finished;
   const { frozenLinearProbe } = require('../train/frozen') as typeof import('../train/frozen');
-  const natural = <T extends { proportion: number }>(values: T[]): T => values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
-  out.log(`[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones (results in each run folder)`);
+  const natural = <T extends { proportion: number }>(values: T[]): T =>
+    values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
+  out.log(
+    `[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones (results in each run folder)`,
+  );
   out.log('run                                          online F1  AUROC | frozen F1  AUROC | drift');
   for (const config of targets) {
     const started = Date.now();
     const result = await frozenLinearProbe(config, { resultsDir: dir, randomInit, l2 });
-    const online = runs.get(result.runId)?.rows().filter((r) => r.split === 'val' && r.evalProportion === natural(result.val).proportion) ?? [];
+    const online =
+      runs
+        .get(result.runId)
+        ?.rows()
+        .filter((r) => r.split === 'val' && r.evalProportion === natural(result.val).proportion) ?? [];
     const onlineValue = (metric: string) => online.find((r) => r.metric === metric)?.value;
     const frozen = natural(result.val).metrics;
-    const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '   -  ' : v.toFixed(3).padStart(6));
-    out.log(`${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`);
+    const fmt = (v: number | undefined) =>
+      v === undefined || !Number.isFinite(v) ? '   -  ' : v.toFixed(3).padStart(6);
+    out.log(
+      `${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`,
+    );
   }
   return 0;
 }
@@ -583,7 +759,9 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
   }
   const spec = COMMANDS[command];
   if (!spec) {
-    out.err(`ssl-ad: unknown command ${JSON.stringify(command)}; allowed: ${Object.keys(COMMANDS).join(', ')}\n\n${TOP_USAGE}`);
+    out.err(
+      `ssl-ad: unknown command ${JSON.stringify(command)}; allowed: ${Object.keys(COMMANDS).join(', ')}\n\n${TOP_USAGE}`,
+    );
     return 2;
   }
   try {
@@ -609,7 +787,10 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
     return 2;
   } catch (err) {
     if (err instanceof UsageError) {
-      const message = err.message.startsWith(`${command}:`) || err.message.startsWith(`${command} `) ? err.message : `${command}: ${err.message}`;
+      const message =
+        err.message.startsWith(`${command}:`) || err.message.startsWith(`${command} `)
+          ? err.message
+          : `${command}: ${err.message}`;
       out.err(`ssl-ad ${message}\nusage: ${spec.usage}`);
       return TRAIN_EXIT.usage;
     }

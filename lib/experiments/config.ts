@@ -128,7 +128,11 @@ export interface RunConfig {
 
 /** Deep-partial overrides a user may pass. */
 export type RunOverrides = {
-  [K in keyof RunConfig]?: RunConfig[K] extends object ? (RunConfig[K] extends unknown[] ? RunConfig[K] : Partial<RunConfig[K]>) : RunConfig[K];
+  [K in keyof RunConfig]?: RunConfig[K] extends object
+    ? RunConfig[K] extends unknown[]
+      ? RunConfig[K]
+      : Partial<RunConfig[K]>
+    : RunConfig[K];
 };
 
 const BASE_SETTINGS: MethodSettings = {
@@ -168,13 +172,40 @@ const BASE_SETTINGS: MethodSettings = {
 export const PAPER_LARS_ETA = 0.001;
 
 /** Appendix B: optimiser and batch per method (lr and warmup_start_lr at batch 256 unless noted). */
-export const APPENDIX_B: Record<MethodName, { optimizer: Omit<OptimizerConfig, 'warmupEpochs' | 'minLr' | 'eta'>; batchSize: number; probeLr: number }> = {
-  supervised: { optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
-  simclr: { optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
-  byol: { optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
-  barlow: { optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-3 },
-  dino: { optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 }, batchSize: 128, probeLr: 1e-3 },
-  mae: { optimizer: { kind: 'adamw', lr: 1e-3, warmupStartLr: 5e-4, weightDecay: 0.05, momentum: 0.9, clipGrad: null }, batchSize: 256, probeLr: 1e-4 },
+export const APPENDIX_B: Record<
+  MethodName,
+  { optimizer: Omit<OptimizerConfig, 'warmupEpochs' | 'minLr' | 'eta'>; batchSize: number; probeLr: number }
+> = {
+  supervised: {
+    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  simclr: {
+    optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  byol: {
+    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  barlow: {
+    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  dino: {
+    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 },
+    batchSize: 128,
+    probeLr: 1e-3,
+  },
+  mae: {
+    optimizer: { kind: 'adamw', lr: 1e-3, warmupStartLr: 5e-4, weightDecay: 0.05, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-4,
+  },
 };
 
 interface ScalePreset {
@@ -227,7 +258,16 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     dataset: { kind: 'synthetic', preset: 'smoke' },
     monitorSamples: 64,
     valSamples: 64,
-    settings: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64, numPrototypes: 128, decoderDepth: 1, decoderEmbedDim: 64, decoderHeads: 4, warmupTeacherTemperatureEpochs: 1 },
+    settings: {
+      projHiddenDim: 64,
+      projOutputDim: 32,
+      predHiddenDim: 64,
+      numPrototypes: 128,
+      decoderDepth: 1,
+      decoderEmbedDim: 64,
+      decoderHeads: 4,
+      warmupTeacherTemperatureEpochs: 1,
+    },
     probe: DEFAULT_SCALE_PROBE,
   },
   default: {
@@ -241,7 +281,14 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     dataset: { kind: 'synthetic', preset: 'default' },
     monitorSamples: 512,
     valSamples: 512,
-    settings: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512, numPrototypes: 1024, decoderDepth: 4, warmupTeacherTemperatureEpochs: 2 },
+    settings: {
+      projHiddenDim: 512,
+      projOutputDim: 128,
+      predHiddenDim: 512,
+      numPrototypes: 1024,
+      decoderDepth: 4,
+      warmupTeacherTemperatureEpochs: 2,
+    },
     probe: DEFAULT_SCALE_PROBE,
   },
   paper: {
@@ -267,7 +314,13 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
   return {
     method,
     backbone,
-    dataset: { kind: preset.dataset.kind, dir: null, preset: preset.dataset.preset, trainFraction: 0.5, defectClass: 0 },
+    dataset: {
+      kind: preset.dataset.kind,
+      dir: null,
+      preset: preset.dataset.preset,
+      trainFraction: 0.5,
+      defectClass: 0,
+    },
     trainProportion: 0.45,
     evalProportions: [...PROPORTIONS],
     imageSize: preset.imageSize,
@@ -277,7 +330,13 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     batchSize: preset.batchSize ?? paper.batchSize,
     valEvery: preset.valEvery,
     optimizer: { ...paper.optimizer, warmupEpochs: preset.warmupEpochs, minLr: 1e-6, eta: PAPER_LARS_ETA },
-    probe: { lr: paper.probeLr, momentum: 0.9, weightDecay: 0, standardize: false, ...(method === 'supervised' ? {} : preset.probe) },
+    probe: {
+      lr: paper.probeLr,
+      momentum: 0.9,
+      weightDecay: 0,
+      standardize: false,
+      ...(method === 'supervised' ? {} : preset.probe),
+    },
     settings: { ...BASE_SETTINGS, ...preset.settings },
     augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
     monitorSamples: preset.monitorSamples,
@@ -292,7 +351,13 @@ function fail(field: string, value: unknown, allowed: string): never {
 }
 
 function checkNumber(field: string, value: unknown, min: number, max: number, integer = false): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     fail(field, value, `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`);
   }
 }
@@ -308,36 +373,49 @@ export function upgradeRunConfig(config: RunConfig): RunConfig {
   // Before `probe.standardize` existed every probe was the plain Linear.
   if (config.probe && config.probe.standardize === undefined) config.probe = { ...config.probe, standardize: false };
   // Before `optimizer.eta` existed LARS used the paper's trust coefficient.
-  if (config.optimizer && config.optimizer.eta === undefined) config.optimizer = { ...config.optimizer, eta: PAPER_LARS_ETA };
+  if (config.optimizer && config.optimizer.eta === undefined)
+    config.optimizer = { ...config.optimizer, eta: PAPER_LARS_ETA };
   return config;
 }
 
 /** Check every field of a full config; throws naming the first bad field and what is allowed. */
 export function validateRunConfig(config: RunConfig): RunConfig {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('(config)', config, 'expected a JSON object');
-  for (const key of Object.keys(config)) if (!KNOWN_TOP_LEVEL.has(key)) fail(key, (config as unknown as Record<string, unknown>)[key], `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`);
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    fail('(config)', config, 'expected a JSON object');
+  for (const key of Object.keys(config))
+    if (!KNOWN_TOP_LEVEL.has(key))
+      fail(
+        key,
+        (config as unknown as Record<string, unknown>)[key],
+        `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`,
+      );
   // Sections of a config file (train --config) hold exactly the known fields; a misspelt one would be ignored.
   const reference = baseRunConfig('supervised', 'resnet18', 'smoke') as unknown as Record<string, unknown>;
   for (const section of ['dataset', 'optimizer', 'probe', 'settings', 'augment'] as const) {
     const value = (config as unknown as Record<string, unknown>)[section];
     if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(section, value, 'expected an object');
     const known = Object.keys(reference[section] as object);
-    for (const key of Object.keys(value as object)) if (!known.includes(key)) fail(`${section}.${key}`, (value as Record<string, unknown>)[key], `unknown field; known: ${known.join(', ')}`);
+    for (const key of Object.keys(value as object))
+      if (!known.includes(key))
+        fail(`${section}.${key}`, (value as Record<string, unknown>)[key], `unknown field; known: ${known.join(', ')}`);
   }
   checkOneOf('method', config.method, METHODS);
   checkOneOf('backbone', config.backbone, BACKBONES);
-  if (config.method === 'mae' && config.backbone !== 'vit_tiny') fail('backbone', config.backbone, 'MAE needs a ViT backbone: allowed "vit_tiny"');
+  if (config.method === 'mae' && config.backbone !== 'vit_tiny')
+    fail('backbone', config.backbone, 'MAE needs a ViT backbone: allowed "vit_tiny"');
   checkOneOf('scale', config.scale, SCALES);
   checkOneOf('dataset.kind', config.dataset.kind, DATASET_KINDS);
   if (config.dataset.kind === 'sewerml' && !config.dataset.dir && !process.env.SSLAD_SEWERML_DIR) {
     fail('dataset.dir', config.dataset.dir, 'Sewer-ML needs a folder: set dataset.dir or SSLAD_SEWERML_DIR');
   }
-  if (config.dataset.dir !== null && (typeof config.dataset.dir !== 'string' || config.dataset.dir.trim() === '')) fail('dataset.dir', config.dataset.dir, 'expected a folder path or null');
+  if (config.dataset.dir !== null && (typeof config.dataset.dir !== 'string' || config.dataset.dir.trim() === ''))
+    fail('dataset.dir', config.dataset.dir, 'expected a folder path or null');
   checkOneOf('dataset.preset', config.dataset.preset, ['smoke', 'default']);
   checkNumber('dataset.trainFraction', config.dataset.trainFraction, 0.01, 1);
   checkNumber('dataset.defectClass', config.dataset.defectClass, 0, 9, true);
   checkNumber('trainProportion', config.trainProportion, 0.001, 0.999);
-  if (!Array.isArray(config.evalProportions) || config.evalProportions.length === 0) fail('evalProportions', config.evalProportions, 'expected a non-empty list of proportions in (0, 1)');
+  if (!Array.isArray(config.evalProportions) || config.evalProportions.length === 0)
+    fail('evalProportions', config.evalProportions, 'expected a non-empty list of proportions in (0, 1)');
   config.evalProportions.forEach((p, i) => checkNumber(`evalProportions[${i}]`, p, 0.001, 0.999));
   checkNumber('imageSize', config.imageSize, 16, 1024, true);
   checkNumber('patchSize', config.patchSize, 2, 64, true);
@@ -363,7 +441,15 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   checkNumber('optimizer.eta', config.optimizer.eta, 0, 10);
   checkOneOf('probe.standardize', config.probe.standardize, [true, false]);
   const s = config.settings;
-  for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes', 'decoderEmbedDim', 'decoderDepth', 'decoderHeads'] as const) {
+  for (const key of [
+    'projHiddenDim',
+    'projOutputDim',
+    'predHiddenDim',
+    'numPrototypes',
+    'decoderEmbedDim',
+    'decoderDepth',
+    'decoderHeads',
+  ] as const) {
     checkNumber(`settings.${key}`, s[key], 1, 65536, true);
   }
   // Temperatures divide logits: 0 gives Infinity/NaN at the first step.
@@ -379,8 +465,14 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   if (config.method === 'mae') {
     const patches = (config.imageSize / config.patchSize) ** 2;
     // MAE keeps int(L·(1 − maskRatio)) patches: none kept means an empty encoder input.
-    if (Math.floor(patches * (1 - s.maskRatio)) < 1) fail('settings.maskRatio', s.maskRatio, `keeps no patch of the ${patches} at imageSize ${config.imageSize}, patchSize ${config.patchSize}`);
-    if (s.decoderEmbedDim % s.decoderHeads !== 0) fail('settings.decoderHeads', s.decoderHeads, `must divide decoderEmbedDim ${s.decoderEmbedDim}`);
+    if (Math.floor(patches * (1 - s.maskRatio)) < 1)
+      fail(
+        'settings.maskRatio',
+        s.maskRatio,
+        `keeps no patch of the ${patches} at imageSize ${config.imageSize}, patchSize ${config.patchSize}`,
+      );
+    if (s.decoderEmbedDim % s.decoderHeads !== 0)
+      fail('settings.decoderHeads', s.decoderHeads, `must divide decoderEmbedDim ${s.decoderEmbedDim}`);
   }
   checkNumber('settings.emaBase', s.emaBase, 0, 1);
   checkNumber('settings.emaFinal', s.emaFinal, 0, 1);
@@ -398,7 +490,12 @@ function mergeSection<T extends object>(field: string, base: T, patch: Partial<T
   if (patch === undefined) return base;
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) fail(field, patch, 'expected an object');
   for (const key of Object.keys(patch)) {
-    if (!(key in base)) fail(`${field}.${key}`, (patch as Record<string, unknown>)[key], `unknown field; known: ${Object.keys(base).join(', ')}`);
+    if (!(key in base))
+      fail(
+        `${field}.${key}`,
+        (patch as Record<string, unknown>)[key],
+        `unknown field; known: ${Object.keys(base).join(', ')}`,
+      );
   }
   return { ...base, ...patch };
 }
@@ -407,7 +504,10 @@ function mergeSection<T extends object>(field: string, base: T, patch: Partial<T
  * A validated config: appendix B for `method` at `scale`, then the overrides. Nested sections merge
  * field by field, so `{ optimizer: { lr: 0.1 } }` changes only the lr.
  */
-export function makeRunConfig(overrides: RunOverrides & { method: MethodName; backbone: BackboneName }, scale?: ScaleName): RunConfig {
+export function makeRunConfig(
+  overrides: RunOverrides & { method: MethodName; backbone: BackboneName },
+  scale?: ScaleName,
+): RunConfig {
   const chosenScale = overrides.scale ?? scale ?? 'default';
   checkOneOf('method', overrides.method, METHODS);
   checkOneOf('backbone', overrides.backbone, BACKBONES);
@@ -429,7 +529,12 @@ export function makeRunConfig(overrides: RunOverrides & { method: MethodName; ba
 }
 
 /** Learning rates actually used: lr and warmup_start_lr scale by batch/256, the minimum does not. */
-export function scaledLearningRates(config: RunConfig): { lr: number; warmupStartLr: number; minLr: number; probeLr: number } {
+export function scaledLearningRates(config: RunConfig): {
+  lr: number;
+  warmupStartLr: number;
+  minLr: number;
+  probeLr: number;
+} {
   const factor = config.batchSize / 256;
   return {
     lr: config.optimizer.lr * factor,
@@ -487,8 +592,15 @@ export function runId(config: RunConfig): string {
   // Likewise the paper's LARS trust coefficient.
   const { standardize, ...plainProbe } = config.probe;
   const { eta, ...paperEtaOptimizer } = config.optimizer;
-  const hashed = { ...config, probe: standardize ? config.probe : plainProbe, optimizer: eta === PAPER_LARS_ETA ? paperEtaOptimizer : config.optimizer };
-  const hash = createHash('sha256').update(canonicalJson({ config: hashed, ...versions })).digest('hex').slice(0, 12);
+  const hashed = {
+    ...config,
+    probe: standardize ? config.probe : plainProbe,
+    optimizer: eta === PAPER_LARS_ETA ? paperEtaOptimizer : config.optimizer,
+  };
+  const hash = createHash('sha256')
+    .update(canonicalJson({ config: hashed, ...versions }))
+    .digest('hex')
+    .slice(0, 12);
   const p = String(Math.round(config.trainProportion * 100)).padStart(2, '0');
   return `${config.method}-${config.backbone}-p${p}-s${config.seed}-${hash}`;
 }

@@ -59,7 +59,12 @@ export function clearDatasetIdentities(): void {
   memo.clear();
 }
 
-function remembered(kind: string, dir: string, files: string[], compute: () => DatasetIdentity | null): DatasetIdentity | null {
+function remembered(
+  kind: string,
+  dir: string,
+  files: string[],
+  compute: () => DatasetIdentity | null,
+): DatasetIdentity | null {
   const id = `${kind}:${path.resolve(dir)}`;
   const key = files.map(statKey).join('|');
   const hit = memo.get(id);
@@ -86,12 +91,20 @@ export function datasetIdentityFor(config: RunConfig): DatasetIdentity | null {
     }
     case 'synthetic': {
       if (!dir || !readSyntheticMarker(dir)) return null;
-      const files = [...[SEWER_CSV_NAMES.train, SEWER_CSV_NAMES.val].map((f) => path.join(dir, f)), path.join(dir, 'images'), path.join(dir, '.synthetic-sewer.json')];
+      const files = [
+        ...[SEWER_CSV_NAMES.train, SEWER_CSV_NAMES.val].map((f) => path.join(dir, f)),
+        path.join(dir, 'images'),
+        path.join(dir, '.synthetic-sewer.json'),
+      ];
       return remembered('synthetic', dir, files, () => syntheticIdentity(dir));
     }
     case 'fashion-mnist': {
       if (!dir || !fs.existsSync(dir)) return null;
-      const files = fs.readdirSync(dir).filter((f) => f.endsWith('.gz')).sort().map((f) => path.join(dir, f));
+      const files = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.gz'))
+        .sort()
+        .map((f) => path.join(dir, f));
       return remembered('fashion-mnist', dir, files, () => {
         try {
           return fashionMnistIdentity(dir);

@@ -36,14 +36,29 @@
  * full train × test cross that Figure 2 and the released script describe). The ablations use the
  * grids below; `PAPER_COUNTS` keeps the paper's numbers for the report.
  */
-import { BACKBONES, BackboneName, makeRunConfig, MethodName, PROPORTIONS, RunConfig, RunOverrides, runId } from './config';
+import {
+  BACKBONES,
+  BackboneName,
+  makeRunConfig,
+  MethodName,
+  PROPORTIONS,
+  RunConfig,
+  RunOverrides,
+  runId,
+} from './config';
 import { ScaleName, SCALES } from './scale';
 
 export const STUDIES = ['ssl', 'resolution', 'augmentation'] as const;
 export type StudyName = (typeof STUDIES)[number];
 
 /** The paper's own totals (appendix B), kept for the report; see the module comment for why they do not add up. */
-export const PAPER_COUNTS = { experiments: 250, trainingRuns: 74, validationTests: 184, sslRuns: 55, resolutionRuns: 10 } as const;
+export const PAPER_COUNTS = {
+  experiments: 250,
+  trainingRuns: 74,
+  validationTests: 184,
+  sslRuns: 55,
+  resolutionRuns: 10,
+} as const;
 
 /** SSL study: every method on both backbones except MAE, which needs a ViT. */
 export const SSL_METHODS: readonly MethodName[] = ['supervised', 'byol', 'barlow', 'dino', 'simclr', 'mae'];
@@ -88,14 +103,17 @@ export interface GridOptions {
 function checkSubset<T>(flag: string, values: readonly T[] | undefined, allowed: readonly T[]): readonly T[] {
   if (values === undefined) return allowed;
   if (values.length === 0) throw new Error(`${flag}: empty list; allowed: ${allowed.join(', ')}`);
-  for (const v of values) if (!allowed.includes(v)) throw new Error(`${flag}: ${JSON.stringify(v)} is not allowed; allowed: ${allowed.join(', ')}`);
+  for (const v of values)
+    if (!allowed.includes(v))
+      throw new Error(`${flag}: ${JSON.stringify(v)} is not allowed; allowed: ${allowed.join(', ')}`);
   return values;
 }
 
 function checkSeeds(seeds: number[] | undefined): number[] {
   const list = seeds ?? [42];
   if (list.length === 0) throw new Error('seeds: empty list; give at least one integer seed');
-  for (const s of list) if (!Number.isInteger(s) || s < 0) throw new Error(`seeds: ${JSON.stringify(s)} is not a non-negative integer`);
+  for (const s of list)
+    if (!Number.isInteger(s) || s < 0) throw new Error(`seeds: ${JSON.stringify(s)} is not a non-negative integer`);
   return list;
 }
 
@@ -108,24 +126,33 @@ function withOverrides(point: GridPoint, varied: string[], overrides: RunOverrid
     const [top, sub] = field.split('.');
     const given = (overrides as Record<string, unknown> | undefined)?.[top];
     if (given !== undefined && (sub === undefined || (typeof given === 'object' && given !== null && sub in given))) {
-      throw new Error(`overrides.${field}: this study varies ${field} itself; remove the override or choose another study`);
+      throw new Error(
+        `overrides.${field}: this study varies ${field} itself; remove the override or choose another study`,
+      );
     }
   }
   for (const [key, value] of Object.entries(point)) {
     const base = merged[key];
-    merged[key] = base !== null && typeof base === 'object' && !Array.isArray(base) && typeof value === 'object' ? { ...base, ...value } : value;
+    merged[key] =
+      base !== null && typeof base === 'object' && !Array.isArray(base) && typeof value === 'object'
+        ? { ...base, ...value }
+        : value;
   }
   return merged as GridPoint;
 }
 
 function expand(points: Array<{ point: GridPoint; varied: string[] }>, options: GridOptions): RunConfig[] {
-  if (!SCALES.includes(options.scale)) throw new Error(`scale: ${JSON.stringify(options.scale)} is not allowed; allowed: ${SCALES.join(', ')}`);
+  if (!SCALES.includes(options.scale))
+    throw new Error(`scale: ${JSON.stringify(options.scale)} is not allowed; allowed: ${SCALES.join(', ')}`);
   const seeds = checkSeeds(options.seeds);
   const configs: RunConfig[] = [];
   const seen = new Set<string>();
   for (const { point, varied } of points) {
     for (const seed of seeds) {
-      const config = makeRunConfig({ ...withOverrides(point, [...varied, 'seed', 'method', 'backbone'], options.overrides), seed }, options.scale);
+      const config = makeRunConfig(
+        { ...withOverrides(point, [...varied, 'seed', 'method', 'backbone'], options.overrides), seed },
+        options.scale,
+      );
       const id = runId(config);
       if (!seen.has(id)) configs.push(config);
       seen.add(id);
@@ -143,7 +170,8 @@ export function sslGrid(options: GridOptions): RunConfig[] {
   for (const method of methods) {
     for (const backbone of backbones) {
       if (method === 'mae' && backbone !== 'vit_tiny') continue;
-      for (const trainProportion of proportions) points.push({ point: { method, backbone, trainProportion }, varied: ['trainProportion'] });
+      for (const trainProportion of proportions)
+        points.push({ point: { method, backbone, trainProportion }, varied: ['trainProportion'] });
     }
   }
   return expand(points, options);
@@ -161,7 +189,10 @@ export function resolutionGrid(options: GridOptions): RunConfig[] {
   for (const backbone of backbones) {
     for (const imageSize of RESOLUTION_SIZES[options.scale] ?? []) {
       for (const trainProportion of proportions) {
-        points.push({ point: { method: 'supervised', backbone, imageSize, trainProportion, augment: { enabled: false } }, varied: ['imageSize', 'augment.enabled'] });
+        points.push({
+          point: { method: 'supervised', backbone, imageSize, trainProportion, augment: { enabled: false } },
+          varied: ['imageSize', 'augment.enabled'],
+        });
       }
     }
   }
@@ -183,7 +214,13 @@ export function augmentationGrid(options: GridOptions): RunConfig[] {
       for (const minScale of grid.minScale) {
         for (const trainProportion of proportions) {
           points.push({
-            point: { method: 'supervised', backbone, trainProportion, augment: { enabled: true, jitter, minScale }, dataset: { trainFraction: AUGMENTATION_TRAIN_FRACTION } },
+            point: {
+              method: 'supervised',
+              backbone,
+              trainProportion,
+              augment: { enabled: true, jitter, minScale },
+              dataset: { trainFraction: AUGMENTATION_TRAIN_FRACTION },
+            },
             varied: ['augment.jitter', 'augment.minScale', 'augment.enabled', 'dataset.trainFraction'],
           });
         }
@@ -206,4 +243,3 @@ export function studyGrid(study: StudyName, options: GridOptions): RunConfig[] {
       throw new Error(`study: ${JSON.stringify(study)} is not allowed; allowed: ${STUDIES.join(', ')}`);
   }
 }
-

@@ -29,7 +29,8 @@ export interface LockInfo {
   acquiredAt: string;
 }
 
-export type LockResult = { acquired: true; release: () => void; heartbeat: () => void } | { acquired: false; holder: LockInfo | null };
+export type LockResult =
+  { acquired: true; release: () => void; heartbeat: () => void } | { acquired: false; holder: LockInfo | null };
 
 /** The start time of a process in clock ticks (field 22 of /proc/<pid>/stat), or null off Linux. */
 export function processStartTicks(pid: number): number | null {
@@ -72,11 +73,15 @@ export function lockIsLive(info: LockInfo | null, mtimeMs: number, now = Date.no
 export function liveLockHolder(runDir: string): LockInfo | null {
   const lock = readLock(runDir);
   if (!lock) return null;
-  return lockIsLive(lock.info, lock.mtimeMs) ? (lock.info ?? { pid: -1, host: '?', startTicks: null, acquiredAt: '' }) : null;
+  return lockIsLive(lock.info, lock.mtimeMs)
+    ? (lock.info ?? { pid: -1, host: '?', startTicks: null, acquiredAt: '' })
+    : null;
 }
 
 export function describeHolder(holder: LockInfo | null): string {
-  return holder ? `pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt}` : 'another process (breaking a stale lock)';
+  return holder
+    ? `pid ${holder.pid} on ${holder.host} since ${holder.acquiredAt}`
+    : 'another process (breaking a stale lock)';
 }
 
 function tryCreate(file: string, info: LockInfo): boolean {
@@ -97,7 +102,12 @@ function tryCreate(file: string, info: LockInfo): boolean {
 export function acquireRunLock(runDir: string): LockResult {
   fs.mkdirSync(runDir, { recursive: true });
   const file = path.join(runDir, LOCK_FILE);
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), startTicks: processStartTicks(process.pid), acquiredAt: new Date().toISOString() };
+  const info: LockInfo = {
+    pid: process.pid,
+    host: os.hostname(),
+    startTicks: processStartTicks(process.pid),
+    acquiredAt: new Date().toISOString(),
+  };
   const held = (): LockResult => ({
     acquired: true,
     release: () => {
@@ -126,7 +136,12 @@ export function acquireRunLock(runDir: string): LockResult {
   }
   try {
     const again = readLock(runDir);
-    if (again && JSON.stringify(again.info) === JSON.stringify(existing?.info ?? null) && !lockIsLive(again.info, again.mtimeMs)) fs.rmSync(file, { force: true });
+    if (
+      again &&
+      JSON.stringify(again.info) === JSON.stringify(existing?.info ?? null) &&
+      !lockIsLive(again.info, again.mtimeMs)
+    )
+      fs.rmSync(file, { force: true });
     if (tryCreate(file, info)) return held();
     return { acquired: false, holder: readLock(runDir)?.info ?? null };
   } finally {

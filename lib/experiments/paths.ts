@@ -56,7 +56,12 @@ export interface DatasetStatus {
   note: string;
 }
 
-const FASHION_FILES = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
+const FASHION_FILES = [
+  'train-images-idx3-ubyte.gz',
+  'train-labels-idx1-ubyte.gz',
+  't10k-images-idx3-ubyte.gz',
+  't10k-labels-idx1-ubyte.gz',
+];
 
 /** Which of the study's datasets are on this machine, and what to do about the missing ones. */
 export function datasetStatus(paths: ProjectPaths = projectPaths()): DatasetStatus[] {
@@ -64,14 +69,19 @@ export function datasetStatus(paths: ProjectPaths = projectPaths()): DatasetStat
     ? fs.readdirSync(paths.synthetic).filter((d) => fs.existsSync(path.join(paths.synthetic, d, 'SewerML_Train.csv')))
     : [];
   const sewer = paths.sewerMl;
-  const sewerPresent = sewer !== null && fs.existsSync(path.join(sewer, 'SewerML_Train.csv')) && fs.existsSync(path.join(sewer, 'SewerML_Val.csv'));
+  const sewerPresent =
+    sewer !== null &&
+    fs.existsSync(path.join(sewer, 'SewerML_Train.csv')) &&
+    fs.existsSync(path.join(sewer, 'SewerML_Val.csv'));
   const fashionMissing = FASHION_FILES.filter((f) => !fs.existsSync(path.join(paths.fashionMnist, f)));
   return [
     {
       name: 'synthetic-sewer',
       present: syntheticPresets.length > 0,
       location: paths.synthetic,
-      note: syntheticPresets.length ? `generated presets: ${syntheticPresets.join(', ')}` : 'not generated yet; it is generated on first use',
+      note: syntheticPresets.length
+        ? `generated presets: ${syntheticPresets.join(', ')}`
+        : 'not generated yet; it is generated on first use',
     },
     {
       name: 'sewer-ml',
@@ -87,7 +97,10 @@ export function datasetStatus(paths: ProjectPaths = projectPaths()): DatasetStat
       name: 'fashion-mnist',
       present: fashionMissing.length === 0,
       location: paths.fashionMnist,
-      note: fashionMissing.length === 0 ? 'the four IDX files are present' : `missing ${fashionMissing.join(', ')}: apt-get install dataset-fashion-mnist`,
+      note:
+        fashionMissing.length === 0
+          ? 'the four IDX files are present'
+          : `missing ${fashionMissing.join(', ')}: apt-get install dataset-fashion-mnist`,
     },
   ];
 }

@@ -126,7 +126,8 @@ export type SubmitResult = { submitted: true; jobId: string } | { submitted: fal
 export function submitSlurm(script: string): SubmitResult {
   if (!haveSbatch()) return { submitted: false, message: 'sbatch is not on PATH here' };
   const result = spawnSync('sbatch', ['--parsable', script], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`sbatch ${script} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim()}`);
+  if (result.status !== 0)
+    throw new Error(`sbatch ${script} failed (exit ${result.status}): ${(result.stderr || result.stdout).trim()}`);
   const jobId = result.stdout.trim().split(';')[0];
   if (!/^\d+$/.test(jobId)) throw new Error(`sbatch printed ${JSON.stringify(result.stdout)}, not a job id`);
   return { submitted: true, jobId };
@@ -135,7 +136,10 @@ export function submitSlurm(script: string): SubmitResult {
 /** The job's tasks still pending or running, per squeue (empty when the job has left the queue). */
 export function queuedTasks(jobId: string): string[] {
   try {
-    const out = execFileSync('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('squeue', ['-h', '-r', '-j', jobId, '-o', '%i %T'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return out.split('\n').filter((l) => l.trim());
   } catch (err) {
     // squeue exits non-zero once the job id is no longer known to the controller.
@@ -148,7 +152,13 @@ export function queuedTasks(jobId: string): string[] {
 /** Poll squeue until the job has left the queue, printing how many of its runs are done. */
 export async function waitForSlurmJob(
   jobId: string,
-  options: { resultsDir: string; runIds: string[]; pollSeconds?: number; timeoutSeconds?: number; log?: (line: string) => void },
+  options: {
+    resultsDir: string;
+    runIds: string[];
+    pollSeconds?: number;
+    timeoutSeconds?: number;
+    log?: (line: string) => void;
+  },
 ): Promise<void> {
   const started = Date.now();
   const poll = (options.pollSeconds ?? 5) * 1000;

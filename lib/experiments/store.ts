@@ -85,7 +85,9 @@ export const atomicWriteFs: {
 const TMP_MARK = '.tmp-';
 
 function tmpNameFor(file: string): string {
-  const host = require('os').hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  const host = require('os')
+    .hostname()
+    .replace(/[^A-Za-z0-9.]/g, '_');
   return `${file}${TMP_MARK}${host}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
@@ -121,7 +123,10 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
     let written = 0;
     while (written < bytes.length) {
       const n = io.writeSync(fd, bytes, written, bytes.length - written);
-      if (!(n > 0)) throw Object.assign(new Error(`write made no progress after ${written} of ${bytes.length} bytes`), { code: 'EIO' });
+      if (!(n > 0))
+        throw Object.assign(new Error(`write made no progress after ${written} of ${bytes.length} bytes`), {
+          code: 'EIO',
+        });
       written += n;
     }
     io.fsyncSync(fd);
@@ -138,7 +143,12 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
     }
     fs.rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException;
-    throw Object.assign(new Error(`cannot write ${file} (${e.code ?? 'error'}: ${e.message}); the previous version, if any, is unchanged`), { code: e.code, cause: err });
+    throw Object.assign(
+      new Error(
+        `cannot write ${file} (${e.code ?? 'error'}: ${e.message}); the previous version, if any, is unchanged`,
+      ),
+      { code: e.code, cause: err },
+    );
   }
   fsyncDir(dir);
 }
@@ -156,7 +166,9 @@ export function removeOrphanedTmpFiles(dir: string, olderThanMs = 10 * 60 * 1000
   } catch {
     return removed;
   }
-  const host = require('os').hostname().replace(/[^A-Za-z0-9.]/g, '_');
+  const host = require('os')
+    .hostname()
+    .replace(/[^A-Za-z0-9.]/g, '_');
   for (const name of names) {
     const at = name.lastIndexOf(TMP_MARK);
     if (at <= 0) continue;
@@ -253,7 +265,14 @@ export class RunRecord {
   }
 
   setStatus(status: RunStatus): void {
-    writeFileAtomic(this.statusFile, JSON.stringify({ ...status, updatedAt: new Date().toISOString(), pid: process.pid, host: require('os').hostname() }, null, 1));
+    writeFileAtomic(
+      this.statusFile,
+      JSON.stringify(
+        { ...status, updatedAt: new Date().toISOString(), pid: process.pid, host: require('os').hostname() },
+        null,
+        1,
+      ),
+    );
   }
 
   appendLog(record: Record<string, unknown>): void {
@@ -262,7 +281,9 @@ export class RunRecord {
 
   /** Keep the log consistent with a checkpoint: drop records after the step it was taken at. */
   truncateLogAfterStep(step: number): void {
-    const kept = readJsonl<Record<string, unknown>>(this.logFile).filter((r) => typeof r.step !== 'number' || (r.step as number) <= step);
+    const kept = readJsonl<Record<string, unknown>>(this.logFile).filter(
+      (r) => typeof r.step !== 'number' || (r.step as number) <= step,
+    );
     writeFileAtomic(this.logFile, kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
@@ -291,7 +312,8 @@ export function openRun(resultsDir: string, config: RunConfig): RunRecord {
     if (stored !== JSON.stringify(config)) {
       // Same hash, different content would mean a hash collision or a hand-edited file: refuse to mix them.
       const { canonicalJson } = require('./config') as typeof import('./config');
-      if (canonicalJson(record.config()) !== canonicalJson(config)) throw new Error(`${record.configFile} holds a different config than run ${id}`);
+      if (canonicalJson(record.config()) !== canonicalJson(config))
+        throw new Error(`${record.configFile} holds a different config than run ${id}`);
     }
   } else {
     writeFileAtomic(record.configFile, JSON.stringify(config, null, 1));

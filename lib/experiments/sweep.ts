@@ -48,7 +48,10 @@ export interface WorkerOutcome {
 }
 
 /** Starts one worker for a task; the default spawns the CLI `train` command. */
-export type WorkerLauncher = (task: WorkerTask) => { done: Promise<WorkerOutcome>; kill: (signal: NodeJS.Signals) => void };
+export type WorkerLauncher = (task: WorkerTask) => {
+  done: Promise<WorkerOutcome>;
+  kill: (signal: NodeJS.Signals) => void;
+};
 
 export interface SweepProgress {
   total: number;
@@ -101,7 +104,10 @@ export interface SweepSummary {
 export function cliInvocation(): { command: string; args: string[] } {
   const here = __filename;
   if (here.endsWith('.ts')) {
-    return { command: process.execPath, args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'cli.ts')] };
+    return {
+      command: process.execPath,
+      args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'cli.ts')],
+    };
   }
   return { command: process.execPath, args: [path.join(__dirname, 'cli.js')] };
 }
@@ -114,7 +120,12 @@ function tailOf(file: string, lines = 15): string {
       const length = Math.min(size, 16384);
       const buffer = Buffer.alloc(length);
       fs.readSync(fd, buffer, 0, length, size - length);
-      return buffer.toString('utf8').split('\n').filter((l) => l.trim()).slice(-lines).join('\n');
+      return buffer
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-lines)
+        .join('\n');
     } finally {
       fs.closeSync(fd);
     }
@@ -149,7 +160,9 @@ export const spawnCliWorker: WorkerLauncher = (task) => {
     fs.closeSync(out);
   }
   const done = new Promise<WorkerOutcome>((resolve) => {
-    child.on('error', (err) => resolve({ exitCode: null, signal: null, tail: `could not start the worker: ${err.message}` }));
+    child.on('error', (err) =>
+      resolve({ exitCode: null, signal: null, tail: `could not start the worker: ${err.message}` }),
+    );
     child.on('exit', (exitCode, signal) => resolve({ exitCode, signal, tail: tailOf(task.logFile) }));
   });
   return { done, kill: (signal) => child.kill(signal) };
@@ -213,7 +226,8 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
 
   const progress = (event?: SweepProgress['event']): SweepProgress => {
     const list = [...results.values()];
-    const count = (state: RunState, skipped: boolean) => list.filter((r) => r.state === state && r.skipped === skipped).length;
+    const count = (state: RunState, skipped: boolean) =>
+      list.filter((r) => r.state === state && r.skipped === skipped).length;
     const remaining = queue.length + active.size + waiting.size;
     const mean = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : null;
     return {
@@ -245,7 +259,11 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
       const how = outcome.signal ? `killed by ${outcome.signal}` : `exited with code ${outcome.exitCode}`;
       if (interrupted) return; // our own shutdown: the run stays resumable, nothing to record.
       const last = outcome.tail.split('\n').slice(-3).join(' | ');
-      status = { ...status, state: 'failed', reason: `worker ${how} at epoch ${status.epoch ?? '?'} (resumable: rerun the sweep)${last ? `; last output: ${last}` : ''}` };
+      status = {
+        ...status,
+        state: 'failed',
+        reason: `worker ${how} at epoch ${status.epoch ?? '?'} (resumable: rerun the sweep)${last ? `; last output: ${last}` : ''}`,
+      };
       try {
         run.setStatus(status);
       } catch (err) {
@@ -261,7 +279,8 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
   const start = (run: RunRecord): Promise<void> => {
     const holder = liveLockHolder(run.dir);
     if (holder) {
-      if (!waiting.has(run.id)) log?.(`[sweep] ${run.id} is being trained by ${describeHolder(holder)}; waiting for it`);
+      if (!waiting.has(run.id))
+        log?.(`[sweep] ${run.id} is being trained by ${describeHolder(holder)}; waiting for it`);
       waiting.add(run.id);
       return Promise.resolve();
     }
@@ -324,11 +343,23 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
   const counts: Record<RunState, number> = { pending: 0, running: 0, done: 0, failed: 0, diverged: 0 };
   const ordered: SweepRunResult[] = [];
   for (const run of runs.values()) {
-    const result = results.get(run.id) ?? { runId: run.id, state: run.status().state, reason: run.status().reason, skipped: false };
+    const result = results.get(run.id) ?? {
+      runId: run.id,
+      state: run.status().state,
+      reason: run.status().reason,
+      skipped: false,
+    };
     counts[result.state] += 1;
     ordered.push(result);
   }
   const summary: SweepSummary = { results: ordered, counts, seconds: (Date.now() - started) / 1000, interrupted };
-  log?.(`[sweep] ${interrupted ? 'interrupted' : 'finished'} after ${formatDuration(summary.seconds)}: ${Object.entries(counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(', ')}`);
+  log?.(
+    `[sweep] ${interrupted ? 'interrupted' : 'finished'} after ${formatDuration(summary.seconds)}: ${Object.entries(
+      counts,
+    )
+      .filter(([, n]) => n)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}`,
+  );
   return summary;
 }

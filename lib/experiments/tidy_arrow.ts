@@ -45,8 +45,13 @@ export function tidyArrowTypes(table: aq.ColumnTable): Record<string, DataType> 
   }
   for (const name of ['seed', 'epoch', 'imageSize']) {
     if (!table.columnNames().includes(name)) continue;
-    const bad = (table.array(name) as unknown[]).findIndex((v) => v !== null && v !== undefined && !(Number.isInteger(v) && Math.abs(v as number) < 2 ** 31));
-    if (bad >= 0) throw new Error(`tidy table row ${bad}: ${name} = ${String((table.array(name) as unknown[])[bad])} is not a 32-bit integer`);
+    const bad = (table.array(name) as unknown[]).findIndex(
+      (v) => v !== null && v !== undefined && !(Number.isInteger(v) && Math.abs(v as number) < 2 ** 31),
+    );
+    if (bad >= 0)
+      throw new Error(
+        `tidy table row ${bad}: ${name} = ${String((table.array(name) as unknown[])[bad])} is not a 32-bit integer`,
+      );
   }
   return types;
 }

@@ -68,7 +68,14 @@ export function dinoLoss(
     }
     const loss = tf.div(tf.addN(terms), terms.length) as tf.Scalar;
     const teacherEntropy = tf.div(tf.addN(entropies), entropies.length) as tf.Scalar;
-    const batchCenter = tf.mean(tf.concat(teacherLogits.map((t) => stopGradient(t)), 0), 0, true);
+    const batchCenter = tf.mean(
+      tf.concat(
+        teacherLogits.map((t) => stopGradient(t)),
+        0,
+      ),
+      0,
+      true,
+    );
     const nextCenter = tf.add(tf.mul(c, centerMomentum), tf.mul(batchCenter, 1 - centerMomentum)) as tf.Tensor2D;
     return { loss, center: stopGradient(nextCenter), teacherEntropy };
   });
@@ -86,7 +93,8 @@ export function dinoTeacherTemp(
   warmupTemp = 0.04,
   finalTemp = 0.07,
 ): number {
-  if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`dinoTeacherTemp: epoch must be an integer ≥ 0, got ${epoch}`);
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new Error(`dinoTeacherTemp: epoch must be an integer ≥ 0, got ${epoch}`);
   const warm = Math.min(warmupEpochs, totalEpochs);
   if (epoch >= warm) return finalTemp;
   if (warm === 1) return warmupTemp;

@@ -17,7 +17,9 @@ export function maePixelLoss(pred: tf.Tensor3D, target: tf.Tensor3D, mask: tf.Te
   expectSameShape('maePixelLoss', ['pred', pred], ['target', target]);
   expectRank('maePixelLoss', 'mask', mask, 2);
   if (mask.shape[0] !== pred.shape[0] || mask.shape[1] !== pred.shape[1]) {
-    throw new Error(`maePixelLoss: 'mask' [${mask.shape.join(', ')}] must be [N, L] = [${pred.shape.slice(0, 2).join(', ')}]`);
+    throw new Error(
+      `maePixelLoss: 'mask' [${mask.shape.join(', ')}] must be [N, L] = [${pred.shape.slice(0, 2).join(', ')}]`,
+    );
   }
   const p = pred.shape[2];
   if (normPixLoss && p < 2) throw new Error('maePixelLoss: normPixLoss needs at least 2 values per patch');

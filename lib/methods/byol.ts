@@ -22,9 +22,17 @@ export class ByolMethod extends BaseMethod {
   constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
     super(context, backbone);
     const s = context.config.settings;
-    const head = { inDim: backbone.featureDim, hiddenDim: s.projHiddenDim, outDim: s.projOutputDim, seed: context.seed + 11 };
+    const head = {
+      inDim: backbone.featureDim,
+      hiddenDim: s.projHiddenDim,
+      outDim: s.projOutputDim,
+      seed: context.seed + 11,
+    };
     this.projector = this.addHead('projector', byolProjector(head));
-    this.predictor = this.addHead('predictor', byolPredictor({ hiddenDim: s.predHiddenDim, outDim: s.projOutputDim, seed: context.seed + 13 }));
+    this.predictor = this.addHead(
+      'predictor',
+      byolPredictor({ hiddenDim: s.predHiddenDim, outDim: s.projOutputDim, seed: context.seed + 13 }),
+    );
     this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
     this.momentumProjector = this.addTeacher('momentum_projector', byolProjector(head));
     copyParams(this.momentumBackbone.namedParameters(), this.backbone.namedParameters());
@@ -45,8 +53,16 @@ export class ByolMethod extends BaseMethod {
     const s = this.config.settings;
     // τ for the step just taken, as the paper's MomentumUpdater does after each optimiser step.
     this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
-    emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
-    emaUpdate(prefixed('p', this.momentumProjector.namedParameters()), prefixed('p', this.projector.namedParameters()), this.lastTau);
+    emaUpdate(
+      prefixed('b', this.momentumBackbone.namedParameters()),
+      prefixed('b', this.backbone.namedParameters()),
+      this.lastTau,
+    );
+    emaUpdate(
+      prefixed('p', this.momentumProjector.namedParameters()),
+      prefixed('p', this.projector.namedParameters()),
+      this.lastTau,
+    );
   }
 
   embed(features: tf.Tensor2D): tf.Tensor2D {

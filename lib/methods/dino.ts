@@ -25,7 +25,13 @@ export class DinoMethod extends BaseMethod {
   constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
     super(context, backbone);
     const s = context.config.settings;
-    const head = { inDim: backbone.featureDim, hiddenDim: s.projHiddenDim, outDim: s.projOutputDim, numPrototypes: s.numPrototypes, seed: context.seed + 11 };
+    const head = {
+      inDim: backbone.featureDim,
+      hiddenDim: s.projHiddenDim,
+      outDim: s.projOutputDim,
+      numPrototypes: s.numPrototypes,
+      seed: context.seed + 11,
+    };
     this.head = this.addHead('head', new DinoHead(head));
     this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
     this.momentumHead = this.addTeacher('momentum_head', new DinoHead(head));
@@ -37,7 +43,13 @@ export class DinoMethod extends BaseMethod {
 
   teacherTemperature(epoch: number): number {
     const s = this.config.settings;
-    return dinoTeacherTemp(epoch, s.warmupTeacherTemperatureEpochs, this.config.epochs, s.warmupTeacherTemperature, s.teacherTemperature);
+    return dinoTeacherTemp(
+      epoch,
+      s.warmupTeacherTemperatureEpochs,
+      this.config.epochs,
+      s.warmupTeacherTemperature,
+      s.teacherTemperature,
+    );
   }
 
   loss(views: tf.Tensor4D[], _labels: tf.Tensor1D, state: StepState): LossOutput {
@@ -49,12 +61,21 @@ export class DinoMethod extends BaseMethod {
     this.pendingCenter?.dispose();
     this.pendingCenter = tf.keep(result.center);
     const kl = tf.sub(result.loss, result.teacherEntropy) as tf.Scalar;
-    return { loss: result.loss, features, embeddings: student, terms: { dino: result.loss, dino_teacher_entropy: result.teacherEntropy, dino_kl: kl } };
+    return {
+      loss: result.loss,
+      features,
+      embeddings: student,
+      terms: { dino: result.loss, dino_teacher_entropy: result.teacherEntropy, dino_kl: kl },
+    };
   }
 
   frozen(state: StepState): Set<string> {
     if (state.epoch >= this.config.settings.freezePrototypesEpochs) return new Set();
-    return new Set(prefixed('head', this.head.namedParameters()).filter((p) => p.name.startsWith('head.last_layer.')).map((p) => p.name));
+    return new Set(
+      prefixed('head', this.head.namedParameters())
+        .filter((p) => p.name.startsWith('head.last_layer.'))
+        .map((p) => p.name),
+    );
   }
 
   afterStep(state: StepState): void {
@@ -65,8 +86,16 @@ export class DinoMethod extends BaseMethod {
       this.pendingCenter = null;
     }
     this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
-    emaUpdate(prefixed('b', this.momentumBackbone.namedParameters()), prefixed('b', this.backbone.namedParameters()), this.lastTau);
-    emaUpdate(prefixed('h', this.momentumHead.namedParameters()), prefixed('h', this.head.namedParameters()), this.lastTau);
+    emaUpdate(
+      prefixed('b', this.momentumBackbone.namedParameters()),
+      prefixed('b', this.backbone.namedParameters()),
+      this.lastTau,
+    );
+    emaUpdate(
+      prefixed('h', this.momentumHead.namedParameters()),
+      prefixed('h', this.head.namedParameters()),
+      this.lastTau,
+    );
   }
 
   /** The L2-normalised bottleneck before the prototypes (the K prototype logits are too wide to monitor). */

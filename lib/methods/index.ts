@@ -19,7 +19,10 @@ export type { Method, MethodContext, LossOutput, StepState } from './method';
 
 /** The backbone a run trains (MAE's encoder is the ViT-Tiny variant with 12 heads and sin-cos positions). */
 export function backboneFor(config: RunConfig, seed: number): Backbone {
-  return createBackbone({ kind: backboneKindFor(config), imageSize: config.imageSize, patchSize: config.patchSize, depth: config.vitDepth }, seed);
+  return createBackbone(
+    { kind: backboneKindFor(config), imageSize: config.imageSize, patchSize: config.patchSize, depth: config.vitDepth },
+    seed,
+  );
 }
 
 /** The kind of backbone a run builds: its config's, except MAE's encoder. */

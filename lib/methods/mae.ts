@@ -20,18 +20,22 @@ export class MaeMethod extends BaseMethod {
 
   constructor(context: MethodContext, backbone: Backbone) {
     super(context, backbone);
-    if (!(backbone instanceof VisionTransformer)) throw new Error(`MAE needs a ViT backbone, got ${backbone.constructor.name}`);
+    if (!(backbone instanceof VisionTransformer))
+      throw new Error(`MAE needs a ViT backbone, got ${backbone.constructor.name}`);
     this.encoder = backbone;
     const s = context.config.settings;
-    this.decoder = this.addHead('decoder', new MaeDecoder({
-      seed: context.seed + 17,
-      numPatches: backbone.numPatches,
-      patchSize: backbone.patchSize,
-      encoderDim: backbone.featureDim,
-      decoderDim: s.decoderEmbedDim,
-      depth: s.decoderDepth,
-      numHeads: s.decoderHeads,
-    }));
+    this.decoder = this.addHead(
+      'decoder',
+      new MaeDecoder({
+        seed: context.seed + 17,
+        numPatches: backbone.numPatches,
+        patchSize: backbone.patchSize,
+        encoderDim: backbone.featureDim,
+        decoderDim: s.decoderEmbedDim,
+        depth: s.decoderDepth,
+        numHeads: s.decoderHeads,
+      }),
+    );
   }
 
   loss(views: tf.Tensor4D[], _labels: tf.Tensor1D, state: StepState): LossOutput {

@@ -13,7 +13,15 @@ export class SimclrMethod extends BaseMethod {
   constructor(context: MethodContext, backbone: Backbone) {
     super(context, backbone);
     const s = context.config.settings;
-    this.projector = this.addHead('projector', new SimclrProjector({ inDim: backbone.featureDim, hiddenDim: s.projHiddenDim, outDim: s.projOutputDim, seed: context.seed + 11 }));
+    this.projector = this.addHead(
+      'projector',
+      new SimclrProjector({
+        inDim: backbone.featureDim,
+        hiddenDim: s.projHiddenDim,
+        outDim: s.projOutputDim,
+        seed: context.seed + 11,
+      }),
+    );
   }
 
   loss(views: tf.Tensor4D[]): LossOutput {

@@ -17,7 +17,10 @@ export class SupervisedMethod extends BaseMethod {
 
   constructor(context: MethodContext, backbone: Backbone) {
     super(context, backbone);
-    this.classifier = this.addHead('classifier', new Linear(backbone.featureDim, 1, { seeds: new SeedStream(context.seed + 7) }));
+    this.classifier = this.addHead(
+      'classifier',
+      new Linear(backbone.featureDim, 1, { seeds: new SeedStream(context.seed + 7) }),
+    );
   }
 
   loss(views: tf.Tensor4D[], labels: tf.Tensor1D): LossOutput {

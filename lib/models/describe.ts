@@ -55,11 +55,23 @@ export interface InputNormalisation {
   interpolation: string;
 }
 
-export function describeBackbone(backbone: Backbone, kind: BackboneArchitecture['kind'], imageSize?: number): BackboneArchitecture {
+export function describeBackbone(
+  backbone: Backbone,
+  kind: BackboneArchitecture['kind'],
+  imageSize?: number,
+): BackboneArchitecture {
   if (backbone instanceof ResNet18) {
     if (kind !== 'resnet18') throw new Error(`describeBackbone: a ResNet-18 cannot be described as ${kind}`);
-    if (imageSize === undefined) throw new Error('describeBackbone: ResNet-18 takes any input size; pass the imageSize the run used');
-    return { kind, imageSize, featureDim: backbone.featureDim, pooling: 'avg', layers: backbone.stages.map((s) => s.items.length), batchNormEps: backbone.bn1.eps };
+    if (imageSize === undefined)
+      throw new Error('describeBackbone: ResNet-18 takes any input size; pass the imageSize the run used');
+    return {
+      kind,
+      imageSize,
+      featureDim: backbone.featureDim,
+      pooling: 'avg',
+      layers: backbone.stages.map((s) => s.items.length),
+      batchNormEps: backbone.bn1.eps,
+    };
   }
   if (backbone instanceof VisionTransformer) {
     if (kind === 'resnet18') throw new Error('describeBackbone: a ViT cannot be described as resnet18');
@@ -87,9 +99,13 @@ export function describeBackbone(backbone: Backbone, kind: BackboneArchitecture[
 }
 
 /** The architecture and input normalisation as safetensors metadata (string values; lists and numbers as JSON). */
-export function architectureMetadata(architecture: BackboneArchitecture, input: InputNormalisation): Record<string, string> {
+export function architectureMetadata(
+  architecture: BackboneArchitecture,
+  input: InputNormalisation,
+): Record<string, string> {
   const out: Record<string, string> = { architectureFormat: ARCHITECTURE_FORMAT };
-  for (const [key, value] of Object.entries(architecture)) out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  for (const [key, value] of Object.entries(architecture))
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
   out.inputLayout = 'NCHW';
   out.inputRange = '[0, 1]';
   out.inputMean = JSON.stringify(input.mean);

@@ -141,7 +141,10 @@ export class DinoHead extends Module {
     const seeds = new SeedStream(options.seed);
     const bottleneck = options.bottleneckDim ?? options.outDim ?? 256;
     this.mlp = this.register('mlp', new DinoMlp(options.inDim, options.hiddenDim ?? 2048, bottleneck, seeds));
-    this.lastLayer = this.register('last_layer', new WeightNormLinear(bottleneck, options.numPrototypes ?? 8192, { seeds }));
+    this.lastLayer = this.register(
+      'last_layer',
+      new WeightNormLinear(bottleneck, options.numPrototypes ?? 8192, { seeds }),
+    );
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
@@ -175,7 +178,9 @@ export class LinearProbe extends Linear {
 
   constructor(options: LinearProbeOptions) {
     super(options.inDim, 1, { seeds: new SeedStream(options.seed) });
-    this.norm = options.standardize ? this.register('norm', new BatchNorm(options.inDim, { affine: false, eps: 1e-6 })) : null;
+    this.norm = options.standardize
+      ? this.register('norm', new BatchNorm(options.inDim, { affine: false, eps: 1e-6 }))
+      : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -16,10 +16,24 @@ export { ResNet18, BasicBlock } from './resnet';
 export { VisionTransformer, vitTiny, patchify, unpatchify, sincosPositionEmbedding } from './vit';
 export type { MaskedEncoding, VitOptions } from './vit';
 export { MaeDecoder, maeEncoder } from './mae';
-export { SimclrProjector, ByolMlp, byolProjector, byolPredictor, BarlowProjector, DinoHead, LinearProbe } from './heads';
 export {
-  loadTorchStateDict, saveTorchStateDict, torchStateDictBytes, applyTorchStateDict,
-  parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile,
+  SimclrProjector,
+  ByolMlp,
+  byolProjector,
+  byolPredictor,
+  BarlowProjector,
+  DinoHead,
+  LinearProbe,
+} from './heads';
+export {
+  loadTorchStateDict,
+  saveTorchStateDict,
+  torchStateDictBytes,
+  applyTorchStateDict,
+  parseSafetensors,
+  serializeSafetensors,
+  readSafetensorsFile,
+  writeSafetensorsFile,
 } from './safetensors';
 
 export type BackboneKind = 'resnet18' | 'vit_tiny' | 'mae_vit_tiny';
@@ -41,11 +55,25 @@ export function createBackbone(config: BackboneConfig, seed: number): Backbone {
     case 'resnet18':
       return new ResNet18({ seed });
     case 'vit_tiny':
-      return vitTiny({ seed, imageSize: config.imageSize, patchSize: config.patchSize, depth: config.depth, numHeads: config.numHeads });
+      return vitTiny({
+        seed,
+        imageSize: config.imageSize,
+        patchSize: config.patchSize,
+        depth: config.depth,
+        numHeads: config.numHeads,
+      });
     case 'mae_vit_tiny':
-      return maeEncoder({ seed, imageSize: config.imageSize, patchSize: config.patchSize, depth: config.depth, numHeads: config.numHeads });
+      return maeEncoder({
+        seed,
+        imageSize: config.imageSize,
+        patchSize: config.patchSize,
+        depth: config.depth,
+        numHeads: config.numHeads,
+      });
     default:
-      throw new Error(`createBackbone: unknown kind '${(config as { kind: string }).kind}' (use resnet18, vit_tiny or mae_vit_tiny)`);
+      throw new Error(
+        `createBackbone: unknown kind '${(config as { kind: string }).kind}' (use resnet18, vit_tiny or mae_vit_tiny)`,
+      );
   }
 }
 

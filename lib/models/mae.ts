@@ -21,8 +21,20 @@ import { LayerNorm, Linear, ModuleList } from '../nn/layers';
 import { Block, VisionTransformer, gatherRows, sincosPositionEmbedding } from './vit';
 import { withDefaults } from '../util/options';
 
-export function maeEncoder(options: { seed: number; imageSize?: number; patchSize?: number; depth?: number; numHeads?: number; embedDim?: number }): VisionTransformer {
-  return new VisionTransformer(withDefaults({ embedDim: 192, depth: 12, numHeads: 12, mlpRatio: 4, posEmbed: 'sincos' as const, init: 'mae' as const }, options));
+export function maeEncoder(options: {
+  seed: number;
+  imageSize?: number;
+  patchSize?: number;
+  depth?: number;
+  numHeads?: number;
+  embedDim?: number;
+}): VisionTransformer {
+  return new VisionTransformer(
+    withDefaults(
+      { embedDim: 192, depth: 12, numHeads: 12, mlpRatio: 4, posEmbed: 'sincos' as const, init: 'mae' as const },
+      options,
+    ),
+  );
 }
 
 export interface MaeDecoderOptions {
@@ -52,7 +64,8 @@ export class MaeDecoder extends Module {
     super();
     const seeds = new SeedStream(options.seed);
     const grid = Math.round(Math.sqrt(options.numPatches));
-    if (grid * grid !== options.numPatches) throw new Error(`MaeDecoder: numPatches ${options.numPatches} is not a square grid`);
+    if (grid * grid !== options.numPatches)
+      throw new Error(`MaeDecoder: numPatches ${options.numPatches} is not a square grid`);
     const encoderDim = options.encoderDim ?? 192;
     const dim = (this.decoderDim = options.decoderDim ?? 192);
     this.numPatches = options.numPatches;
@@ -61,9 +74,13 @@ export class MaeDecoder extends Module {
     const outDim = options.patchSize * options.patchSize * (options.inChans ?? 3);
     this.decoderEmbed = this.register('decoder_embed', new Linear(encoderDim, dim, { seeds, init: 'xavier' }));
     this.maskToken = this.param('mask_token', normal([1, 1, dim], 0.02, seeds.next()));
-    this.decoderPosEmbed = this.buffer('decoder_pos_embed', tf.tensor3d(sincosPositionEmbedding(dim, grid), [1, 1 + options.numPatches, dim]));
+    this.decoderPosEmbed = this.buffer(
+      'decoder_pos_embed',
+      tf.tensor3d(sincosPositionEmbedding(dim, grid), [1, 1 + options.numPatches, dim]),
+    );
     this.decoderBlocks = this.register('decoder_blocks', new ModuleList<Block>());
-    for (let i = 0; i < depth; i++) this.decoderBlocks.push(new Block(dim, heads, options.mlpRatio ?? 4, 1e-6, seeds, 'xavier'));
+    for (let i = 0; i < depth; i++)
+      this.decoderBlocks.push(new Block(dim, heads, options.mlpRatio ?? 4, 1e-6, seeds, 'xavier'));
     this.decoderNorm = this.register('decoder_norm', new LayerNorm(dim, 1e-6));
     this.decoderPred = this.register('decoder_pred', new Linear(dim, outDim, { seeds, init: 'xavier' }));
   }

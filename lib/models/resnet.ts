@@ -21,7 +21,10 @@ class Downsample extends Module {
 
   constructor(inPlanes: number, planes: number, stride: number, seeds: SeedStream) {
     super();
-    this.conv = this.register('0', new Conv2d(inPlanes, planes, 1, { seeds, stride, bias: false, init: 'kaiming_fan_out' }));
+    this.conv = this.register(
+      '0',
+      new Conv2d(inPlanes, planes, 1, { seeds, stride, bias: false, init: 'kaiming_fan_out' }),
+    );
     this.bn = this.register('1', new BatchNorm(planes));
   }
 
@@ -39,11 +42,20 @@ export class BasicBlock extends Module {
 
   constructor(inPlanes: number, planes: number, stride: number, seeds: SeedStream) {
     super();
-    this.conv1 = this.register('conv1', new Conv2d(inPlanes, planes, 3, { seeds, stride, padding: 1, bias: false, init: 'kaiming_fan_out' }));
+    this.conv1 = this.register(
+      'conv1',
+      new Conv2d(inPlanes, planes, 3, { seeds, stride, padding: 1, bias: false, init: 'kaiming_fan_out' }),
+    );
     this.bn1 = this.register('bn1', new BatchNorm(planes));
-    this.conv2 = this.register('conv2', new Conv2d(planes, planes, 3, { seeds, padding: 1, bias: false, init: 'kaiming_fan_out' }));
+    this.conv2 = this.register(
+      'conv2',
+      new Conv2d(planes, planes, 3, { seeds, padding: 1, bias: false, init: 'kaiming_fan_out' }),
+    );
     this.bn2 = this.register('bn2', new BatchNorm(planes));
-    this.downsample = stride !== 1 || inPlanes !== planes ? this.register('downsample', new Downsample(inPlanes, planes, stride, seeds)) : null;
+    this.downsample =
+      stride !== 1 || inPlanes !== planes
+        ? this.register('downsample', new Downsample(inPlanes, planes, stride, seeds))
+        : null;
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -69,20 +81,27 @@ export class ResNet18 extends Backbone {
   constructor(options: ResNet18Options) {
     super();
     const seeds = new SeedStream(options.seed);
-    this.conv1 = this.register('conv1', new Conv2d(3, 64, 7, { seeds, stride: 2, padding: 3, bias: false, init: 'kaiming_fan_out' }));
+    this.conv1 = this.register(
+      'conv1',
+      new Conv2d(3, 64, 7, { seeds, stride: 2, padding: 3, bias: false, init: 'kaiming_fan_out' }),
+    );
     this.bn1 = this.register('bn1', new BatchNorm(64));
     this.stages = [];
     let inPlanes = 64;
     [64, 128, 256, 512].forEach((planes, i) => {
       const stride = i === 0 ? 1 : 2;
-      const stage = new ModuleList([new BasicBlock(inPlanes, planes, stride, seeds), new BasicBlock(planes, planes, 1, seeds)]);
+      const stage = new ModuleList([
+        new BasicBlock(inPlanes, planes, stride, seeds),
+        new BasicBlock(planes, planes, 1, seeds),
+      ]);
       this.stages.push(this.register(`layer${i + 1}`, stage));
       inPlanes = planes;
     });
   }
 
   forward(x: tf.Tensor4D): tf.Tensor2D {
-    if (x.rank !== 4 || x.shape[3] !== 3) throw new Error(`ResNet18: expected NHWC RGB images [N, H, W, 3], got [${x.shape}]`);
+    if (x.rank !== 4 || x.shape[3] !== 3)
+      throw new Error(`ResNet18: expected NHWC RGB images [N, H, W, 3], got [${x.shape}]`);
     return tf.tidy(() => {
       let h = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
       h = maxPool2d(h, 3, 2, 1);

@@ -22,7 +22,18 @@ import { Module } from '../nn/module';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-const BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const BYTES: Record<SafetensorsDtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** A decoded tensor: values widened to float32 (floats) or int32 (integers, range-checked). */
 export interface StoredTensor {
@@ -45,27 +56,51 @@ function halfToFloat(bits: number): number {
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
-function decode(view: DataView, begin: number, count: number, dtype: SafetensorsDtype, where: string): Float32Array | Int32Array {
+function decode(
+  view: DataView,
+  begin: number,
+  count: number,
+  dtype: SafetensorsDtype,
+  where: string,
+): Float32Array | Int32Array {
   const isFloat = dtype === 'F64' || dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
   const out = isFloat ? new Float32Array(count) : new Int32Array(count);
   const step = BYTES[dtype];
   for (let i = 0; i < count; i++) {
     const at = begin + i * step;
     switch (dtype) {
-      case 'F64': out[i] = view.getFloat64(at, true); break;
-      case 'F32': out[i] = view.getFloat32(at, true); break;
-      case 'F16': out[i] = halfToFloat(view.getUint16(at, true)); break;
-      case 'BF16': out[i] = new Float32Array(new Uint32Array([view.getUint16(at, true) << 16]).buffer)[0]; break;
+      case 'F64':
+        out[i] = view.getFloat64(at, true);
+        break;
+      case 'F32':
+        out[i] = view.getFloat32(at, true);
+        break;
+      case 'F16':
+        out[i] = halfToFloat(view.getUint16(at, true));
+        break;
+      case 'BF16':
+        out[i] = new Float32Array(new Uint32Array([view.getUint16(at, true) << 16]).buffer)[0];
+        break;
       case 'I64': {
         const value = view.getBigInt64(at, true);
-        if (value > 2147483647n || value < -2147483648n) throw new Error(`${where}: I64 value ${value} does not fit in int32`);
+        if (value > 2147483647n || value < -2147483648n)
+          throw new Error(`${where}: I64 value ${value} does not fit in int32`);
         out[i] = Number(value);
         break;
       }
-      case 'I32': out[i] = view.getInt32(at, true); break;
-      case 'I16': out[i] = view.getInt16(at, true); break;
-      case 'I8': out[i] = view.getInt8(at); break;
-      case 'U8': case 'BOOL': out[i] = view.getUint8(at); break;
+      case 'I32':
+        out[i] = view.getInt32(at, true);
+        break;
+      case 'I16':
+        out[i] = view.getInt16(at, true);
+        break;
+      case 'I8':
+        out[i] = view.getInt8(at);
+        break;
+      case 'U8':
+      case 'BOOL':
+        out[i] = view.getUint8(at);
+        break;
     }
   }
   return out;
@@ -76,7 +111,8 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 8) throw new Error(`${source}: too short for a safetensors file (${bytes.byteLength} bytes)`);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8) throw new Error(`${source}: header length ${headerLength} exceeds the file size ${bytes.byteLength}`);
+  if (headerLength > bytes.byteLength - 8)
+    throw new Error(`${source}: header length ${headerLength} exceeds the file size ${bytes.byteLength}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
@@ -93,13 +129,20 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
       continue;
     }
     const where = `${source}: tensor '${name}'`;
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] };
     if (!(dtype in BYTES)) throw new Error(`${where}: unsupported dtype ${dtype}`);
-    if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) throw new Error(`${where}: malformed header entry`);
+    if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2)
+      throw new Error(`${where}: malformed header entry`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [begin, end] = offsets;
     if (end - begin !== count * BYTES[dtype] || begin < 0 || end > dataLength) {
-      throw new Error(`${where}: data_offsets [${begin}, ${end}] do not fit shape [${shape}] of ${dtype} in ${dataLength} data bytes`);
+      throw new Error(
+        `${where}: data_offsets [${begin}, ${end}] do not fit shape [${shape}] of ${dtype} in ${dataLength} data bytes`,
+      );
     }
     tensors.set(name, { dtype, shape, values: decode(view, dataStart + begin, count, dtype, where) });
   }
@@ -120,7 +163,10 @@ export function serializeSafetensors(entries: TensorToWrite[], metadata?: Record
   let offset = 0;
   for (const entry of entries) {
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (count !== entry.values.length) throw new Error(`serializeSafetensors: tensor '${entry.name}' has ${entry.values.length} values for shape [${entry.shape}]`);
+    if (count !== entry.values.length)
+      throw new Error(
+        `serializeSafetensors: tensor '${entry.name}' has ${entry.values.length} values for shape [${entry.shape}]`,
+      );
     if (entry.name in header) throw new Error(`serializeSafetensors: duplicate tensor name '${entry.name}'`);
     const isFloat = entry.values instanceof Float32Array;
     const size = count * (isFloat ? 4 : 8);
@@ -137,9 +183,15 @@ export function serializeSafetensors(entries: TensorToWrite[], metadata?: Record
   let at = 8 + headerBytes.length;
   for (const entry of entries) {
     if (entry.values instanceof Float32Array) {
-      for (const v of entry.values) { view.setFloat32(at, v, true); at += 4; }
+      for (const v of entry.values) {
+        view.setFloat32(at, v, true);
+        at += 4;
+      }
     } else {
-      for (const v of entry.values) { view.setBigInt64(at, BigInt(v), true); at += 8; }
+      for (const v of entry.values) {
+        view.setBigInt64(at, BigInt(v), true);
+        at += 8;
+      }
     }
   }
   return out;
@@ -205,10 +257,16 @@ export interface LoadReport {
  * Copy a torch-named, torch-layout state dict into `module`. Everything is validated before anything is
  * assigned: a missing tensor or a shape mismatch is an error naming the tensor and both shapes.
  */
-export function applyTorchStateDict(module: Module, contents: SafetensorsContents, options: LoadOptions = {}, source = '<state dict>'): LoadReport {
+export function applyTorchStateDict(
+  module: Module,
+  contents: SafetensorsContents,
+  options: LoadOptions = {},
+  source = '<state dict>',
+): LoadReport {
   const prefix = options.prefix ?? '';
   const available = new Map<string, StoredTensor>();
-  for (const [name, stored] of contents.tensors) if (name.startsWith(prefix)) available.set(name.slice(prefix.length), stored);
+  for (const [name, stored] of contents.tensors)
+    if (name.startsWith(prefix)) available.set(name.slice(prefix.length), stored);
   const targets = module.stateDict();
   const problems: string[] = [];
   const missingAllowed: string[] = [];
@@ -222,7 +280,9 @@ export function applyTorchStateDict(module: Module, contents: SafetensorsContent
       continue;
     }
     if (stored.shape.length !== expected.length || stored.shape.some((d, i) => d !== expected[i])) {
-      problems.push(`tensor '${name}': checkpoint shape [${stored.shape}] but model expects torch shape [${expected}] (ours [${variable.shape}])`);
+      problems.push(
+        `tensor '${name}': checkpoint shape [${stored.shape}] but model expects torch shape [${expected}] (ours [${variable.shape}])`,
+      );
       continue;
     }
     plan.push({ name, variable, stored });
@@ -247,7 +307,10 @@ export function loadTorchStateDict(module: Module, file: string | Uint8Array, op
 }
 
 /** The module's parameters and buffers, torch-named and in torch layout, as safetensors bytes. */
-export function torchStateDictBytes(module: Module, options: { prefix?: string; metadata?: Record<string, string> } = {}): Uint8Array {
+export function torchStateDictBytes(
+  module: Module,
+  options: { prefix?: string; metadata?: Record<string, string> } = {},
+): Uint8Array {
   const entries: TensorToWrite[] = module.stateDict(options.prefix ?? '').map(({ name, variable }) => ({
     name,
     shape: torchShape(variable.shape),
@@ -257,7 +320,11 @@ export function torchStateDictBytes(module: Module, options: { prefix?: string; 
 }
 
 /** Write the module's state dict as a PyTorch-loadable `.safetensors` file. */
-export function saveTorchStateDict(module: Module, file: string, options: { prefix?: string; metadata?: Record<string, string> } = {}): void {
+export function saveTorchStateDict(
+  module: Module,
+  file: string,
+  options: { prefix?: string; metadata?: Record<string, string> } = {},
+): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, torchStateDictBytes(module, options));
   fs.renameSync(tmp, file);

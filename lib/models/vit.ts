@@ -64,7 +64,12 @@ export class Attention extends Module {
   readonly proj: Linear;
   readonly headDim: number;
 
-  constructor(readonly dim: number, readonly numHeads: number, seeds: SeedStream, init: LinearInit) {
+  constructor(
+    readonly dim: number,
+    readonly numHeads: number,
+    seeds: SeedStream,
+    init: LinearInit,
+  ) {
     super();
     if (dim % numHeads !== 0) throw new Error(`Attention: dim ${dim} is not divisible by ${numHeads} heads`);
     this.headDim = dim / numHeads;
@@ -77,8 +82,9 @@ export class Attention extends Module {
     return tf.tidy(() => {
       const qkv = this.qkv.forward(x);
       // torch reshapes qkv to (B, T, 3, heads, head_dim): the last axis is [q | k | v], each [head][dim].
-      const [q, k, v] = tf.split(qkv, 3, 2).map((part) =>
-        tf.transpose(part.reshape([n, t, this.numHeads, this.headDim]), [0, 2, 1, 3]) as tf.Tensor4D);
+      const [q, k, v] = tf
+        .split(qkv, 3, 2)
+        .map((part) => tf.transpose(part.reshape([n, t, this.numHeads, this.headDim]), [0, 2, 1, 3]) as tf.Tensor4D);
       const scores = tf.matMul(tf.mul(q, this.headDim ** -0.5) as tf.Tensor4D, k, false, true);
       const context = tf.matMul(tf.softmax(scores) as tf.Tensor4D, v);
       const merged = tf.transpose(context, [0, 2, 1, 3]).reshape([n, t, this.dim]);
@@ -131,21 +137,39 @@ export class PatchEmbedProj extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(readonly patchSize: number, readonly inChans: number, readonly embedDim: number, seeds: SeedStream, init: 'torch' | 'xavier') {
+  constructor(
+    readonly patchSize: number,
+    readonly inChans: number,
+    readonly embedDim: number,
+    seeds: SeedStream,
+    init: 'torch' | 'xavier',
+  ) {
     super();
     const shape = [patchSize, patchSize, inChans, embedDim];
     const fanIn = patchSize * patchSize * inChans;
     // MAE: xavier_uniform on the weight viewed as [D, p·p·C]; timm keeps nn.Conv2d's default.
-    this.weight = this.param('weight', init === 'xavier' ? xavierUniform(shape, fanIn, embedDim, seeds.next()) : torchDefaultUniform(shape, fanIn, seeds.next()));
-    this.bias = this.param('bias', init === 'xavier' ? tf.zeros([embedDim]) : torchDefaultUniform([embedDim], fanIn, seeds.next()));
+    this.weight = this.param(
+      'weight',
+      init === 'xavier'
+        ? xavierUniform(shape, fanIn, embedDim, seeds.next())
+        : torchDefaultUniform(shape, fanIn, seeds.next()),
+    );
+    this.bias = this.param(
+      'bias',
+      init === 'xavier' ? tf.zeros([embedDim]) : torchDefaultUniform([embedDim], fanIn, seeds.next()),
+    );
   }
 
   /** [N, H, W, C] → [N, L, D]. */
   forward(images: tf.Tensor4D): tf.Tensor3D {
-    if (images.shape[3] !== this.inChans) throw new Error(`patch_embed: expected ${this.inChans} channels, got [${images.shape}]`);
+    if (images.shape[3] !== this.inChans)
+      throw new Error(`patch_embed: expected ${this.inChans} channels, got [${images.shape}]`);
     return tf.tidy(() => {
       const patches = patchify(images, this.patchSize);
-      const kernel = this.weight.reshape([this.patchSize * this.patchSize * this.inChans, this.embedDim]) as tf.Tensor2D;
+      const kernel = this.weight.reshape([
+        this.patchSize * this.patchSize * this.inChans,
+        this.embedDim,
+      ]) as tf.Tensor2D;
       const [n, l, d] = patches.shape;
       const flat = tf.matMul(patches.reshape([n * l, d]) as tf.Tensor2D, kernel);
       return tf.add(flat, this.bias).reshape([n, l, this.embedDim]) as tf.Tensor3D;
@@ -237,7 +261,10 @@ export class VisionTransformer extends Backbone {
     const heads = (this.numHeads = options.numHeads ?? 3);
     const mlpRatio = (this.mlpRatio = options.mlpRatio ?? 4);
     const init = options.init ?? 'timm';
-    if (this.imageSize % this.patchSize !== 0) throw new Error(`VisionTransformer: image size ${this.imageSize} is not divisible by patch size ${this.patchSize}`);
+    if (this.imageSize % this.patchSize !== 0)
+      throw new Error(
+        `VisionTransformer: image size ${this.imageSize} is not divisible by patch size ${this.patchSize}`,
+      );
     const grid = this.imageSize / this.patchSize;
     this.numPatches = grid * grid;
     this.featureDim = dim;
@@ -246,7 +273,10 @@ export class VisionTransformer extends Backbone {
     if ((options.posEmbed ?? 'learned') === 'learned') {
       this.posEmbed = this.param('pos_embed', truncNormal([1, 1 + this.numPatches, dim], 0.02, seeds.next()));
     } else {
-      this.posEmbed = this.buffer('pos_embed', tf.tensor3d(sincosPositionEmbedding(dim, grid), [1, 1 + this.numPatches, dim]));
+      this.posEmbed = this.buffer(
+        'pos_embed',
+        tf.tensor3d(sincosPositionEmbedding(dim, grid), [1, 1 + this.numPatches, dim]),
+      );
     }
     const proj = new PatchEmbedProj(this.patchSize, 3, dim, seeds, init === 'mae' ? 'xavier' : 'torch');
     this.patchEmbed = this.register('patch_embed', new PatchEmbed(proj)).proj;
@@ -290,7 +320,10 @@ export class VisionTransformer extends Backbone {
    * MAE's `forward_encoder`: add position embeddings, keep int(L·(1 − maskRatio)) patches chosen by argsort
    * of uniform noise (pass `noise` [N, L] to fix it; otherwise tf.randomUniform with `seed`), prepend CLS.
    */
-  forwardMasked(x: tf.Tensor4D, options: { maskRatio?: number; noise?: tf.Tensor2D; seed?: number } = {}): MaskedEncoding {
+  forwardMasked(
+    x: tf.Tensor4D,
+    options: { maskRatio?: number; noise?: tf.Tensor2D; seed?: number } = {},
+  ): MaskedEncoding {
     this.checkInput(x);
     const n = x.shape[0];
     const l = this.numPatches;
@@ -307,7 +340,9 @@ export class VisionTransformer extends Backbone {
     const restore = new Int32Array(n * l);
     const mask = new Float32Array(n * l);
     for (let b = 0; b < n; b++) {
-      const order = Array.from({ length: l }, (_, i) => i).sort((i, j) => noiseValues[b * l + i] - noiseValues[b * l + j] || i - j);
+      const order = Array.from({ length: l }, (_, i) => i).sort(
+        (i, j) => noiseValues[b * l + i] - noiseValues[b * l + j] || i - j,
+      );
       order.forEach((patch, rank) => {
         restore[b * l + patch] = rank;
         mask[b * l + patch] = rank < keep ? 0 : 1;
@@ -327,6 +362,17 @@ export class VisionTransformer extends Backbone {
 }
 
 /** timm `vit_tiny_patch16_224` geometry at any image/patch size. */
-export function vitTiny(options: { seed: number; imageSize?: number; patchSize?: number; depth?: number; numHeads?: number }): VisionTransformer {
-  return new VisionTransformer(withDefaults({ embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, posEmbed: 'learned' as const, init: 'timm' as const }, options));
+export function vitTiny(options: {
+  seed: number;
+  imageSize?: number;
+  patchSize?: number;
+  depth?: number;
+  numHeads?: number;
+}): VisionTransformer {
+  return new VisionTransformer(
+    withDefaults(
+      { embedDim: 192, depth: 12, numHeads: 3, mlpRatio: 4, posEmbed: 'learned' as const, init: 'timm' as const },
+      options,
+    ),
+  );
 }

@@ -28,7 +28,7 @@ export class SeedStream {
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35) >>> 0;
     h ^= h >>> 16;
-    return (h & 0x7fffffff) || 1;
+    return h & 0x7fffffff || 1;
   }
 }
 

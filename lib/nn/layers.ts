@@ -59,26 +59,35 @@ export class Linear extends Module implements Layer {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions,
+  ) {
     super();
     const init = options.init ?? 'torch';
     const shape = [inFeatures, outFeatures];
-    if (init === 'torch') this.weight = this.param('weight', torchDefaultUniform(shape, inFeatures, options.seeds.next()));
-    else if (init === 'trunc_normal') this.weight = this.param('weight', truncNormal(shape, 0.02, options.seeds.next()));
+    if (init === 'torch')
+      this.weight = this.param('weight', torchDefaultUniform(shape, inFeatures, options.seeds.next()));
+    else if (init === 'trunc_normal')
+      this.weight = this.param('weight', truncNormal(shape, 0.02, options.seeds.next()));
     else this.weight = this.param('weight', xavierUniform(shape, inFeatures, outFeatures, options.seeds.next()));
     if (options.bias === false) this.bias = null;
-    else if (init === 'torch') this.bias = this.param('bias', torchDefaultUniform([outFeatures], inFeatures, options.seeds.next()));
+    else if (init === 'torch')
+      this.bias = this.param('bias', torchDefaultUniform([outFeatures], inFeatures, options.seeds.next()));
     else this.bias = this.param('bias', tf.zeros([outFeatures]));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     const lastDim = x.shape[x.rank - 1];
     if (lastDim !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures}→${this.outFeatures}): input has ${lastDim} features (shape [${x.shape}])`);
+      throw new Error(
+        `Linear(${this.inFeatures}→${this.outFeatures}): input has ${lastDim} features (shape [${x.shape}])`,
+      );
     }
     return tf.tidy(() => {
       // 2-D matmul is wasm's fast path; fold leading dimensions into the batch.
-      const flat = x.rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      const flat = x.rank === 2 ? (x as tf.Tensor2D) : (x.reshape([-1, this.inFeatures]) as tf.Tensor2D);
       let y: tf.Tensor = tf.matMul(flat, this.weight as tf.Tensor2D);
       if (this.bias) y = tf.add(y, this.bias);
       return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
@@ -103,22 +112,35 @@ export class Conv2d extends Module implements Layer {
   readonly stride: number;
   readonly padding: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, options: Conv2dOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: Conv2dOptions,
+  ) {
     super();
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? 0;
     const shape = [kernelSize, kernelSize, inChannels, outChannels];
     const fanIn = inChannels * kernelSize * kernelSize;
     const fanOut = outChannels * kernelSize * kernelSize;
-    this.weight = this.param('weight', options.init === 'kaiming_fan_out'
-      ? kaimingNormalFanOut(shape, fanOut, options.seeds.next())
-      : torchDefaultUniform(shape, fanIn, options.seeds.next()));
-    this.bias = options.bias === false ? null : this.param('bias', torchDefaultUniform([outChannels], fanIn, options.seeds.next()));
+    this.weight = this.param(
+      'weight',
+      options.init === 'kaiming_fan_out'
+        ? kaimingNormalFanOut(shape, fanOut, options.seeds.next())
+        : torchDefaultUniform(shape, fanIn, options.seeds.next()),
+    );
+    this.bias =
+      options.bias === false
+        ? null
+        : this.param('bias', torchDefaultUniform([outChannels], fanIn, options.seeds.next()));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.inChannels) {
-      throw new Error(`Conv2d(${this.inChannels}→${this.outChannels}): expected NHWC input with ${this.inChannels} channels, got [${x.shape}]`);
+      throw new Error(
+        `Conv2d(${this.inChannels}→${this.outChannels}): expected NHWC input with ${this.inChannels} channels, got [${x.shape}]`,
+      );
     }
     return tf.tidy(() => {
       const y = tf.conv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, this.stride, this.padding);
@@ -151,7 +173,10 @@ export class BatchNorm extends Module implements Layer {
   readonly eps: number;
   readonly momentum: number;
 
-  constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(
+    readonly numFeatures: number,
+    options: BatchNormOptions = {},
+  ) {
     super();
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
@@ -165,7 +190,9 @@ export class BatchNorm extends Module implements Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.numFeatures || x.rank < 2) {
-      throw new Error(`BatchNorm(${this.numFeatures}): expected channels-last input with ${this.numFeatures} channels, got [${x.shape}]`);
+      throw new Error(
+        `BatchNorm(${this.numFeatures}): expected channels-last input with ${this.numFeatures} channels, got [${x.shape}]`,
+      );
     }
     return tf.tidy(() => {
       let mean: tf.Tensor;
@@ -173,7 +200,10 @@ export class BatchNorm extends Module implements Layer {
       if (this.training) {
         const axes = [...Array(x.rank - 1).keys()];
         const count = x.size / this.numFeatures;
-        if (count < 2) throw new Error(`BatchNorm(${this.numFeatures}): train mode needs more than 1 value per channel, got input [${x.shape}]`);
+        if (count < 2)
+          throw new Error(
+            `BatchNorm(${this.numFeatures}): train mode needs more than 1 value per channel, got input [${x.shape}]`,
+          );
         const m = this.momentum;
         if (this.weight && this.bias) {
           // Fused statistics, normalisation and affine with a hand-written backward (lib/backend/kernels/batch_norm).
@@ -207,7 +237,10 @@ export class LayerNorm extends Module implements Layer {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
+  constructor(
+    readonly normalizedShape: number,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.param('weight', tf.ones([normalizedShape]));
     this.bias = this.param('bias', tf.zeros([normalizedShape]));
@@ -215,7 +248,9 @@ export class LayerNorm extends Module implements Layer {
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.normalizedShape) {
-      throw new Error(`LayerNorm(${this.normalizedShape}): input has last dimension ${x.shape[x.rank - 1]} (shape [${x.shape}])`);
+      throw new Error(
+        `LayerNorm(${this.normalizedShape}): input has last dimension ${x.shape[x.rank - 1]} (shape [${x.shape}])`,
+      );
     }
     // Fused kernels with a hand-written backward (lib/backend/kernels/layer_norm).
     return tf.tidy(() => layerNorm(x, this.weight, this.bias, this.eps));
@@ -231,15 +266,24 @@ export class WeightNormLinear extends Module implements Layer {
   readonly weightG: tf.Variable;
   readonly weightV: tf.Variable;
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: { seeds: SeedStream }) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: { seeds: SeedStream },
+  ) {
     super();
     this.weightG = this.param('weight_g', tf.ones([1, outFeatures]));
-    this.weightV = this.param('weight_v', torchDefaultUniform([inFeatures, outFeatures], inFeatures, options.seeds.next()));
+    this.weightV = this.param(
+      'weight_v',
+      torchDefaultUniform([inFeatures, outFeatures], inFeatures, options.seeds.next()),
+    );
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
-      throw new Error(`WeightNormLinear(${this.inFeatures}→${this.outFeatures}): expected [N, ${this.inFeatures}], got [${x.shape}]`);
+      throw new Error(
+        `WeightNormLinear(${this.inFeatures}→${this.outFeatures}): expected [N, ${this.inFeatures}], got [${x.shape}]`,
+      );
     }
     return tf.tidy(() => {
       const norm = tf.sqrt(tf.sum(tf.square(this.weightV), 0, true));
@@ -275,7 +319,16 @@ export function maxPool2d(x: tf.Tensor4D, kernel: number, stride: number, paddin
   const fullH = kernel - 1 + stride * outH;
   const fullW = kernel - 1 + stride * outW;
   return tf.tidy(() => {
-    const padded = tf.pad(x, [[0, 0], [padding, Math.max(0, fullH - h - padding)], [padding, Math.max(0, fullW - w - padding)], [0, 0]], -Infinity);
+    const padded = tf.pad(
+      x,
+      [
+        [0, 0],
+        [padding, Math.max(0, fullH - h - padding)],
+        [padding, Math.max(0, fullW - w - padding)],
+        [0, 0],
+      ],
+      -Infinity,
+    );
     let best: tf.Tensor | null = null;
     for (let dy = 0; dy < kernel; dy++) {
       // rows dy, dy+s, …: take a run of s·outH rows, fold the stride into its own axis, keep index 0

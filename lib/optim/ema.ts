@@ -17,11 +17,14 @@ export function emaUpdate(teacher: NamedParam[], student: NamedParam[], tau: num
   if (!(tau >= 0 && tau <= 1)) throw new Error(`emaUpdate: tau must be in [0, 1], got ${tau}`);
   teacher.forEach((t, i) => {
     const s = student[i];
-    if (t.name !== s.name) throw new Error(`emaUpdate: parameter ${i} is '${t.name}' in the teacher but '${s.name}' in the student`);
+    if (t.name !== s.name)
+      throw new Error(`emaUpdate: parameter ${i} is '${t.name}' in the teacher but '${s.name}' in the student`);
     const ts = t.variable.shape;
     const ss = s.variable.shape;
     if (ts.length !== ss.length || ts.some((d, j) => d !== ss[j])) {
-      throw new Error(`emaUpdate: '${t.name}' has shape [${ts.join(', ')}] in the teacher, [${ss.join(', ')}] in the student`);
+      throw new Error(
+        `emaUpdate: '${t.name}' has shape [${ts.join(', ')}] in the teacher, [${ss.join(', ')}] in the student`,
+      );
     }
   });
   tf.tidy(() => {

@@ -91,7 +91,8 @@ export abstract class GroupOptimizer {
         seen.add(p.name);
       }
       const groupLr = g.lr ?? lr;
-      if (!(groupLr >= 0) || !Number.isFinite(groupLr)) throw new Error(`optimizer: group '${g.name}' lr must be ≥ 0, got ${groupLr}`);
+      if (!(groupLr >= 0) || !Number.isFinite(groupLr))
+        throw new Error(`optimizer: group '${g.name}' lr must be ≥ 0, got ${groupLr}`);
       return {
         name: g.name,
         params: g.params,
@@ -204,9 +205,12 @@ export abstract class GroupOptimizer {
       const paramName = name.slice(0, cut);
       const slotName = name.slice(cut + 1);
       const p = params.get(paramName);
-      if (!p || cut < 0) throw new Error(`optimizer.setState: state tensor '${name}' names no parameter of this optimizer`);
+      if (!p || cut < 0)
+        throw new Error(`optimizer.setState: state tensor '${name}' names no parameter of this optimizer`);
       if (tensor.shape.length !== p.variable.shape.length || tensor.shape.some((d, i) => d !== p.variable.shape[i])) {
-        throw new Error(`optimizer.setState: '${name}' has shape [${tensor.shape.join(', ')}], expected [${p.variable.shape.join(', ')}]`);
+        throw new Error(
+          `optimizer.setState: '${name}' has shape [${tensor.shape.join(', ')}], expected [${p.variable.shape.join(', ')}]`,
+        );
       }
       this.slot(paramName, slotName, p.variable).assign(tensor);
     }

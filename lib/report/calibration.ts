@@ -73,13 +73,26 @@ export interface CalibrationRow extends RunIdentity {
 
 /** One row per eval set × rule for one run. */
 export function calibrationRows(input: CalibrationInput): CalibrationRow[] {
-  const identity: RunIdentity = { runId: input.runId, method: input.method, backbone: input.backbone, trainProportion: input.trainProportion, seed: input.seed };
+  const identity: RunIdentity = {
+    runId: input.runId,
+    method: input.method,
+    backbone: input.backbone,
+    trainProportion: input.trainProportion,
+    seed: input.seed,
+  };
   const out: CalibrationRow[] = [];
   for (const { proportion, split } of input.evalSets) {
-    const c = compareCalibrations(input.train, split, { trainPrior: input.trainPrior, deployPrior: proportion, posWeight: input.posWeight });
+    const c = compareCalibrations(input.train, split, {
+      trainPrior: input.trainPrior,
+      deployPrior: proportion,
+      posWeight: input.posWeight,
+    });
     const common = { ...identity, evalProportion: proportion, auroc: c.auroc, auprc: c.auprc };
-    const row = (rule: RuleName, threshold: number, m: { f1: number; f2Ciw: number; precision: number; recall: number }) =>
-      out.push({ ...common, rule, threshold, f1: m.f1, f2Ciw: m.f2Ciw, precision: m.precision, recall: m.recall });
+    const row = (
+      rule: RuleName,
+      threshold: number,
+      m: { f1: number; f2Ciw: number; precision: number; recall: number },
+    ) => out.push({ ...common, rule, threshold, f1: m.f1, f2Ciw: m.f2Ciw, precision: m.precision, recall: m.recall });
     row('fixed', 0, c.fixed);
     row('priorShift', c.priorShiftThreshold, c.priorShift);
     row('trainF1', c.trainF1.threshold, c.trainF1.evaluation);
@@ -87,22 +100,42 @@ export function calibrationRows(input: CalibrationInput): CalibrationRow[] {
     const positives = Array.from(split.labels as ArrayLike<number>).reduce((a, b) => a + b, 0);
     if (positives > 0) {
       const best = bestThreshold(split.labels, split.logits, { beta: 1 });
-      row('evalOracle', best.threshold, binaryMetrics(split.labels, split.logits, { threshold: best.threshold, codes: split.codes }));
+      row(
+        'evalOracle',
+        best.threshold,
+        binaryMetrics(split.labels, split.logits, { threshold: best.threshold, codes: split.codes }),
+      );
     }
   }
   return out;
 }
 
 /** F1 (or another metric) of every rule minus the fixed rule's, per run × eval proportion. */
-export function recoveredRows(rows: CalibrationRow[], metric: 'f1' | 'f2Ciw' = 'f1'): Array<RunIdentity & { evalProportion: number; rule: RuleName; gain: number; value: number; fixed: number }> {
+export function recoveredRows(
+  rows: CalibrationRow[],
+  metric: 'f1' | 'f2Ciw' = 'f1',
+): Array<RunIdentity & { evalProportion: number; rule: RuleName; gain: number; value: number; fixed: number }> {
   const fixed = new Map<string, number>();
   for (const r of rows) if (r.rule === 'fixed') fixed.set(`${r.runId}|${r.evalProportion}`, r[metric]);
-  const out: Array<RunIdentity & { evalProportion: number; rule: RuleName; gain: number; value: number; fixed: number }> = [];
+  const out: Array<
+    RunIdentity & { evalProportion: number; rule: RuleName; gain: number; value: number; fixed: number }
+  > = [];
   for (const r of rows) {
     if (r.rule === 'fixed') continue;
     const base = fixed.get(`${r.runId}|${r.evalProportion}`);
     if (base === undefined) continue;
-    out.push({ runId: r.runId, method: r.method, backbone: r.backbone, trainProportion: r.trainProportion, seed: r.seed, evalProportion: r.evalProportion, rule: r.rule, gain: r[metric] - base, value: r[metric], fixed: base });
+    out.push({
+      runId: r.runId,
+      method: r.method,
+      backbone: r.backbone,
+      trainProportion: r.trainProportion,
+      seed: r.seed,
+      evalProportion: r.evalProportion,
+      rule: r.rule,
+      gain: r[metric] - base,
+      value: r[metric],
+      fixed: base,
+    });
   }
   return out;
 }
@@ -120,21 +153,42 @@ export function calibrationHeatmapTable(
   rows: ReadonlyArray<RunIdentity & { evalProportion: number; rule: string }>,
   options: { backbone: string; field: string; rules?: readonly string[] },
 ): aq.ColumnTable {
-  const groups = new Map<string, { method: string; trainProportion: number; evalProportion: number; rule: string; values: number[] }>();
+  const groups = new Map<
+    string,
+    { method: string; trainProportion: number; evalProportion: number; rule: string; values: number[] }
+  >();
   for (const r of rows) {
     if (r.backbone !== options.backbone || (options.rules && !options.rules.includes(r.rule))) continue;
     const key = JSON.stringify([r.rule, r.method, r.trainProportion, r.evalProportion]);
-    const g = groups.get(key) ?? { method: r.method, trainProportion: r.trainProportion, evalProportion: r.evalProportion, rule: r.rule, values: [] };
+    const g = groups.get(key) ?? {
+      method: r.method,
+      trainProportion: r.trainProportion,
+      evalProportion: r.evalProportion,
+      rule: r.rule,
+      values: [],
+    };
     g.values.push(Number((r as unknown as Record<string, unknown>)[options.field]));
     groups.set(key, g);
   }
   const ruleOrder = (rule: string) => (RULES as readonly string[]).indexOf(rule);
   const records = [...groups.values()]
     .map((g) => ({
-      rule: g.rule, ruleLabel: RULE_LABELS[g.rule as RuleName] ?? g.rule, method: g.method, trainProportion: g.trainProportion, evalProportion: g.evalProportion,
-      row: `${methodLabel(g.method)} ${percent(g.trainProportion)}`, value: meanOf(g.values), n: g.values.filter(Number.isFinite).length,
+      rule: g.rule,
+      ruleLabel: RULE_LABELS[g.rule as RuleName] ?? g.rule,
+      method: g.method,
+      trainProportion: g.trainProportion,
+      evalProportion: g.evalProportion,
+      row: `${methodLabel(g.method)} ${percent(g.trainProportion)}`,
+      value: meanOf(g.values),
+      n: g.values.filter(Number.isFinite).length,
     }))
-    .sort((a, b) => ruleOrder(a.rule) - ruleOrder(b.rule) || a.method.localeCompare(b.method) || a.trainProportion - b.trainProportion || a.evalProportion - b.evalProportion);
+    .sort(
+      (a, b) =>
+        ruleOrder(a.rule) - ruleOrder(b.rule) ||
+        a.method.localeCompare(b.method) ||
+        a.trainProportion - b.trainProportion ||
+        a.evalProportion - b.evalProportion,
+    );
   const columns = ['rule', 'ruleLabel', 'method', 'trainProportion', 'evalProportion', 'row', 'value', 'n'];
   return aq.table(Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c])])));
 }
@@ -171,21 +225,43 @@ function fmt(value: number, digits = 3): string {
  * rule's recovered share is its mean gain at the lowest proportion over that drop. `evalOracle`'s share bounds
  * the part any threshold can recover; the rest is the classifier's ranking (AUPRC) at that prevalence.
  */
-export function thresholdArtefactSummary(rows: CalibrationRow[], options: { methods?: readonly string[]; backbone?: string } = {}): ArtefactSummary {
-  const selected = rows.filter((r) => (!options.methods || options.methods.includes(r.method)) && (!options.backbone || r.backbone === options.backbone));
+export function thresholdArtefactSummary(
+  rows: CalibrationRow[],
+  options: { methods?: readonly string[]; backbone?: string } = {},
+): ArtefactSummary {
+  const selected = rows.filter(
+    (r) =>
+      (!options.methods || options.methods.includes(r.method)) &&
+      (!options.backbone || r.backbone === options.backbone),
+  );
   const proportions = [...new Set(selected.map((r) => r.evalProportion))].sort((a, b) => a - b);
   const low = proportions[0];
   const natural = proportions.find((p) => Math.abs(p - NATURAL_PROPORTION) < 1e-9);
   const empty: ArtefactSummary = {
-    lowProportion: low ?? NaN, naturalF1: NaN, lowF1: NaN, lowF1ByRule: {}, recoveredShare: {}, auroc: { natural: NaN, low: NaN }, auprc: { natural: NaN, low: NaN }, runs: 0,
+    lowProportion: low ?? NaN,
+    naturalF1: NaN,
+    lowF1: NaN,
+    lowF1ByRule: {},
+    recoveredShare: {},
+    auroc: { natural: NaN, low: NaN },
+    auprc: { natural: NaN, low: NaN },
+    runs: 0,
     sentence: 'No runs validated both at the natural proportion and at a lower one: nothing to compare.',
   };
   if (natural === undefined || low === undefined || low >= natural) return empty;
-  const runIds = [...new Set(selected.map((r) => r.runId))].filter((id) =>
-    selected.some((r) => r.runId === id && r.rule === 'fixed' && r.evalProportion === natural) && selected.some((r) => r.runId === id && r.rule === 'fixed' && r.evalProportion === low));
+  const runIds = [...new Set(selected.map((r) => r.runId))].filter(
+    (id) =>
+      selected.some((r) => r.runId === id && r.rule === 'fixed' && r.evalProportion === natural) &&
+      selected.some((r) => r.runId === id && r.rule === 'fixed' && r.evalProportion === low),
+  );
   if (runIds.length === 0) return empty;
   const ids = new Set(runIds);
-  const at = (proportion: number, rule: string, field: 'f1' | 'auroc' | 'auprc') => meanOf(selected.filter((r) => ids.has(r.runId) && r.evalProportion === proportion && r.rule === rule).map((r) => r[field]));
+  const at = (proportion: number, rule: string, field: 'f1' | 'auroc' | 'auprc') =>
+    meanOf(
+      selected
+        .filter((r) => ids.has(r.runId) && r.evalProportion === proportion && r.rule === rule)
+        .map((r) => r[field]),
+    );
   const naturalF1 = at(natural, 'fixed', 'f1');
   const lowF1 = at(low, 'fixed', 'f1');
   const drop = naturalF1 - lowF1;
@@ -196,12 +272,17 @@ export function thresholdArtefactSummary(rows: CalibrationRow[], options: { meth
     recoveredShare[rule] = drop > 1e-9 ? (lowF1ByRule[rule] - lowF1) / drop : NaN;
   }
   const summary = {
-    lowProportion: low, naturalF1, lowF1, lowF1ByRule, recoveredShare,
+    lowProportion: low,
+    naturalF1,
+    lowF1,
+    lowF1ByRule,
+    recoveredShare,
     auroc: { natural: at(natural, 'fixed', 'auroc'), low: at(low, 'fixed', 'auroc') },
     auprc: { natural: at(natural, 'fixed', 'auprc'), low: at(low, 'fixed', 'auprc') },
     runs: runIds.length,
   };
-  const share = (rule: RuleName) => `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : ''}`;
+  const share = (rule: RuleName) =>
+    `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : ''}`;
   let sentence: string;
   if (!(drop > 1e-9)) {
     sentence = `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to attribute.`;
@@ -231,7 +312,8 @@ function splitOf(records: SewerRecord[], logitsByIndex: Map<number, number>, fil
   const codes: Uint8Array[] = [];
   records.forEach((r, i) => {
     const logit = logitsByIndex.get(r.index);
-    if (logit === undefined || !Number.isFinite(logit)) throw new Error(`${file}: ${part} has no finite logit for record index ${r.index}`);
+    if (logit === undefined || !Number.isFinite(logit))
+      throw new Error(`${file}: ${part} has no finite logit for record index ${r.index}`);
     labels[i] = r.defect;
     logits[i] = logit;
     codes.push(r.codes);
@@ -249,7 +331,12 @@ function recordsAt(split: DatasetSplit, indices: number[], file: string, part: s
 }
 
 /** Pure: a run's predictions file plus its dataset's splits → the calibration input. */
-export function calibrationInputFrom(config: RunConfig, predictions: PredictionsFile, splits: { train: DatasetSplit; val: DatasetSplit }, file = 'predictions.json'): CalibrationInput {
+export function calibrationInputFrom(
+  config: RunConfig,
+  predictions: PredictionsFile,
+  splits: { train: DatasetSplit; val: DatasetSplit },
+  file = 'predictions.json',
+): CalibrationInput {
   for (const part of ['train', 'val'] as const) {
     const p = predictions[part];
     if (!p || !Array.isArray(p.indices) || !Array.isArray(p.logits) || p.indices.length !== p.logits.length) {
@@ -263,14 +350,29 @@ export function calibrationInputFrom(config: RunConfig, predictions: Predictions
   const train = splitOf(trainRecords, trainLogits, file, 'train');
   const positives = trainRecords.filter((r) => r.defect === 1).length;
   const negatives = trainRecords.length - positives;
-  if (positives === 0 || negatives === 0) throw new Error(`${file}: the training predictions hold ${positives} defects and ${negatives} normal images; both are needed`);
+  if (positives === 0 || negatives === 0)
+    throw new Error(
+      `${file}: the training predictions hold ${positives} defects and ${negatives} normal images; both are needed`,
+    );
   const evalSets = predictions.evalSets.map((set, k) => ({
     proportion: set.proportion,
-    split: splitOf(recordsAt(splits.val, set.indices, file, `evalSets[${k}]`), valLogits, file, `evalSets[${k}] (proportion ${set.proportion})`),
+    split: splitOf(
+      recordsAt(splits.val, set.indices, file, `evalSets[${k}]`),
+      valLogits,
+      file,
+      `evalSets[${k}] (proportion ${set.proportion})`,
+    ),
   }));
   return {
-    runId: runId(config), method: config.method, backbone: config.backbone, trainProportion: config.trainProportion, seed: config.seed,
-    train, evalSets, trainPrior: positives / trainRecords.length, posWeight: negatives / positives,
+    runId: runId(config),
+    method: config.method,
+    backbone: config.backbone,
+    trainProportion: config.trainProportion,
+    seed: config.seed,
+    train,
+    evalSets,
+    trainPrior: positives / trainRecords.length,
+    posWeight: negatives / positives,
   };
 }
 
@@ -278,7 +380,10 @@ export function calibrationInputFrom(config: RunConfig, predictions: Predictions
  * The calibration inputs of every finished run of `configs` in `resultsDir` that wrote predictions.json
  * (runs without it are skipped and listed in `missing`). Dataset splits are read once per dataset.
  */
-export async function loadCalibrationInputs(resultsDir: string, configs: RunConfig[]): Promise<{ inputs: CalibrationInput[]; missing: string[] }> {
+export async function loadCalibrationInputs(
+  resultsDir: string,
+  configs: RunConfig[],
+): Promise<{ inputs: CalibrationInput[]; missing: string[] }> {
   const splitCache = new Map<string, { train: DatasetSplit; val: DatasetSplit }>();
   const inputs: CalibrationInput[] = [];
   const missing: string[] = [];

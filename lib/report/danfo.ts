@@ -36,7 +36,11 @@ function snapshotTfjs() {
     const map = globals.get(key) as Map<string, unknown> | undefined;
     return map ? new Map(map) : null;
   };
-  const environment = tf.env() as unknown as { platform: tf.Platform; platformName: string; flagRegistry: Record<string, unknown> };
+  const environment = tf.env() as unknown as {
+    platform: tf.Platform;
+    platformName: string;
+    flagRegistry: Record<string, unknown>;
+  };
   const engine = tf.engine() as unknown as { registryFactory: Record<string, unknown> };
   return {
     kernels: copyMap('kernelRegistry'),
@@ -106,13 +110,18 @@ export const TABLE1_KEYS = ['metric', 'method', 'backbone', 'trainProportion'] a
  */
 export function table1Danfo(df: DanfoFrame, metrics: readonly string[] = TABLE1_METRICS): DanfoFrame {
   const dfd = loadDanfo();
-  const atNatural = df['split'].eq('val')
+  const atNatural = df['split']
+    .eq('val')
     .and(df['evalProportion'].ge(NATURAL_PROPORTION - 1e-9))
     .and(df['evalProportion'].le(NATURAL_PROPORTION + 1e-9));
   const wanted = metrics.map((m) => df['metric'].eq(m)).reduce((a, b) => a.or(b));
   const selected = df.query(atNatural.and(wanted));
   if (selected.shape[0] === 0) return new dfd.DataFrame([], { columns: [...TABLE1_KEYS, 'value_mean'] });
-  return selected.groupby([...TABLE1_KEYS]).col(['value']).mean().sortValues('trainProportion');
+  return selected
+    .groupby([...TABLE1_KEYS])
+    .col(['value'])
+    .mean()
+    .sortValues('trainProportion');
 }
 
 export interface Table1Agreement {
@@ -129,7 +138,8 @@ export interface Table1Agreement {
 export function compareTable1(danfoMeans: DanfoFrame, arqueroTable1: aq.ColumnTable): Table1Agreement {
   const key = (r: Record<string, unknown>) => TABLE1_KEYS.map((k) => String(r[k])).join('|');
   const danfo = new Map<string, number>();
-  for (const r of loadDanfo().toJSON(danfoMeans) as Array<Record<string, unknown>>) danfo.set(key(r), Number(r.value_mean));
+  for (const r of loadDanfo().toJSON(danfoMeans) as Array<Record<string, unknown>>)
+    danfo.set(key(r), Number(r.value_mean));
   let matched = 0;
   let maxAbsDiff = 0;
   const ours = arqueroTable1.objects() as Array<Record<string, unknown>>;

@@ -68,7 +68,9 @@ function defaultSort(table: aq.ColumnTable, field: string): SortSetting {
 }
 
 function titleBlock(options: CommonOptions): Json {
-  return options.subtitle ? { text: options.title, subtitle: options.subtitle, anchor: 'start' } : { text: options.title, anchor: 'start' };
+  return options.subtitle
+    ? { text: options.title, subtitle: options.subtitle, anchor: 'start' }
+    : { text: options.title, anchor: 'start' };
 }
 
 /**
@@ -86,12 +88,26 @@ function assemble(table: aq.ColumnTable, options: CommonOptions, inner: Json, in
   if (!options.column && !options.row) return { ...top, ...sized } as unknown as FigureSpec;
   const facet: Json = {};
   if (options.column) {
-    facet.column = { field: options.column, type: 'nominal', sort: defaultSort(table, options.column), title: options.columnTitle ?? null, header: { labelFontSize: 13 } };
+    facet.column = {
+      field: options.column,
+      type: 'nominal',
+      sort: defaultSort(table, options.column),
+      title: options.columnTitle ?? null,
+      header: { labelFontSize: 13 },
+    };
   }
   if (options.row) {
-    facet.row = { field: options.row, type: 'nominal', sort: defaultSort(table, options.row), title: options.rowTitle ?? null, header: { labelFontSize: 13 } };
+    facet.row = {
+      field: options.row,
+      type: 'nominal',
+      sort: defaultSort(table, options.row),
+      title: options.rowTitle ?? null,
+      header: { labelFontSize: 13 },
+    };
   }
-  const resolve = independent.length ? { resolve: { scale: Object.fromEntries(independent.map((s) => [s, 'independent'])) } } : {};
+  const resolve = independent.length
+    ? { resolve: { scale: Object.fromEntries(independent.map((s) => [s, 'independent'])) } }
+    : {};
   return { ...top, facet, spec: sized, ...resolve } as unknown as FigureSpec;
 }
 
@@ -125,38 +141,68 @@ export interface HeatmapOptions extends CommonOptions {
  * one panel per value (e.g. per metric), each with its own colour scale.
  */
 export function heatmap(table: aq.ColumnTable, options: HeatmapOptions): FigureSpec {
-  requireFields(table, [options.x, options.y, options.color, options.column, options.row], `heatmap "${options.title}"`);
+  requireFields(
+    table,
+    [options.x, options.y, options.color, options.column, options.row],
+    `heatmap "${options.title}"`,
+  );
   const format = options.format ?? '.3f';
   const cell = options.cellSize ?? 38;
   const groupby = [options.column, options.row].filter((f): f is string => f !== undefined);
   const c = JSON.stringify(options.color);
   // Label colour follows the cell's position within its panel's colour range.
   const [lo, hi] = options.colorDomain ?? [null, null];
-  const relative = lo !== null && hi !== null
-    ? `(datum[${c}] - ${lo}) / (${hi - lo} || 1)`
-    : `(datum[${c}] - datum.__min) / ((datum.__max - datum.__min) || 1)`;
+  const relative =
+    lo !== null && hi !== null
+      ? `(datum[${c}] - ${lo}) / (${hi - lo} || 1)`
+      : `(datum[${c}] - datum.__min) / ((datum.__max - datum.__min) || 1)`;
   const darkTest = (options.darkAt ?? 'high') === 'high' ? 'datum.__relative > 0.55' : 'datum.__relative < 0.45';
-  const axisX: Json = { title: options.xTitle ?? options.x, labelAngle: 0, ...(options.xFormat ? { format: options.xFormat } : {}) };
+  const axisX: Json = {
+    title: options.xTitle ?? options.x,
+    labelAngle: 0,
+    ...(options.xFormat ? { format: options.xFormat } : {}),
+  };
   const axisY: Json = { title: options.yTitle ?? options.y, ...(options.yFormat ? { format: options.yFormat } : {}) };
   const inner: Json = {
     width: { step: cell },
     height: { step: Math.round(cell * 0.6) },
     transform: [
       { filter: `isValid(datum[${c}]) && isFinite(datum[${c}])` },
-      { joinaggregate: [{ op: 'min', field: options.color, as: '__min' }, { op: 'max', field: options.color, as: '__max' }], groupby },
+      {
+        joinaggregate: [
+          { op: 'min', field: options.color, as: '__min' },
+          { op: 'max', field: options.color, as: '__max' },
+        ],
+        groupby,
+      },
       { calculate: relative, as: '__relative' },
     ],
     encoding: {
-      x: { field: options.x, type: 'ordinal', sort: options.xSort !== undefined ? options.xSort : defaultSort(table, options.x), axis: axisX },
-      y: { field: options.y, type: 'ordinal', sort: options.ySort !== undefined ? options.ySort : defaultSort(table, options.y), axis: axisY },
+      x: {
+        field: options.x,
+        type: 'ordinal',
+        sort: options.xSort !== undefined ? options.xSort : defaultSort(table, options.x),
+        axis: axisX,
+      },
+      y: {
+        field: options.y,
+        type: 'ordinal',
+        sort: options.ySort !== undefined ? options.ySort : defaultSort(table, options.y),
+        axis: axisY,
+      },
     },
     layer: [
       {
         mark: { type: 'rect' },
         encoding: {
           color: {
-            field: options.color, type: 'quantitative', title: options.colorTitle ?? options.color,
-            scale: { scheme: options.scheme ?? 'blues', ...(options.colorDomain ? { domain: options.colorDomain } : {}) },
+            field: options.color,
+            type: 'quantitative',
+            title: options.colorTitle ?? options.color,
+            scale: {
+              scheme: options.scheme ?? 'blues',
+              ...(options.colorDomain ? { domain: options.colorDomain } : {}),
+            },
             legend: { format },
           },
         },
@@ -201,13 +247,39 @@ export interface LineChartOptions extends CommonOptions {
 
 /** Per-epoch monitoring curves (paper Figures 6–8). */
 export function lineChart(table: aq.ColumnTable, options: LineChartOptions): FigureSpec {
-  requireFields(table, [options.x, options.y, options.color, options.strokeDash, options.column, options.row], `lineChart "${options.title}"`);
+  requireFields(
+    table,
+    [options.x, options.y, options.color, options.strokeDash, options.column, options.row],
+    `lineChart "${options.title}"`,
+  );
   const encoding: Json = {
-    x: { field: options.x, type: 'quantitative', title: options.xTitle ?? options.x, ...(options.xLog ? { scale: { type: 'log' } } : {}) },
-    y: { field: options.y, type: 'quantitative', title: options.yTitle ?? options.y, scale: { zero: options.yZero ?? false } },
+    x: {
+      field: options.x,
+      type: 'quantitative',
+      title: options.xTitle ?? options.x,
+      ...(options.xLog ? { scale: { type: 'log' } } : {}),
+    },
+    y: {
+      field: options.y,
+      type: 'quantitative',
+      title: options.yTitle ?? options.y,
+      scale: { zero: options.yZero ?? false },
+    },
   };
-  if (options.color) encoding.color = { field: options.color, type: 'nominal', title: options.colorTitle ?? options.color, sort: defaultSort(table, options.color) };
-  if (options.strokeDash) encoding.strokeDash = { field: options.strokeDash, type: 'nominal', title: options.strokeDashTitle ?? options.strokeDash, sort: defaultSort(table, options.strokeDash) };
+  if (options.color)
+    encoding.color = {
+      field: options.color,
+      type: 'nominal',
+      title: options.colorTitle ?? options.color,
+      sort: defaultSort(table, options.color),
+    };
+  if (options.strokeDash)
+    encoding.strokeDash = {
+      field: options.strokeDash,
+      type: 'nominal',
+      title: options.strokeDashTitle ?? options.strokeDash,
+      sort: defaultSort(table, options.strokeDash),
+    };
   const inner: Json = { mark: { type: 'line', point: options.points ?? false, strokeWidth: 1.8 }, encoding };
   return assemble(table, options, inner, options.independentY ? ['y'] : []);
 }
@@ -229,14 +301,42 @@ export interface ScatterOptions extends CommonOptions {
 
 /** RankMe against F1 and the like (paper Figures 9–10): colour by method, shape by backbone. */
 export function scatter(table: aq.ColumnTable, options: ScatterOptions): FigureSpec {
-  requireFields(table, [options.x, options.y, options.color, options.shape, options.column, options.row, ...(options.tooltip ?? [])], `scatter "${options.title}"`);
+  requireFields(
+    table,
+    [options.x, options.y, options.color, options.shape, options.column, options.row, ...(options.tooltip ?? [])],
+    `scatter "${options.title}"`,
+  );
   const encoding: Json = {
-    x: { field: options.x, type: 'quantitative', title: options.xTitle ?? options.x, scale: { zero: options.xZero ?? false } },
-    y: { field: options.y, type: 'quantitative', title: options.yTitle ?? options.y, scale: { zero: options.yZero ?? false } },
+    x: {
+      field: options.x,
+      type: 'quantitative',
+      title: options.xTitle ?? options.x,
+      scale: { zero: options.xZero ?? false },
+    },
+    y: {
+      field: options.y,
+      type: 'quantitative',
+      title: options.yTitle ?? options.y,
+      scale: { zero: options.yZero ?? false },
+    },
   };
-  if (options.color) encoding.color = { field: options.color, type: 'nominal', title: options.colorTitle ?? options.color, sort: defaultSort(table, options.color) };
-  if (options.shape) encoding.shape = { field: options.shape, type: 'nominal', title: options.shapeTitle ?? options.shape, sort: defaultSort(table, options.shape) };
-  const tooltipFields = [options.x, options.y, options.color, options.shape, ...(options.tooltip ?? [])].filter((f): f is string => f !== undefined);
+  if (options.color)
+    encoding.color = {
+      field: options.color,
+      type: 'nominal',
+      title: options.colorTitle ?? options.color,
+      sort: defaultSort(table, options.color),
+    };
+  if (options.shape)
+    encoding.shape = {
+      field: options.shape,
+      type: 'nominal',
+      title: options.shapeTitle ?? options.shape,
+      sort: defaultSort(table, options.shape),
+    };
+  const tooltipFields = [options.x, options.y, options.color, options.shape, ...(options.tooltip ?? [])].filter(
+    (f): f is string => f !== undefined,
+  );
   encoding.tooltip = [...new Set(tooltipFields)].map((field) => ({ field }));
   const inner: Json = { mark: { type: 'point', filled: true, size: 60, opacity: 0.85 }, encoding };
   return assemble(table, options, inner);
@@ -259,18 +359,36 @@ export interface BarChartOptions extends CommonOptions {
 
 /** Grouped bars (e.g. Table 2's F1 per resolution and backbone, Table 5's counts). */
 export function barChart(table: aq.ColumnTable, options: BarChartOptions): FigureSpec {
-  requireFields(table, [options.x, options.y, options.color, options.column, options.row], `barChart "${options.title}"`);
+  requireFields(
+    table,
+    [options.x, options.y, options.color, options.column, options.row],
+    `barChart "${options.title}"`,
+  );
   const encoding: Json = {
-    x: { field: options.x, type: 'nominal', title: options.xTitle ?? options.x, sort: options.xSort !== undefined ? options.xSort : defaultSort(table, options.x), axis: { labelAngle: 0 } },
+    x: {
+      field: options.x,
+      type: 'nominal',
+      title: options.xTitle ?? options.x,
+      sort: options.xSort !== undefined ? options.xSort : defaultSort(table, options.x),
+      axis: { labelAngle: 0 },
+    },
     y: { field: options.y, type: 'quantitative', title: options.yTitle ?? options.y },
   };
   if (options.color) {
-    encoding.color = { field: options.color, type: 'nominal', title: options.colorTitle ?? options.color, sort: defaultSort(table, options.color) };
+    encoding.color = {
+      field: options.color,
+      type: 'nominal',
+      title: options.colorTitle ?? options.color,
+      sort: defaultSort(table, options.color),
+    };
     encoding.xOffset = { field: options.color, sort: defaultSort(table, options.color) };
   }
   const layers: Json[] = [{ mark: { type: 'bar' } }];
   if (options.labelFormat) {
-    layers.push({ mark: { type: 'text', dy: -6, fontSize: 8 }, encoding: { text: { field: options.y, type: 'quantitative', format: options.labelFormat } } });
+    layers.push({
+      mark: { type: 'text', dy: -6, fontSize: 8 },
+      encoding: { text: { field: options.y, type: 'quantitative', format: options.labelFormat } },
+    });
   }
   return assemble(table, options, { encoding, layer: layers });
 }
@@ -298,8 +416,12 @@ export function compileFigure(spec: FigureSpec): CompiledFigure {
       warnings.push(args.map(String).join(' '));
       return logger;
     },
-    info() { return logger; },
-    debug() { return logger; },
+    info() {
+      return logger;
+    },
+    debug() {
+      return logger;
+    },
   };
   const compiled = vl.compile(spec, { logger: logger as unknown as vega.LoggerInterface });
   return { vega: compiled.spec as vega.Spec, warnings };

@@ -47,11 +47,20 @@ function withDrift(result: FrozenProbeResult | null): FrozenProbeResult | null {
 }
 
 /** One row per finished SSL run of `configs` at the training share; computes what is missing. */
-export async function frozenProbeComparison(resultsDir: string, configs: RunConfig[], options: FrozenComparisonOptions = {}): Promise<aq.ColumnTable> {
+export async function frozenProbeComparison(
+  resultsDir: string,
+  configs: RunConfig[],
+  options: FrozenComparisonOptions = {},
+): Promise<aq.ColumnTable> {
   const share = options.trainProportion ?? 0.45;
   const log = options.log ?? ((line: string) => console.log(line));
   const runs = new Map(listRuns(resultsDir).map((r) => [r.id, r]));
-  const chosen = configs.filter((c) => c.method !== 'supervised' && Math.abs(c.trainProportion - share) < 1e-9 && runs.get(runId(c))?.status().state === 'done');
+  const chosen = configs.filter(
+    (c) =>
+      c.method !== 'supervised' &&
+      Math.abs(c.trainProportion - share) < 1e-9 &&
+      runs.get(runId(c))?.status().state === 'done',
+  );
   const rows: FrozenComparisonRow[] = [];
   for (const [i, config] of chosen.entries()) {
     const run = runs.get(runId(config))!;
@@ -61,7 +70,8 @@ export async function frozenProbeComparison(resultsDir: string, configs: RunConf
     const storedUntrained = readFrozenProbe(run.dir, true);
     const trained = storedTrained ?? (await frozenLinearProbe(config, { resultsDir }));
     const untrained = storedUntrained ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
-    if (!storedTrained || !storedUntrained) log(`[frozen probe] ${i + 1}/${chosen.length} ${run.id} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    if (!storedTrained || !storedUntrained)
+      log(`[frozen probe] ${i + 1}/${chosen.length} ${run.id} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     const evalProportion = Math.max(...config.evalProportions);
     const onlineRows = run.rows().filter((r) => r.split === 'val' && r.evalProportion === evalProportion);
     const online = (metric: string) => onlineRows.find((r) => r.metric === metric)?.value ?? NaN;
@@ -108,8 +118,13 @@ export function summarizeFrozenProbe(table: aq.ColumnTable): string {
         `${Math.abs(probeGap).toFixed(3)} AUROC on average; ` +
         (learned.length
           ? `the trained backbone beats its random initialisation by more than 0.02 AUROC for ${learned.join(', ')}` +
-            (learned.length < own.length ? ` (not for ${own.filter((r) => !learned.includes(r.method)).map((r) => r.method).join(', ')})` : '')
-          : 'no method\'s trained backbone beats its random initialisation by more than 0.02 AUROC') +
+            (learned.length < own.length
+              ? ` (not for ${own
+                  .filter((r) => !learned.includes(r.method))
+                  .map((r) => r.method)
+                  .join(', ')})`
+              : '')
+          : "no method's trained backbone beats its random initialisation by more than 0.02 AUROC") +
         ` (random-init AUROC ${randomLow === randomHigh ? randomLow : `${randomLow}–${randomHigh}`}); ` +
         `training moved its weight matrices by ${percentRange(own.map((r) => r.backboneDrift))} of their norm.`,
     );

@@ -33,18 +33,35 @@ export function imageGrid(cells: ImageCell[], options: ImageGridOptions): Figure
   const columns = [...new Set(cells.map((c) => c.column))];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: options.subtitle ? { text: options.title, subtitle: options.subtitle, anchor: 'start' } : { text: options.title, anchor: 'start' },
+    title: options.subtitle
+      ? { text: options.title, subtitle: options.subtitle, anchor: 'start' }
+      : { text: options.title, anchor: 'start' },
     data: { values: cells.map((c) => ({ ...c, caption: c.caption ?? '' })) },
     width: { step: size + 16 },
     height: { step: size + 26 },
-    config: { view: { stroke: null }, axis: { labelFontSize: 11, titleFontSize: 12, domain: false, ticks: false }, title: { fontSize: 15 } },
+    config: {
+      view: { stroke: null },
+      axis: { labelFontSize: 11, titleFontSize: 12, domain: false, ticks: false },
+      title: { fontSize: 15 },
+    },
     encoding: {
-      x: { field: 'column', type: 'ordinal', sort: columns, axis: { orient: 'top', labelAngle: 0, title: options.columnTitle ?? null } },
+      x: {
+        field: 'column',
+        type: 'ordinal',
+        sort: columns,
+        axis: { orient: 'top', labelAngle: 0, title: options.columnTitle ?? null },
+      },
       y: { field: 'row', type: 'ordinal', sort: rows, axis: { title: options.rowTitle ?? null } },
     },
     layer: [
-      { mark: { type: 'image', width: size, height: size, yOffset: -8 }, encoding: { url: { field: 'url', type: 'nominal' } } },
-      { mark: { type: 'text', fontSize: 9, yOffset: size / 2 + 2 }, encoding: { text: { field: 'caption', type: 'nominal' } } },
+      {
+        mark: { type: 'image', width: size, height: size, yOffset: -8 },
+        encoding: { url: { field: 'url', type: 'nominal' } },
+      },
+      {
+        mark: { type: 'text', fontSize: 9, yOffset: size / 2 + 2 },
+        encoding: { text: { field: 'caption', type: 'nominal' } },
+      },
     ],
   };
   return spec as unknown as FigureSpec;

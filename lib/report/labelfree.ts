@@ -48,12 +48,31 @@ export const SEEDS_BY_SCALE: Record<ScaleName, number[]> = { smoke: [42], defaul
  * (1 200, the size of a synthetic run's subset): at 10 % a run took 15–20 minutes on two shared cores.
  */
 export function fashionMnistGridOptions(scale: ScaleName): GridOptions {
-  const reduced = scale === 'smoke'
-    ? { methods: ['supervised'] as MethodName[], backbones: ['resnet18'] as BackboneName[], proportions: [0.45], trainFraction: 0.01, evalProportions: [0.45] }
-    : { methods: ['supervised', 'simclr'] as MethodName[], backbones: ['resnet18'] as BackboneName[], proportions: [0.05, 0.45], trainFraction: scale === 'paper' ? 0.5 : 0.02, evalProportions: [0.01, 0.05, 0.45] };
+  const reduced =
+    scale === 'smoke'
+      ? {
+          methods: ['supervised'] as MethodName[],
+          backbones: ['resnet18'] as BackboneName[],
+          proportions: [0.45],
+          trainFraction: 0.01,
+          evalProportions: [0.45],
+        }
+      : {
+          methods: ['supervised', 'simclr'] as MethodName[],
+          backbones: ['resnet18'] as BackboneName[],
+          proportions: [0.05, 0.45],
+          trainFraction: scale === 'paper' ? 0.5 : 0.02,
+          evalProportions: [0.01, 0.05, 0.45],
+        };
   return {
-    scale, methods: reduced.methods, backbones: reduced.backbones, proportions: reduced.proportions,
-    overrides: { dataset: { kind: 'fashion-mnist', trainFraction: reduced.trainFraction, defectClass: 6 }, evalProportions: reduced.evalProportions } as GridOptions['overrides'],
+    scale,
+    methods: reduced.methods,
+    backbones: reduced.backbones,
+    proportions: reduced.proportions,
+    overrides: {
+      dataset: { kind: 'fashion-mnist', trainFraction: reduced.trainFraction, defectClass: 6 },
+      evalProportions: reduced.evalProportions,
+    } as GridOptions['overrides'],
   };
 }
 
@@ -74,8 +93,16 @@ export interface ScoreInfo {
 }
 
 const BASE_LABELS: Record<string, string> = {
-  rankme: 'RankMe', rankme_batch: 'RankMe/batch', alpha_req: 'α-ReQ', nesum: 'NESum', alignment: 'alignment',
-  uniformity: 'uniformity', invariance: 'invariance', lidar: 'LiDAR-style', feature_std: 'feature std', feature_mean: 'feature mean',
+  rankme: 'RankMe',
+  rankme_batch: 'RankMe/batch',
+  alpha_req: 'α-ReQ',
+  nesum: 'NESum',
+  alignment: 'alignment',
+  uniformity: 'uniformity',
+  invariance: 'invariance',
+  lidar: 'LiDAR-style',
+  feature_std: 'feature std',
+  feature_mean: 'feature mean',
 };
 
 /**
@@ -99,9 +126,27 @@ export const SCORE_DIRECTIONS: Record<string, Direction> = {
 
 /** Every score the runs log: backbone (`lf_`), embedding (`lfe_`), and the paper's per-batch `rankme`. */
 export const SCORES: ScoreInfo[] = [
-  ...LABEL_FREE_KEYS.map((base) => ({ key: `lf_${base}`, base, source: 'backbone' as const, label: `${BASE_LABELS[base]} (bb)`, direction: SCORE_DIRECTIONS[base] })),
-  ...LABEL_FREE_KEYS.map((base) => ({ key: `lfe_${base}`, base, source: 'embedding' as const, label: `${BASE_LABELS[base]} (emb)`, direction: SCORE_DIRECTIONS[base] })),
-  { key: 'rankme', base: 'rankme', source: 'training batches', label: 'RankMe (paper)', direction: SCORE_DIRECTIONS.rankme },
+  ...LABEL_FREE_KEYS.map((base) => ({
+    key: `lf_${base}`,
+    base,
+    source: 'backbone' as const,
+    label: `${BASE_LABELS[base]} (bb)`,
+    direction: SCORE_DIRECTIONS[base],
+  })),
+  ...LABEL_FREE_KEYS.map((base) => ({
+    key: `lfe_${base}`,
+    base,
+    source: 'embedding' as const,
+    label: `${BASE_LABELS[base]} (emb)`,
+    direction: SCORE_DIRECTIONS[base],
+  })),
+  {
+    key: 'rankme',
+    base: 'rankme',
+    source: 'training batches',
+    label: 'RankMe (paper)',
+    direction: SCORE_DIRECTIONS.rankme,
+  },
 ];
 
 export function scoreInfo(key: string): ScoreInfo {
@@ -160,10 +205,19 @@ function epochRecords(log: LogRecord[]): LogRecord[] {
  * One record per run that has both final validation rows at the natural proportion and a final epoch record:
  * that epoch's scores (the last epoch the run logged) against the final F1 and F2_CIW.
  */
-export function finalScoreRecords(runs: Array<{ summary: RunSummary; log: LogRecord[] }>, rows: ResultRow[], scoreKeys: readonly string[] = SCORES.map((s) => s.key)): ScoreRecord[] {
+export function finalScoreRecords(
+  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  rows: ResultRow[],
+  scoreKeys: readonly string[] = SCORES.map((s) => s.key),
+): ScoreRecord[] {
   const metrics = new Map<string, { f1?: number; f2Ciw?: number }>();
   for (const r of rows) {
-    if (r.split !== 'val' || !close(r.evalProportion, NATURAL_PROPORTION) || (r.metric !== 'f1' && r.metric !== 'f2Ciw')) continue;
+    if (
+      r.split !== 'val' ||
+      !close(r.evalProportion, NATURAL_PROPORTION) ||
+      (r.metric !== 'f1' && r.metric !== 'f2Ciw')
+    )
+      continue;
     const entry = metrics.get(r.runId) ?? {};
     entry[r.metric] = r.value;
     metrics.set(r.runId, entry);
@@ -175,8 +229,13 @@ export function finalScoreRecords(runs: Array<{ summary: RunSummary; log: LogRec
     const m = metrics.get(summary.runId);
     if (!last || !m || m.f1 === undefined) continue;
     out.push({
-      runId: summary.runId, method: summary.method, backbone: summary.backbone, trainProportion: summary.trainProportion, seed: summary.seed,
-      f1: m.f1, f2Ciw: m.f2Ciw ?? NaN,
+      runId: summary.runId,
+      method: summary.method,
+      backbone: summary.backbone,
+      trainProportion: summary.trainProportion,
+      seed: summary.seed,
+      f1: m.f1,
+      f2Ciw: m.f2Ciw ?? NaN,
       scores: Object.fromEntries(scoreKeys.map((k) => [k, numberOr(last[k])])),
     });
   }
@@ -226,25 +285,52 @@ export function scoreCorrelations(records: ScoreRecord[], options: CorrelationOp
   const boot = { resamples: options.resamples ?? 1000, confidence: 0.95, seed: options.seed ?? 42 };
   const groups: Array<[string, ScoreRecord[]]> = [['all', records]];
   for (const field of options.groupBy ?? []) {
-    for (const value of [...new Set(records.map((r) => String(r[field])))]) groups.push([`${field}: ${value}`, records.filter((r) => String(r[field]) === value)]);
+    for (const value of [...new Set(records.map((r) => String(r[field])))])
+      groups.push([`${field}: ${value}`, records.filter((r) => String(r[field]) === value)]);
   }
   const out: ScoreCorrelation[] = [];
   for (const key of keys) {
     const info = scoreInfo(key);
     for (const target of targets) {
       for (const [group, members] of groups) {
-        const pairs = members.map((r) => [orient(r.scores[key] ?? NaN, info.direction), r[target]] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-        const base = { score: key, label: info.label, source: info.source, direction: describeDirection(info.direction), target, group, n: pairs.length };
+        const pairs = members
+          .map((r) => [orient(r.scores[key] ?? NaN, info.direction), r[target]] as const)
+          .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+        const base = {
+          score: key,
+          label: info.label,
+          source: info.source,
+          direction: describeDirection(info.direction),
+          target,
+          group,
+          n: pairs.length,
+        };
         const xs = pairs.map((p) => p[0]);
         const ys = pairs.map((p) => p[1]);
         const constant = (v: number[]) => v.every((x) => x === v[0]);
         if (pairs.length < minRuns || constant(xs) || constant(ys)) {
-          out.push({ ...base, spearman: NaN, spearmanLow: NaN, spearmanHigh: NaN, kendall: NaN, kendallLow: NaN, kendallHigh: NaN });
+          out.push({
+            ...base,
+            spearman: NaN,
+            spearmanLow: NaN,
+            spearmanHigh: NaN,
+            kendall: NaN,
+            kendallLow: NaN,
+            kendallHigh: NaN,
+          });
           continue;
         }
         const s = bootstrapCi(xs, ys, spearman, boot);
         const k = bootstrapCi(xs, ys, kendallTauB, boot);
-        out.push({ ...base, spearman: s.estimate, spearmanLow: s.low, spearmanHigh: s.high, kendall: k.estimate, kendallLow: k.low, kendallHigh: k.high });
+        out.push({
+          ...base,
+          spearman: s.estimate,
+          spearmanLow: s.low,
+          spearmanHigh: s.high,
+          kendall: k.estimate,
+          kendallLow: k.low,
+          kendallHigh: k.high,
+        });
       }
     }
   }
@@ -275,7 +361,8 @@ export interface CheckpointChoice {
 /** Index of the largest value; ties go to the later position (the more trained checkpoint). */
 function argmaxLate(values: number[]): number {
   let best = -1;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]) && (best < 0 || values[i] >= values[best])) best = i;
+  for (let i = 0; i < values.length; i++)
+    if (Number.isFinite(values[i]) && (best < 0 || values[i] >= values[best])) best = i;
   return best;
 }
 
@@ -285,18 +372,57 @@ function argmaxLate(values: number[]): number {
  * pseudo-scores: `last epoch` (what the paper does) and `random epoch` (expected regret of a uniform pick).
  * The runs keep only their final weights, so this measures what the choice would have cost, from the log.
  */
-export function checkpointSelection(runs: Array<{ summary: RunSummary; log: LogRecord[] }>, scoreKeys: readonly string[] = SCORES.map((s) => s.key)): CheckpointChoice[] {
+export function checkpointSelection(
+  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  scoreKeys: readonly string[] = SCORES.map((s) => s.key),
+): CheckpointChoice[] {
   const out: CheckpointChoice[] = [];
   for (const { summary, log } of runs) {
     const epochs = epochRecords(log).filter((e) => Number.isFinite(numberOr(e.val_f1)));
     if (epochs.length === 0) continue;
     const f1 = epochs.map((e) => numberOr(e.val_f1));
     const oracle = argmaxLate(f1);
-    const base = { runId: summary.runId, method: summary.method, backbone: summary.backbone, trainProportion: summary.trainProportion, seed: summary.seed };
-    const push = (score: string, chosenF1: number, chosenEpoch: number, oracleF1: number, oracleEpoch: number, candidates: number) =>
-      out.push({ ...base, score, chosenEpoch, oracleEpoch, chosenF1, oracleF1, regret: oracleF1 - chosenF1, candidates });
-    push('last epoch', f1[f1.length - 1], Number(epochs[epochs.length - 1].epoch), f1[oracle], Number(epochs[oracle].epoch), epochs.length);
-    push('random epoch', f1.reduce((a, b) => a + b, 0) / f1.length, NaN, f1[oracle], Number(epochs[oracle].epoch), epochs.length);
+    const base = {
+      runId: summary.runId,
+      method: summary.method,
+      backbone: summary.backbone,
+      trainProportion: summary.trainProportion,
+      seed: summary.seed,
+    };
+    const push = (
+      score: string,
+      chosenF1: number,
+      chosenEpoch: number,
+      oracleF1: number,
+      oracleEpoch: number,
+      candidates: number,
+    ) =>
+      out.push({
+        ...base,
+        score,
+        chosenEpoch,
+        oracleEpoch,
+        chosenF1,
+        oracleF1,
+        regret: oracleF1 - chosenF1,
+        candidates,
+      });
+    push(
+      'last epoch',
+      f1[f1.length - 1],
+      Number(epochs[epochs.length - 1].epoch),
+      f1[oracle],
+      Number(epochs[oracle].epoch),
+      epochs.length,
+    );
+    push(
+      'random epoch',
+      f1.reduce((a, b) => a + b, 0) / f1.length,
+      NaN,
+      f1[oracle],
+      Number(epochs[oracle].epoch),
+      epochs.length,
+    );
     for (const key of scoreKeys) {
       const info = scoreInfo(key);
       const usable = epochs.filter((e) => Number.isFinite(numberOr(e[key])));
@@ -304,7 +430,14 @@ export function checkpointSelection(runs: Array<{ summary: RunSummary; log: LogR
       const usableF1 = usable.map((e) => numberOr(e.val_f1));
       const best = argmaxLate(usableF1);
       const chosen = argmaxLate(usable.map((e) => orient(numberOr(e[key]), info.direction)));
-      push(key, usableF1[chosen], Number(usable[chosen].epoch), usableF1[best], Number(usable[best].epoch), usable.length);
+      push(
+        key,
+        usableF1[chosen],
+        Number(usable[chosen].epoch),
+        usableF1[best],
+        Number(usable[best].epoch),
+        usable.length,
+      );
     }
   }
   return out;
@@ -330,7 +463,11 @@ export interface MethodChoice {
  * (largest oriented final-epoch value among the methods that log it) against the method with the best final
  * validation F1 (the oracle, over all methods of the cell), and the `random method` baseline (oracle − mean).
  */
-export function methodSelection(records: ScoreRecord[], scoreKeys: readonly string[] = SCORES.map((s) => s.key), target: 'f1' | 'f2Ciw' = 'f1'): MethodChoice[] {
+export function methodSelection(
+  records: ScoreRecord[],
+  scoreKeys: readonly string[] = SCORES.map((s) => s.key),
+  target: 'f1' | 'f2Ciw' = 'f1',
+): MethodChoice[] {
   const cells = new Map<string, ScoreRecord[]>();
   for (const r of records) {
     const id = JSON.stringify([r.backbone, r.trainProportion, r.seed]);
@@ -341,15 +478,38 @@ export function methodSelection(records: ScoreRecord[], scoreKeys: readonly stri
     const valid = members.filter((m) => Number.isFinite(m[target]));
     if (valid.length < 2) continue;
     const oracle = valid.reduce((a, b) => (b[target] > a[target] ? b : a));
-    const base = { backbone: valid[0].backbone, trainProportion: valid[0].trainProportion, seed: valid[0].seed, oracleMethod: oracle.method, oracleF1: oracle[target], candidates: valid.length };
+    const base = {
+      backbone: valid[0].backbone,
+      trainProportion: valid[0].trainProportion,
+      seed: valid[0].seed,
+      oracleMethod: oracle.method,
+      oracleF1: oracle[target],
+      candidates: valid.length,
+    };
     const mean = valid.reduce((a, b) => a + b[target], 0) / valid.length;
-    out.push({ ...base, score: 'random method', chosenMethod: '(any)', chosenF1: mean, regret: oracle[target] - mean, scored: valid.length });
+    out.push({
+      ...base,
+      score: 'random method',
+      chosenMethod: '(any)',
+      chosenF1: mean,
+      regret: oracle[target] - mean,
+      scored: valid.length,
+    });
     for (const key of scoreKeys) {
       const info = scoreInfo(key);
       const scored = valid.filter((m) => Number.isFinite(orient(m.scores[key] ?? NaN, info.direction)));
       if (scored.length === 0) continue;
-      const chosen = scored.reduce((a, b) => (orient(b.scores[key], info.direction) > orient(a.scores[key], info.direction) ? b : a));
-      out.push({ ...base, score: key, chosenMethod: chosen.method, chosenF1: chosen[target], regret: oracle[target] - chosen[target], scored: scored.length });
+      const chosen = scored.reduce((a, b) =>
+        orient(b.scores[key], info.direction) > orient(a.scores[key], info.direction) ? b : a,
+      );
+      out.push({
+        ...base,
+        score: key,
+        chosenMethod: chosen.method,
+        chosenF1: chosen[target],
+        regret: oracle[target] - chosen[target],
+        scored: scored.length,
+      });
     }
   }
   return out;
@@ -374,11 +534,20 @@ function labelOf(score: string): string {
 /** Mean regret per score, best (lowest) first, baselines included. */
 export function regretSummary(choices: Array<{ score: string; regret: number }>): RegretSummary[] {
   const byScore = new Map<string, number[]>();
-  for (const c of choices) if (Number.isFinite(c.regret)) byScore.set(c.score, [...(byScore.get(c.score) ?? []), c.regret]);
+  for (const c of choices)
+    if (Number.isFinite(c.regret)) byScore.set(c.score, [...(byScore.get(c.score) ?? []), c.regret]);
   const out: RegretSummary[] = [];
   for (const [score, values] of byScore) {
     const ci = meanCi(values);
-    out.push({ score, label: labelOf(score), regret: ci.mean, low: ci.low, high: ci.high, hitRate: values.filter((v) => v <= 1e-12).length / values.length, n: values.length });
+    out.push({
+      score,
+      label: labelOf(score),
+      regret: ci.mean,
+      low: ci.low,
+      high: ci.high,
+      hitRate: values.filter((v) => v <= 1e-12).length / values.length,
+      n: values.length,
+    });
   }
   return out.sort((a, b) => a.regret - b.regret || a.score.localeCompare(b.score));
 }
@@ -388,13 +557,31 @@ export function regretSummary(choices: Array<{ score: string; regret: number }>)
 
 /** Validation metric at the natural proportion per method × backbone × train proportion: mean ± 95 % t-interval over seeds. */
 export function seedTable(rows: ResultRow[], metrics: readonly string[] = ['f1', 'f2Ciw']): aq.ColumnTable {
-  const selected = rows.filter((r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && metrics.includes(r.metric));
-  const summary = summarizeOverSeeds(selected, { by: ['metric', 'backbone', 'method', 'trainProportion'], value: 'value' });
+  const selected = rows.filter(
+    (r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && metrics.includes(r.metric),
+  );
+  const summary = summarizeOverSeeds(selected, {
+    by: ['metric', 'backbone', 'method', 'trainProportion'],
+    value: 'value',
+  });
   const records = summary.map((s) => ({
-    metric: s.metric, backbone: s.backbone, method: s.method, trainProportion: s.trainProportion, mean: s.mean, low: s.low, high: s.high, n: s.n,
+    metric: s.metric,
+    backbone: s.backbone,
+    method: s.method,
+    trainProportion: s.trainProportion,
+    mean: s.mean,
+    low: s.low,
+    high: s.high,
+    n: s.n,
     cell: Number.isFinite(s.halfWidth) ? `${s.mean.toFixed(3)} ± ${s.halfWidth.toFixed(3)}` : s.mean.toFixed(3),
   }));
-  records.sort((a, b) => String(a.metric).localeCompare(String(b.metric)) || String(a.backbone).localeCompare(String(b.backbone)) || String(a.method).localeCompare(String(b.method)) || Number(a.trainProportion) - Number(b.trainProportion));
+  records.sort(
+    (a, b) =>
+      String(a.metric).localeCompare(String(b.metric)) ||
+      String(a.backbone).localeCompare(String(b.backbone)) ||
+      String(a.method).localeCompare(String(b.method)) ||
+      Number(a.trainProportion) - Number(b.trainProportion),
+  );
   const columns = ['metric', 'backbone', 'method', 'trainProportion', 'mean', 'low', 'high', 'n', 'cell'];
   return aq.table(Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c])])));
 }
@@ -417,8 +604,14 @@ export interface MethodTest {
  * proportion) — the same data, seed and imbalance, only the method differs. Pairs with fewer than 2 matched
  * cells are left out.
  */
-export function pairedMethodTests(rows: ResultRow[], metric = 'f1', options: { resamples?: number; seed?: number } = {}): MethodTest[] {
-  const selected = rows.filter((r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && r.metric === metric);
+export function pairedMethodTests(
+  rows: ResultRow[],
+  metric = 'f1',
+  options: { resamples?: number; seed?: number } = {},
+): MethodTest[] {
+  const selected = rows.filter(
+    (r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && r.metric === metric,
+  );
   const out: MethodTest[] = [];
   for (const backbone of [...new Set(selected.map((r) => r.backbone))]) {
     const onBackbone = selected.filter((r) => r.backbone === backbone);
@@ -429,8 +622,21 @@ export function pairedMethodTests(rows: ResultRow[], metric = 'f1', options: { r
         const b = onBackbone.filter((r) => r.method === methods[j]);
         const paired = pairCells(a, b, ['seed', 'trainProportion'], 'value');
         if (paired.a.length < 2) continue;
-        const test = pairedBootstrapTest(paired.a, paired.b, { resamples: options.resamples ?? 2000, seed: options.seed ?? 42 });
-        out.push({ backbone, metric, methodA: methods[i], methodB: methods[j], meanDifference: test.meanDifference, low: test.low, high: test.high, pValue: test.pValue, cells: paired.a.length });
+        const test = pairedBootstrapTest(paired.a, paired.b, {
+          resamples: options.resamples ?? 2000,
+          seed: options.seed ?? 42,
+        });
+        out.push({
+          backbone,
+          metric,
+          methodA: methods[i],
+          methodB: methods[j],
+          meanDifference: test.meanDifference,
+          low: test.low,
+          high: test.high,
+          pValue: test.pValue,
+          cells: paired.a.length,
+        });
       }
     }
   }
@@ -448,7 +654,8 @@ function fmt(value: number, digits = 2): string {
 export function describeScoreCorrelation(row: ScoreCorrelation): string {
   const target = row.target === 'f1' ? 'F1' : 'F2_CIW';
   const scope = row.group === 'all' ? `over all ${row.n} runs` : `over the ${row.n} runs with ${row.group}`;
-  if (!Number.isFinite(row.spearman)) return `${row.label} against ${target} ${scope}: too few runs (or a constant value) for a correlation.`;
+  if (!Number.isFinite(row.spearman))
+    return `${row.label} against ${target} ${scope}: too few runs (or a constant value) for a correlation.`;
   const excludesZero = row.spearmanLow > 0 || row.spearmanHigh < 0;
   const reading = !excludesZero
     ? 'the interval contains zero, so no evidence that it ranks runs by downstream performance'
@@ -462,9 +669,15 @@ export function describeScoreCorrelation(row: ScoreCorrelation): string {
  * The verdict on one dataset, from the pooled correlations with F1 and the two regret summaries: how many
  * scores have an interval above zero, the best one, RankMe's reading, and what selection by score costs.
  */
-export function labelFreeVerdict(correlations: ScoreCorrelation[], checkpoint: RegretSummary[], method: RegretSummary[], dataset: string): string {
+export function labelFreeVerdict(
+  correlations: ScoreCorrelation[],
+  checkpoint: RegretSummary[],
+  method: RegretSummary[],
+  dataset: string,
+): string {
   const pooled = correlations.filter((c) => c.group === 'all' && c.target === 'f1' && Number.isFinite(c.spearman));
-  if (pooled.length === 0) return `**${dataset}:** too few runs for a correlation across runs (at least 3 with the score are needed); run a larger scale.`;
+  if (pooled.length === 0)
+    return `**${dataset}:** too few runs for a correlation across runs (at least 3 with the score are needed); run a larger scale.`;
   const positive = pooled.filter((c) => c.spearmanLow > 0);
   const negative = pooled.filter((c) => c.spearmanHigh < 0);
   const best = [...pooled].sort((a, b) => b.spearman - a.spearman)[0];
@@ -473,9 +686,14 @@ export function labelFreeVerdict(correlations: ScoreCorrelation[], checkpoint: R
     `Of the ${pooled.length} scores with a correlation, ${positive.length} have a 95 % interval for Spearman ρ with F1 entirely above zero${positive.length ? ` (${positive.map((c) => c.label).join(', ')})` : ''} and ${negative.length} entirely below`,
     `the highest is ${best.label}, ρ = ${fmt(best.spearman)} [${fmt(best.spearmanLow)}, ${fmt(best.spearmanHigh)}] over ${best.n} runs`,
   ];
-  if (rankme) parts.push(`RankMe (large sample, backbone features) has ρ = ${fmt(rankme.spearman)} [${fmt(rankme.spearmanLow)}, ${fmt(rankme.spearmanHigh)}]`);
+  if (rankme)
+    parts.push(
+      `RankMe (large sample, backbone features) has ρ = ${fmt(rankme.spearman)} [${fmt(rankme.spearmanLow)}, ${fmt(rankme.spearmanHigh)}]`,
+    );
   const sentence = (name: string, summary: RegretSummary[], baseline: string) => {
-    const scored = summary.filter((s) => s.score !== 'last epoch' && s.score !== 'random epoch' && s.score !== 'random method');
+    const scored = summary.filter(
+      (s) => s.score !== 'last epoch' && s.score !== 'random epoch' && s.score !== 'random method',
+    );
     const base = summary.find((s) => s.score === baseline);
     if (!scored.length || !base) return null;
     const bestScore = scored[0];
@@ -490,19 +708,30 @@ export function labelFreeVerdict(correlations: ScoreCorrelation[], checkpoint: R
 }
 
 /** Write `<dir>/<name>.md` (markdown) and `<dir>/<name>.csv`, so tables land beside the figures. */
-export function writeTableFiles(table: aq.ColumnTable, dir: string, name: string, options: { digits?: number; caption?: string } = {}): { markdown: string; csv: string } {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`writeTableFiles: table name "${name}" may only contain letters, digits, '.', '_' and '-'`);
+export function writeTableFiles(
+  table: aq.ColumnTable,
+  dir: string,
+  name: string,
+  options: { digits?: number; caption?: string } = {},
+): { markdown: string; csv: string } {
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new Error(`writeTableFiles: table name "${name}" may only contain letters, digits, '.', '_' and '-'`);
   fs.mkdirSync(dir, { recursive: true });
   const markdown = path.join(dir, `${name}.md`);
   const csv = path.join(dir, `${name}.csv`);
-  fs.writeFileSync(markdown, `${options.caption ? `**${options.caption}**\n\n` : ''}${toMarkdown(table, { digits: options.digits ?? 3 })}\n`);
+  fs.writeFileSync(
+    markdown,
+    `${options.caption ? `**${options.caption}**\n\n` : ''}${toMarkdown(table, { digits: options.digits ?? 3 })}\n`,
+  );
   fs.writeFileSync(csv, table.toCSV());
   return { markdown, csv };
 }
 
 /** Objects to an arquero table with fixed columns (kept even when there are no rows). */
 export function tableOf(records: object[], columns: string[]): aq.ColumnTable {
-  return aq.table(Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c] ?? null)])));
+  return aq.table(
+    Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c] ?? null)])),
+  );
 }
 
 /** Display labels for methods and backbones (for figures). */

@@ -88,7 +88,11 @@ interface StoredResult {
   rows: OneClassRow[];
 }
 
-function scoreSets(features: FrozenFeatures, valScores: ArrayLike<number>, threshold: number): Array<{ evalProportion: number; auroc: number; auprc: number; f1: number }> {
+function scoreSets(
+  features: FrozenFeatures,
+  valScores: ArrayLike<number>,
+  threshold: number,
+): Array<{ evalProportion: number; auroc: number; auprc: number; f1: number }> {
   return features.evalSets.map((set) => {
     const labels = Array.from(set.rows, (r) => features.val.defect[r]);
     const scores = Array.from(set.rows, (r) => valScores[r]);
@@ -104,7 +108,14 @@ function subsetRows(values: Float32Array, width: number, rows: number[]): Float3
 }
 
 /** The one-class detectors (both banks) on one feature set. */
-function oneClassRows(features: FrozenFeatures, share: number, base: Omit<OneClassRow, 'detector' | 'family' | 'bank' | 'labels' | 'penalty' | 'evalProportion' | 'auroc' | 'auprc' | 'f1'>): OneClassRow[] {
+function oneClassRows(
+  features: FrozenFeatures,
+  share: number,
+  base: Omit<
+    OneClassRow,
+    'detector' | 'family' | 'bank' | 'labels' | 'penalty' | 'evalProportion' | 'auroc' | 'auprc' | 'f1'
+  >,
+): OneClassRow[] {
   const { train, val, width } = features;
   const all = Array.from({ length: train.rows }, (_, i) => i);
   const banks: Record<Bank, number[]> = { contaminated: all, clean: all.filter((i) => train.defect[i] === 0) };
@@ -120,16 +131,28 @@ function oneClassRows(features: FrozenFeatures, share: number, base: Omit<OneCla
     const gauss = fitMahalanobis(bankValues, members.length, width);
     const mahaPool = mahalanobisScores(gauss, train.values, train.rows);
     const mahaVal = mahalanobisScores(gauss, val.values, val.rows);
-    const detectors: Array<[string, Float64Array, Float64Array]> = [[`kNN (k=${ONECLASS_SETTINGS.knnK}, cosine)`, knnPool, knnVal], ['Mahalanobis (Ledoit–Wolf)', mahaPool, mahaVal]];
+    const detectors: Array<[string, Float64Array, Float64Array]> = [
+      [`kNN (k=${ONECLASS_SETTINGS.knnK}, cosine)`, knnPool, knnVal],
+      ['Mahalanobis (Ledoit–Wolf)', mahaPool, mahaVal],
+    ];
     for (const [detector, pool, valScores] of detectors) {
-      for (const m of scoreSets(features, valScores, contaminationThreshold(pool, share))) rows.push({ ...base, detector, family: 'one-class', bank, labels: 0, penalty: NaN, ...m });
+      for (const m of scoreSets(features, valScores, contaminationThreshold(pool, share)))
+        rows.push({ ...base, detector, family: 'one-class', bank, labels: 0, penalty: NaN, ...m });
     }
   }
   return rows;
 }
 
 /** The few-label probes and the all-labels probe on the trained features. */
-function probeRows(features: FrozenFeatures, share: number, seed: number, base: Omit<OneClassRow, 'detector' | 'family' | 'bank' | 'labels' | 'penalty' | 'evalProportion' | 'auroc' | 'auprc' | 'f1'>): OneClassRow[] {
+function probeRows(
+  features: FrozenFeatures,
+  share: number,
+  seed: number,
+  base: Omit<
+    OneClassRow,
+    'detector' | 'family' | 'bank' | 'labels' | 'penalty' | 'evalProportion' | 'auroc' | 'auprc' | 'f1'
+  >,
+): OneClassRow[] {
   const { train, val, width } = features;
   const defects = Array.from({ length: train.rows }, (_, i) => i).filter((i) => train.defect[i] === 1);
   const rows: OneClassRow[] = [];
@@ -147,17 +170,36 @@ function probeRows(features: FrozenFeatures, share: number, seed: number, base: 
       }
       draws[0].forEach((first, i) => {
         rows.push({
-          ...base, detector: `probe, ${k} label${k === 1 ? '' : 's'}, l2 ${penalty}`, family: 'few-label', bank: '', labels: k, penalty, evalProportion: first.evalProportion,
-          auroc: mean(draws.map((d) => d[i].auroc)), auprc: mean(draws.map((d) => d[i].auprc)), f1: mean(draws.map((d) => d[i].f1)),
+          ...base,
+          detector: `probe, ${k} label${k === 1 ? '' : 's'}, l2 ${penalty}`,
+          family: 'few-label',
+          bank: '',
+          labels: k,
+          penalty,
+          evalProportion: first.evalProportion,
+          auroc: mean(draws.map((d) => d[i].auroc)),
+          auprc: mean(draws.map((d) => d[i].auprc)),
+          f1: mean(draws.map((d) => d[i].f1)),
         });
       });
     }
   }
   const nPos = defects.length;
-  const fit = fitLogisticRegression(train.values, train.rows, width, train.defect, { l2: FROZEN_PROBE_L2, positiveWeight: (train.rows - nPos) / nPos });
+  const fit = fitLogisticRegression(train.values, train.rows, width, train.defect, {
+    l2: FROZEN_PROBE_L2,
+    positiveWeight: (train.rows - nPos) / nPos,
+  });
   const pool = logisticLogits(fit, train.values, train.rows);
   for (const m of scoreSets(features, logisticLogits(fit, val.values, val.rows), contaminationThreshold(pool, share))) {
-    rows.push({ ...base, detector: 'probe, all labels', family: 'labelled', bank: '', labels: NaN, penalty: FROZEN_PROBE_L2, ...m });
+    rows.push({
+      ...base,
+      detector: 'probe, all labels',
+      family: 'labelled',
+      bank: '',
+      labels: NaN,
+      penalty: FROZEN_PROBE_L2,
+      ...m,
+    });
   }
   return rows;
 }
@@ -174,18 +216,33 @@ function knownShare(features: FrozenFeatures): number {
 
 function cached(dir: string, name: string, featureFile: string): OneClassRow[] | null {
   const file = path.join(dir, name);
-  if (!fs.existsSync(file) || !fs.existsSync(featureFile) || fs.statSync(file).mtimeMs < fs.statSync(featureFile).mtimeMs) return null;
+  if (
+    !fs.existsSync(file) ||
+    !fs.existsSync(featureFile) ||
+    fs.statSync(file).mtimeMs < fs.statSync(featureFile).mtimeMs
+  )
+    return null;
   const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredResult;
   if (stored.settings !== SETTINGS_KEY) return null;
   // JSON has no NaN: `labels` of the all-labels probe and undefined metrics come back as null.
-  return stored.rows.map((r) => ({ ...r, labels: r.labels ?? NaN, penalty: r.penalty ?? NaN, auroc: r.auroc ?? NaN, auprc: r.auprc ?? NaN, f1: r.f1 ?? NaN }));
+  return stored.rows.map((r) => ({
+    ...r,
+    labels: r.labels ?? NaN,
+    penalty: r.penalty ?? NaN,
+    auroc: r.auroc ?? NaN,
+    auprc: r.auprc ?? NaN,
+    f1: r.f1 ?? NaN,
+  }));
 }
 
 /**
  * The detectors of one finished run on its trained features (and, with `untrained`, the one-class detectors on
  * its random-initialisation features, as method `untrained`), computed once and cached in the run folder.
  */
-export async function oneClassRunResult(config: RunConfig, options: { resultsDir: string; untrained?: boolean }): Promise<OneClassRow[]> {
+export async function oneClassRunResult(
+  config: RunConfig,
+  options: { resultsDir: string; untrained?: boolean },
+): Promise<OneClassRow[]> {
   const id = runId(config);
   const dir = path.join(options.resultsDir, id);
   const untrained = Boolean(options.untrained);
@@ -202,13 +259,25 @@ export async function oneClassRunResult(config: RunConfig, options: { resultsDir
 }
 
 /** The online probe's (supervised: the classifier's) validation AUROC, AUPRC and F1 of a run, as rows. */
-function onlineRows(config: RunConfig, run: { id: string; rows(): Array<{ split: string; evalProportion: number; metric: string; value: number }> }): OneClassRow[] {
+function onlineRows(
+  config: RunConfig,
+  run: { id: string; rows(): Array<{ split: string; evalProportion: number; metric: string; value: number }> },
+): OneClassRow[] {
   const val = run.rows().filter((r) => r.split === 'val');
   return config.evalProportions.map((p) => {
-    const at = (metric: string) => val.find((r) => Math.abs(r.evalProportion - p) < 1e-9 && r.metric === metric)?.value ?? NaN;
+    const at = (metric: string) =>
+      val.find((r) => Math.abs(r.evalProportion - p) < 1e-9 && r.metric === metric)?.value ?? NaN;
     return {
-      ...baseOf(config, run.id), detector: config.method === 'supervised' ? 'supervised classifier' : 'online probe', family: 'labelled' as const, bank: '' as const,
-      labels: NaN, penalty: NaN, evalProportion: p, auroc: at('auroc'), auprc: at('auprc'), f1: at('f1'),
+      ...baseOf(config, run.id),
+      detector: config.method === 'supervised' ? 'supervised classifier' : 'online probe',
+      family: 'labelled' as const,
+      bank: '' as const,
+      labels: NaN,
+      penalty: NaN,
+      evalProportion: p,
+      auroc: at('auroc'),
+      auprc: at('auprc'),
+      f1: at('f1'),
     };
   });
 }
@@ -217,7 +286,11 @@ function onlineRows(config: RunConfig, run: { id: string; rows(): Array<{ split:
  * Every finished run of `configs`: its detectors, its online probe, and the untrained baseline of each (backbone,
  * training proportion, seed) cell (on the cell's supervised run when there is one). Computes what is not cached.
  */
-export async function oneClassStudy(resultsDir: string, configs: RunConfig[], options: { log?: (line: string) => void } = {}): Promise<OneClassRow[]> {
+export async function oneClassStudy(
+  resultsDir: string,
+  configs: RunConfig[],
+  options: { log?: (line: string) => void } = {},
+): Promise<OneClassRow[]> {
   const log = options.log ?? ((line: string) => console.log(line));
   const runs = new Map(listRuns(resultsDir).map((r) => [r.id, r]));
   const done = configs.filter((c) => runs.get(runId(c))?.status().state === 'done');
@@ -233,7 +306,9 @@ export async function oneClassStudy(resultsDir: string, configs: RunConfig[], op
   for (const config of baselineCells.values()) {
     const started = Date.now();
     rows.push(...(await oneClassRunResult(config, { resultsDir, untrained: true })));
-    log(`[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    log(
+      `[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    );
   }
   return rows;
 }
@@ -293,11 +368,21 @@ export function bestOneClassTable(rows: OneClassRow[], evalProportion = NATURAL_
     const online = group.find((r) => r.detector === 'online probe' || r.detector === 'supervised classifier');
     const onlineAuroc = online?.auroc ?? NaN;
     out.push({
-      method: winner.method, methodLabel: methodLabel(winner.method), backbone: winner.backbone, trainProportion: winner.trainProportion, seed: winner.seed,
-      detector: winner.detector, auroc: winner.auroc, cleanAuroc: clean?.auroc ?? NaN, onlineAuroc, gap: onlineAuroc - winner.auroc,
+      method: winner.method,
+      methodLabel: methodLabel(winner.method),
+      backbone: winner.backbone,
+      trainProportion: winner.trainProportion,
+      seed: winner.seed,
+      detector: winner.detector,
+      auroc: winner.auroc,
+      cleanAuroc: clean?.auroc ?? NaN,
+      onlineAuroc,
+      gap: onlineAuroc - winner.auroc,
     });
   }
-  return out.sort((a, b) => a.backbone.localeCompare(b.backbone) || a.trainProportion - b.trainProportion || b.auroc - a.auroc);
+  return out.sort(
+    (a, b) => a.backbone.localeCompare(b.backbone) || a.trainProportion - b.trainProportion || b.auroc - a.auroc,
+  );
 }
 
 export interface ContaminationCostRow {
@@ -320,7 +405,17 @@ export function contaminationCost(rows: OneClassRow[], evalProportion = NATURAL_
   for (const r of oneClass.filter((x) => x.bank === 'contaminated')) {
     const clean = oneClass.find((x) => x.bank === 'clean' && groupKey(x) === groupKey(r) && x.detector === r.detector);
     if (!clean) continue;
-    out.push({ method: r.method, methodLabel: methodLabel(r.method), backbone: r.backbone, trainProportion: r.trainProportion, seed: r.seed, detector: r.detector, cleanAuroc: clean.auroc, contaminatedAuroc: r.auroc, cost: clean.auroc - r.auroc });
+    out.push({
+      method: r.method,
+      methodLabel: methodLabel(r.method),
+      backbone: r.backbone,
+      trainProportion: r.trainProportion,
+      seed: r.seed,
+      detector: r.detector,
+      cleanAuroc: clean.auroc,
+      contaminatedAuroc: r.auroc,
+      cost: clean.auroc - r.auroc,
+    });
   }
   return out;
 }
@@ -348,7 +443,17 @@ export function labelEfficiency(rows: OneClassRow[], evalProportion = NATURAL_PR
     const oneClass = bestContaminated(group);
     if (!oneClass) continue;
     for (const probe of group.filter((r) => r.family === 'few-label' || r.detector === 'probe, all labels')) {
-      out.push({ method: probe.method, methodLabel: methodLabel(probe.method), backbone: probe.backbone, trainProportion: probe.trainProportion, seed: probe.seed, labels: probe.labels, penalty: probe.penalty, probeAuroc: probe.auroc, oneClassAuroc: oneClass.auroc });
+      out.push({
+        method: probe.method,
+        methodLabel: methodLabel(probe.method),
+        backbone: probe.backbone,
+        trainProportion: probe.trainProportion,
+        seed: probe.seed,
+        labels: probe.labels,
+        penalty: probe.penalty,
+        probeAuroc: probe.auroc,
+        oneClassAuroc: oneClass.auroc,
+      });
     }
   }
   return out;
@@ -370,7 +475,15 @@ export function labelsToBeatOneClass(curve: LabelEfficiencyRow[]): LabelsNeeded[
   const out = new Map<string, LabelsNeeded>();
   for (const r of curve.filter((x) => Number.isFinite(x.labels))) {
     const key = `${r.method}|${r.backbone}|${r.trainProportion}|${r.seed}|${r.penalty}`;
-    const entry = out.get(key) ?? { method: r.method, backbone: r.backbone, trainProportion: r.trainProportion, seed: r.seed, penalty: r.penalty, labels: null, oneClassAuroc: r.oneClassAuroc };
+    const entry = out.get(key) ?? {
+      method: r.method,
+      backbone: r.backbone,
+      trainProportion: r.trainProportion,
+      seed: r.seed,
+      penalty: r.penalty,
+      labels: null,
+      oneClassAuroc: r.oneClassAuroc,
+    };
     if (r.probeAuroc > r.oneClassAuroc && (entry.labels === null || r.labels < entry.labels)) entry.labels = r.labels;
     out.set(key, entry);
   }
@@ -381,17 +494,39 @@ export function labelsToBeatOneClass(curve: LabelEfficiencyRow[]): LabelsNeeded[
  * Figure-2-style cells: one row per (method, training proportion), one column per validation proportion, for the
  * chosen detectors and bank; `metricLabel` names the panel.
  */
-export function oneClassHeatmapTable(rows: OneClassRow[], options: { detector: string; bank: Bank | ''; backbone?: string; metrics?: Array<'auroc' | 'auprc' | 'f1'> }): aq.ColumnTable {
+export function oneClassHeatmapTable(
+  rows: OneClassRow[],
+  options: { detector: string; bank: Bank | ''; backbone?: string; metrics?: Array<'auroc' | 'auprc' | 'f1'> },
+): aq.ColumnTable {
   const labels: Record<string, string> = { auroc: 'AUROC', auprc: 'AUPRC', f1: 'F1 (contamination threshold)' };
   const records: Array<Record<string, unknown>> = [];
   const metrics = options.metrics ?? ['auroc', 'auprc', 'f1'];
   const order = ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae', 'untrained'];
   const chosen = rows
-    .filter((r) => r.detector === options.detector && r.bank === options.bank && (options.backbone === undefined || r.backbone === options.backbone))
-    .sort((a, b) => order.indexOf(a.method) - order.indexOf(b.method) || a.trainProportion - b.trainProportion || a.evalProportion - b.evalProportion);
+    .filter(
+      (r) =>
+        r.detector === options.detector &&
+        r.bank === options.bank &&
+        (options.backbone === undefined || r.backbone === options.backbone),
+    )
+    .sort(
+      (a, b) =>
+        order.indexOf(a.method) - order.indexOf(b.method) ||
+        a.trainProportion - b.trainProportion ||
+        a.evalProportion - b.evalProportion,
+    );
   for (const metric of metrics) {
     for (const r of chosen) {
-      records.push({ metric, metricLabel: labels[metric], method: r.method, backbone: r.backbone, trainProportion: r.trainProportion, evalProportion: r.evalProportion, row: `${methodLabel(r.method)} ${percent(r.trainProportion)}`, value: r[metric] });
+      records.push({
+        metric,
+        metricLabel: labels[metric],
+        method: r.method,
+        backbone: r.backbone,
+        trainProportion: r.trainProportion,
+        evalProportion: r.evalProportion,
+        row: `${methodLabel(r.method)} ${percent(r.trainProportion)}`,
+        value: r[metric],
+      });
     }
   }
   return aq.from(records);
@@ -408,10 +543,18 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
   if (ssl.length === 0) return 'No finished SSL run: nothing to answer yet.';
   const lines: string[] = [];
   const byShare = [...new Set(ssl.map((r) => r.trainProportion))].sort((a, b) => a - b);
-  const winners = byShare.map((p) => ssl.filter((r) => close(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)));
+  const winners = byShare.map((p) =>
+    ssl.filter((r) => close(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)),
+  );
   lines.push(
     `- **Best label-free detector** (contaminated bank, validation at ${percent(NATURAL_PROPORTION)}): ` +
-      winners.map((w) => `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ${fmt(w.auroc)})`).join('; ') + '.',
+      winners
+        .map(
+          (w) =>
+            `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ${fmt(w.auroc)})`,
+        )
+        .join('; ') +
+      '.',
   );
   for (const w of winners) {
     const verdict = !Number.isFinite(w.gap)
@@ -419,24 +562,41 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
       : w.gap < 0
         ? `above it by ${fmt(-w.gap)}: the label-free score beats the online probe.`
         : `below it by ${fmt(w.gap)}, ${w.gap <= 0.05 ? 'within' : 'not within'} 0.05.`;
-    lines.push(`- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`);
+    lines.push(
+      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`,
+    );
   }
   const untrained = bestRows.filter((r) => r.method === 'untrained');
-  if (untrained.length) lines.push(`- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`).join('; ')}.`);
+  if (untrained.length)
+    lines.push(
+      `- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`).join('; ')}.`,
+    );
   const supervised = bestRows.filter((r) => r.method === 'supervised');
-  if (supervised.length) lines.push(`- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`);
+  if (supervised.length)
+    lines.push(
+      `- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`,
+    );
   const costs = contaminationCost(rows).filter((c) => !['supervised', 'untrained'].includes(c.method));
   for (const p of [...new Set(costs.map((c) => c.trainProportion))].sort((a, b) => a - b)) {
     const own = costs.filter((c) => close(c.trainProportion, p));
     const mean = own.reduce((a, c) => a + c.cost, 0) / own.length;
     const worst = own.reduce((a, b) => (b.cost > a.cost ? b : a));
-    lines.push(`- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ${worst.methodLabel} ${worst.detector}).`);
+    lines.push(
+      `- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ${worst.methodLabel} ${worst.detector}).`,
+    );
   }
-  const needs = labelsToBeatOneClass(labelEfficiency(rows)).filter((n) => !['supervised', 'untrained'].includes(n.method));
+  const needs = labelsToBeatOneClass(labelEfficiency(rows)).filter(
+    (n) => !['supervised', 'untrained'].includes(n.method),
+  );
   if (needs.length) {
     lines.push(
       `- **Labels the probe needs** to beat the run's best one-class AUROC: ` +
-        needs.map((n) => `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`).join('; ') +
+        needs
+          .map(
+            (n) =>
+              `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`,
+          )
+          .join('; ') +
         ` (k ∈ {${ONECLASS_SETTINGS.labels.join(', ')}}, at most the run's training defects).`,
     );
   }

@@ -55,7 +55,16 @@ export const PAPER_LABELS: Readonly<Record<string, string>> = {
 export const PAPER_DATA_DIR = path.join(projectRoot(), 'data', 'paper');
 
 const FIELDS: ReadonlyArray<keyof PaperCell> = [
-  'table', 'metric', 'method', 'backbone', 'split', 'trainProportion', 'evalProportion', 'resolution', 'value', 'note',
+  'table',
+  'metric',
+  'method',
+  'backbone',
+  'split',
+  'trainProportion',
+  'evalProportion',
+  'resolution',
+  'value',
+  'note',
 ];
 
 /** The cells of one transcribed table, validated field by field. */

@@ -18,7 +18,14 @@
  */
 import * as path from 'path';
 import * as aq from 'arquero';
-import { BACKBONE_LABELS, METHOD_LABELS, runId, type BackboneName, type MethodName, type RunConfig } from '../experiments/config';
+import {
+  BACKBONE_LABELS,
+  METHOD_LABELS,
+  runId,
+  type BackboneName,
+  type MethodName,
+  type RunConfig,
+} from '../experiments/config';
 import type { GridOptions } from '../experiments/grid';
 import { projectPaths } from '../experiments/paths';
 import type { ScaleName } from '../experiments/scale';
@@ -33,7 +40,14 @@ export const APPENDIX_METRICS = ['precision', 'recall', 'f1', 'f2Ciw', 'f1Normal
 /** Display names of methods and backbones (re-exported so notebooks need one import). */
 export { METHOD_LABELS, BACKBONE_LABELS };
 export const METRIC_LABELS: Record<string, string> = {
-  precision: 'Precision', recall: 'Recall', f1: 'F1', f2Ciw: 'F2_CIW', f2CiwPresent: 'F2_CIW (codes present)', f1Normal: 'F1_Normal', auroc: 'AUROC', auprc: 'AUPRC',
+  precision: 'Precision',
+  recall: 'Recall',
+  f1: 'F1',
+  f2Ciw: 'F2_CIW',
+  f2CiwPresent: 'F2_CIW (codes present)',
+  f1Normal: 'F1_Normal',
+  auroc: 'AUROC',
+  auprc: 'AUPRC',
 };
 
 /**
@@ -65,10 +79,12 @@ export function sslSubsetFor(scale: ScaleName): SslSubset {
   } catch (err) {
     throw new Error(`SSLAD_SUBSET is not valid JSON (${(err as Error).message}): ${raw}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`SSLAD_SUBSET must be a JSON object, got ${raw}`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`SSLAD_SUBSET must be a JSON object, got ${raw}`);
   const allowed = ['methods', 'backbones', 'proportions'];
   for (const key of Object.keys(parsed)) {
-    if (!allowed.includes(key)) throw new Error(`SSLAD_SUBSET.${key} is not a subset field; allowed: ${allowed.join(', ')}`);
+    if (!allowed.includes(key))
+      throw new Error(`SSLAD_SUBSET.${key} is not a subset field; allowed: ${allowed.join(', ')}`);
     if (!Array.isArray((parsed as Record<string, unknown>)[key])) throw new Error(`SSLAD_SUBSET.${key} must be a list`);
   }
   // The grid checks every value against the allowed methods, backbones and proportions.
@@ -117,7 +133,22 @@ export function resultsTable(dir: string, configs?: RunConfig[]): aq.ColumnTable
 /** Rows to an arquero table that keeps its columns even when there are no rows. */
 export function rowsToTable(rows: ResultRow[]): aq.ColumnTable {
   if (rows.length) return aq.from(rows);
-  const columns = ['runId', 'method', 'backbone', 'trainProportion', 'evalProportion', 'split', 'metric', 'value', 'seed', 'threshold', 'epoch', 'dataset', 'scale', 'imageSize'];
+  const columns = [
+    'runId',
+    'method',
+    'backbone',
+    'trainProportion',
+    'evalProportion',
+    'split',
+    'metric',
+    'value',
+    'seed',
+    'threshold',
+    'epoch',
+    'dataset',
+    'scale',
+    'imageSize',
+  ];
   return aq.table(Object.fromEntries(columns.map((c) => [c, [] as unknown[]])));
 }
 
@@ -161,7 +192,9 @@ export function summarizeRun(config: RunConfig, status: { state: string; seconds
 /** A summary of every run of `configs` found in `dir` (any state). */
 export function runSummaries(dir: string, configs: RunConfig[]): RunSummary[] {
   const ids = new Set(configs.map((c) => runId(c)));
-  return listRuns(dir).filter((r) => ids.has(r.id)).map((r) => summarizeRun(r.config(), r.status()));
+  return listRuns(dir)
+    .filter((r) => ids.has(r.id))
+    .map((r) => summarizeRun(r.config(), r.status()));
 }
 
 export type LogRecord = Record<string, unknown> & { kind: string };
@@ -185,7 +218,11 @@ interface Aggregate {
 }
 
 /** Mean (over seeds), count and sample standard deviation of `value` per combination of `keys`. */
-export function meanBy<T extends Record<string, unknown>>(records: T[], keys: string[], value: (r: T) => number): Aggregate[] {
+export function meanBy<T extends Record<string, unknown>>(
+  records: T[],
+  keys: string[],
+  value: (r: T) => number,
+): Aggregate[] {
   const groups = new Map<string, { keys: Record<string, string | number>; values: number[] }>();
   for (const record of records) {
     const v = value(record);
@@ -198,7 +235,8 @@ export function meanBy<T extends Record<string, unknown>>(records: T[], keys: st
   }
   return [...groups.values()].map(({ keys: k, values }) => {
     const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const sd = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : null;
+    const sd =
+      values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : null;
     return { keys: k, value: mean, n: values.length, sd };
   });
 }
@@ -212,9 +250,17 @@ function orderOf(list: readonly string[], value: unknown): number {
 }
 
 /** Paper order: metric, backbone, method (Supervised first, as the paper prints), then numbers ascending. */
-function sortRecords<T extends Record<string, unknown>>(records: T[], metricOrder: readonly string[] = APPENDIX_METRICS): T[] {
+function sortRecords<T extends Record<string, unknown>>(
+  records: T[],
+  metricOrder: readonly string[] = APPENDIX_METRICS,
+): T[] {
   const cmp = (a: T, b: T): number => {
-    for (const [field, order] of [['split', ['train', 'val']], ['metric', metricOrder], ['backbone', BACKBONE_ORDER], ['method', METHOD_ORDER]] as const) {
+    for (const [field, order] of [
+      ['split', ['train', 'val']],
+      ['metric', metricOrder],
+      ['backbone', BACKBONE_ORDER],
+      ['method', METHOD_ORDER],
+    ] as const) {
       if (field in a && field in b) {
         const d = orderOf(order, a[field]) - orderOf(order, b[field]);
         if (d !== 0) return d;
@@ -231,7 +277,10 @@ function sortRecords<T extends Record<string, unknown>>(records: T[], metricOrde
   return [...records].sort(cmp);
 }
 
-function fromAggregates(aggregates: Aggregate[], extra: (a: Aggregate) => Record<string, unknown> = () => ({})): Array<Record<string, unknown>> {
+function fromAggregates(
+  aggregates: Aggregate[],
+  extra: (a: Aggregate) => Record<string, unknown> = () => ({}),
+): Array<Record<string, unknown>> {
   return aggregates.map((a) => ({ ...a.keys, value: a.value, n: a.n, sd: a.sd, ...extra(a) }));
 }
 
@@ -244,8 +293,13 @@ function tableOf(records: Array<Record<string, unknown>>, columns: string[]): aq
 
 /** Table 1: validation at the natural proportion; F1, F2_CIW, F1_Normal per method × backbone × train proportion; mean over seeds. */
 export function table1(rows: ResultRow[], metrics: readonly string[] = TABLE1_METRICS): aq.ColumnTable {
-  const selected = rows.filter((r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && metrics.includes(r.metric));
-  const records = sortRecords(fromAggregates(meanBy(selected, ['metric', 'method', 'backbone', 'trainProportion'], (r) => r.value)), metrics);
+  const selected = rows.filter(
+    (r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && metrics.includes(r.metric),
+  );
+  const records = sortRecords(
+    fromAggregates(meanBy(selected, ['metric', 'method', 'backbone', 'trainProportion'], (r) => r.value)),
+    metrics,
+  );
   return tableOf(records, ['metric', 'method', 'backbone', 'trainProportion', 'value', 'n', 'sd']);
 }
 
@@ -262,13 +316,34 @@ export interface HeatmapTableOptions {
  * `row` is the paper's y label, e.g. "SimCLR 5%".
  */
 export function heatmapTable(rows: ResultRow[], options: HeatmapTableOptions): aq.ColumnTable {
-  const selected = rows.filter((r) => r.split === 'val' && r.backbone === options.backbone && options.metrics.includes(r.metric) && (!options.methods || options.methods.includes(r.method)));
-  const records = sortRecords(fromAggregates(meanBy(selected, ['metric', 'method', 'backbone', 'trainProportion', 'evalProportion'], (r) => r.value)), options.metrics);
+  const selected = rows.filter(
+    (r) =>
+      r.split === 'val' &&
+      r.backbone === options.backbone &&
+      options.metrics.includes(r.metric) &&
+      (!options.methods || options.methods.includes(r.method)),
+  );
+  const records = sortRecords(
+    fromAggregates(
+      meanBy(selected, ['metric', 'method', 'backbone', 'trainProportion', 'evalProportion'], (r) => r.value),
+    ),
+    options.metrics,
+  );
   for (const r of records) {
     r.row = `${methodLabel(String(r.method))} ${percent(r.trainProportion as number)}`;
     r.metricLabel = METRIC_LABELS[String(r.metric)] ?? r.metric;
   }
-  return tableOf(records, ['metric', 'metricLabel', 'method', 'backbone', 'trainProportion', 'evalProportion', 'row', 'value', 'n']);
+  return tableOf(records, [
+    'metric',
+    'metricLabel',
+    'method',
+    'backbone',
+    'trainProportion',
+    'evalProportion',
+    'row',
+    'value',
+    'n',
+  ]);
 }
 
 /**
@@ -277,9 +352,14 @@ export function heatmapTable(rows: ResultRow[], options: HeatmapTableOptions): a
  */
 export function appendixTable(rows: ResultRow[], backbone: string): aq.ColumnTable {
   const selected = rows.filter(
-    (r) => r.backbone === backbone && (APPENDIX_METRICS as readonly string[]).includes(r.metric) && (r.split === 'train' || close(r.evalProportion, NATURAL_PROPORTION)),
+    (r) =>
+      r.backbone === backbone &&
+      (APPENDIX_METRICS as readonly string[]).includes(r.metric) &&
+      (r.split === 'train' || close(r.evalProportion, NATURAL_PROPORTION)),
   );
-  const records = sortRecords(fromAggregates(meanBy(selected, ['split', 'metric', 'method', 'backbone', 'trainProportion'], (r) => r.value)));
+  const records = sortRecords(
+    fromAggregates(meanBy(selected, ['split', 'metric', 'method', 'backbone', 'trainProportion'], (r) => r.value)),
+  );
   return tableOf(records, ['split', 'metric', 'method', 'backbone', 'trainProportion', 'value', 'n']);
 }
 
@@ -292,7 +372,9 @@ function epochRecords(log: LogRecord[]): LogRecord[] {
 
 /** Best validation F1 over the run's validation epochs (the log's `val_f1`), or null when none was logged. */
 export function bestValF1(log: LogRecord[]): number | null {
-  const values = epochRecords(log).map((r) => r.val_f1).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const values = epochRecords(log)
+    .map((r) => r.val_f1)
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return values.length ? Math.max(...values) : null;
 }
 
@@ -300,17 +382,36 @@ export function bestValF1(log: LogRecord[]): number | null {
  * Table 2: per backbone and image size, the best validation F1 over epochs (mean over seeds), the final
  * natural-proportion F1 from the rows, and seconds per epoch.
  */
-export function resolutionTable(runs: Array<{ summary: RunSummary; log: LogRecord[] }>, rows: ResultRow[]): aq.ColumnTable {
+export function resolutionTable(
+  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  rows: ResultRow[],
+): aq.ColumnTable {
   const finalF1 = new Map<string, number>();
-  for (const r of rows) if (r.split === 'val' && r.metric === 'f1' && close(r.evalProportion, NATURAL_PROPORTION)) finalF1.set(r.runId, r.value);
+  for (const r of rows)
+    if (r.split === 'val' && r.metric === 'f1' && close(r.evalProportion, NATURAL_PROPORTION))
+      finalF1.set(r.runId, r.value);
   const perRun = runs
     .filter((r) => r.summary.state === 'done')
-    .map((r) => ({ backbone: r.summary.backbone, imageSize: r.summary.imageSize, best: bestValF1(r.log) ?? finalF1.get(r.summary.runId) ?? NaN, final: finalF1.get(r.summary.runId) ?? NaN, seconds: r.summary.secondsPerEpoch ?? NaN }));
+    .map((r) => ({
+      backbone: r.summary.backbone,
+      imageSize: r.summary.imageSize,
+      best: bestValF1(r.log) ?? finalF1.get(r.summary.runId) ?? NaN,
+      final: finalF1.get(r.summary.runId) ?? NaN,
+      seconds: r.summary.secondsPerEpoch ?? NaN,
+    }));
   const keys = ['backbone', 'imageSize'];
   const best = meanBy(perRun, keys, (r) => r.best);
   const final = new Map(meanBy(perRun, keys, (r) => r.final).map((a) => [JSON.stringify(a.keys), a.value]));
   const seconds = new Map(meanBy(perRun, keys, (r) => r.seconds).map((a) => [JSON.stringify(a.keys), a.value]));
-  const records = sortRecords(best.map((a) => ({ ...a.keys, bestF1: a.value, finalF1: final.get(JSON.stringify(a.keys)) ?? null, secondsPerEpoch: seconds.get(JSON.stringify(a.keys)) ?? null, n: a.n })));
+  const records = sortRecords(
+    best.map((a) => ({
+      ...a.keys,
+      bestF1: a.value,
+      finalF1: final.get(JSON.stringify(a.keys)) ?? null,
+      secondsPerEpoch: seconds.get(JSON.stringify(a.keys)) ?? null,
+      n: a.n,
+    })),
+  );
   return tableOf(records, ['backbone', 'imageSize', 'bestF1', 'finalF1', 'secondsPerEpoch', 'n']);
 }
 
@@ -318,8 +419,16 @@ export function resolutionTable(runs: Array<{ summary: RunSummary; log: LogRecor
 export function augmentationTable(rows: ResultRow[], summaries: RunSummary[], metric = 'f1'): aq.ColumnTable {
   const byRun = new Map(summaries.map((s) => [s.runId, s]));
   const joined = rows
-    .filter((r) => r.split === 'val' && r.metric === metric && close(r.evalProportion, NATURAL_PROPORTION) && byRun.has(r.runId))
-    .map((r) => ({ backbone: r.backbone, jitter: byRun.get(r.runId)!.jitter, minScale: byRun.get(r.runId)!.minScale, value: r.value }));
+    .filter(
+      (r) =>
+        r.split === 'val' && r.metric === metric && close(r.evalProportion, NATURAL_PROPORTION) && byRun.has(r.runId),
+    )
+    .map((r) => ({
+      backbone: r.backbone,
+      jitter: byRun.get(r.runId)!.jitter,
+      minScale: byRun.get(r.runId)!.minScale,
+      value: r.value,
+    }));
   const records = sortRecords(fromAggregates(meanBy(joined, ['backbone', 'jitter', 'minScale'], (r) => r.value)));
   return tableOf(records, ['backbone', 'jitter', 'minScale', 'value', 'n']);
 }
@@ -329,15 +438,31 @@ export function augmentationTable(rows: ResultRow[], summaries: RunSummary[], me
 
 /** What the epoch records carry that the monitoring figures plot. */
 export const MONITOR_MEASURES = [
-  'rankme', 'rankme_sample', 'feature_std', 'feature_mean', 'embedding_std', 'embedding_mean', 'sample_feature_std', 'sample_feature_mean',
-  'loss', 'val_f1', 'val_f2Ciw', 'val_f1Normal', 'val_precision', 'val_recall', 'val_auroc',
+  'rankme',
+  'rankme_sample',
+  'feature_std',
+  'feature_mean',
+  'embedding_std',
+  'embedding_mean',
+  'sample_feature_std',
+  'sample_feature_mean',
+  'loss',
+  'val_f1',
+  'val_f2Ciw',
+  'val_f1Normal',
+  'val_precision',
+  'val_recall',
+  'val_auroc',
 ] as const;
 
 /**
  * Per-epoch monitoring curves in long form: one record per run × epoch × measure (1-based epochs, as the
  * paper's x axes). Measures a run did not log at an epoch (validation every k epochs) are absent.
  */
-export function monitoringCurves(runs: Array<{ summary: RunSummary; log: LogRecord[] }>, measures: readonly string[] = MONITOR_MEASURES): aq.ColumnTable {
+export function monitoringCurves(
+  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  measures: readonly string[] = MONITOR_MEASURES,
+): aq.ColumnTable {
   const records: Array<Record<string, unknown>> = [];
   for (const { summary, log } of runs) {
     for (const epoch of epochRecords(log)) {
@@ -345,14 +470,32 @@ export function monitoringCurves(runs: Array<{ summary: RunSummary; log: LogReco
         const value = epoch[measure];
         if (typeof value !== 'number' || !Number.isFinite(value)) continue;
         records.push({
-          runId: summary.runId, method: summary.method, backbone: summary.backbone, backboneLabel: backboneLabel(summary.backbone),
-          trainProportion: summary.trainProportion, proportionLabel: percent(summary.trainProportion), seed: summary.seed,
-          epoch: (epoch.epoch as number) + 1, measure, value,
+          runId: summary.runId,
+          method: summary.method,
+          backbone: summary.backbone,
+          backboneLabel: backboneLabel(summary.backbone),
+          trainProportion: summary.trainProportion,
+          proportionLabel: percent(summary.trainProportion),
+          seed: summary.seed,
+          epoch: (epoch.epoch as number) + 1,
+          measure,
+          value,
         });
       }
     }
   }
-  return tableOf(sortRecords(records), ['runId', 'method', 'backbone', 'backboneLabel', 'trainProportion', 'proportionLabel', 'seed', 'epoch', 'measure', 'value']);
+  return tableOf(sortRecords(records), [
+    'runId',
+    'method',
+    'backbone',
+    'backboneLabel',
+    'trainProportion',
+    'proportionLabel',
+    'seed',
+    'epoch',
+    'measure',
+    'value',
+  ]);
 }
 
 /**
@@ -376,17 +519,37 @@ export function rankMeVsF1(runs: Array<{ summary: RunSummary; log: LogRecord[] }
     const scores = f1.get(summary.runId);
     if (!last || !scores || scores.train === undefined || scores.val === undefined) continue;
     records.push({
-      runId: summary.runId, method: summary.method, methodLabel: methodLabel(summary.method), backbone: summary.backbone, backboneLabel: backboneLabel(summary.backbone),
-      trainProportion: summary.trainProportion, proportionLabel: percent(summary.trainProportion),
-      rankme: last.rankme as number, rankmeSample: typeof last.rankme_sample === 'number' ? last.rankme_sample : null,
-      trainF1: scores.train, valF1: scores.val,
+      runId: summary.runId,
+      method: summary.method,
+      methodLabel: methodLabel(summary.method),
+      backbone: summary.backbone,
+      backboneLabel: backboneLabel(summary.backbone),
+      trainProportion: summary.trainProportion,
+      proportionLabel: percent(summary.trainProportion),
+      rankme: last.rankme as number,
+      rankmeSample: typeof last.rankme_sample === 'number' ? last.rankme_sample : null,
+      trainF1: scores.train,
+      valF1: scores.val,
     });
   }
   const values = records.map((r) => r.rankme as number);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   for (const r of records) r.rankmeScaled = hi > lo ? ((r.rankme as number) - lo) / (hi - lo) : 0.5;
-  return tableOf(sortRecords(records), ['runId', 'method', 'methodLabel', 'backbone', 'backboneLabel', 'trainProportion', 'proportionLabel', 'rankme', 'rankmeSample', 'rankmeScaled', 'trainF1', 'valF1']);
+  return tableOf(sortRecords(records), [
+    'runId',
+    'method',
+    'methodLabel',
+    'backbone',
+    'backboneLabel',
+    'trainProportion',
+    'proportionLabel',
+    'rankme',
+    'rankmeSample',
+    'rankmeScaled',
+    'trainF1',
+    'valF1',
+  ]);
 }
 
 export interface CorrelationRow {
@@ -408,7 +571,12 @@ export interface CorrelationRow {
  * `ys`, over all records and within each value of `groupBy` (e.g. backbone). Groups with fewer than 3
  * records get NaN.
  */
-export function correlationTable(records: Array<Record<string, unknown>>, x: string, ys: string[], options: { groupBy?: string; resamples?: number; confidence?: number; seed?: number } = {}): aq.ColumnTable {
+export function correlationTable(
+  records: Array<Record<string, unknown>>,
+  x: string,
+  ys: string[],
+  options: { groupBy?: string; resamples?: number; confidence?: number; seed?: number } = {},
+): aq.ColumnTable {
   const groups: Array<[string, Array<Record<string, unknown>>]> = [['all', records]];
   if (options.groupBy) {
     const values = [...new Set(records.map((r) => String(r[options.groupBy!])))];
@@ -417,21 +585,57 @@ export function correlationTable(records: Array<Record<string, unknown>>, x: str
   const out: CorrelationRow[] = [];
   for (const [group, members] of groups) {
     for (const y of ys) {
-      const pairs = members.filter((r) => typeof r[x] === 'number' && Number.isFinite(r[x]) && typeof r[y] === 'number' && Number.isFinite(r[y]));
+      const pairs = members.filter(
+        (r) => typeof r[x] === 'number' && Number.isFinite(r[x]) && typeof r[y] === 'number' && Number.isFinite(r[y]),
+      );
       const xs = pairs.map((r) => r[x] as number);
       const yv = pairs.map((r) => r[y] as number);
       const base = { group, x, y, n: pairs.length };
       if (pairs.length < 3) {
-        out.push({ ...base, pearson: NaN, pearsonLow: NaN, pearsonHigh: NaN, spearman: NaN, spearmanLow: NaN, spearmanHigh: NaN, kendallTauB: NaN });
+        out.push({
+          ...base,
+          pearson: NaN,
+          pearsonLow: NaN,
+          pearsonHigh: NaN,
+          spearman: NaN,
+          spearmanLow: NaN,
+          spearmanHigh: NaN,
+          kendallTauB: NaN,
+        });
         continue;
       }
-      const boot = { resamples: options.resamples ?? 2000, confidence: options.confidence ?? 0.95, seed: options.seed ?? 42 };
+      const boot = {
+        resamples: options.resamples ?? 2000,
+        confidence: options.confidence ?? 0.95,
+        seed: options.seed ?? 42,
+      };
       const p = bootstrapCi(xs, yv, pearson, boot);
       const s = bootstrapCi(xs, yv, spearman, boot);
-      out.push({ ...base, pearson: p.estimate, pearsonLow: p.low, pearsonHigh: p.high, spearman: s.estimate, spearmanLow: s.low, spearmanHigh: s.high, kendallTauB: kendallTauB(xs, yv) });
+      out.push({
+        ...base,
+        pearson: p.estimate,
+        pearsonLow: p.low,
+        pearsonHigh: p.high,
+        spearman: s.estimate,
+        spearmanLow: s.low,
+        spearmanHigh: s.high,
+        kendallTauB: kendallTauB(xs, yv),
+      });
     }
   }
-  return tableOf(out as unknown as Array<Record<string, unknown>>, ['group', 'x', 'y', 'n', 'pearson', 'pearsonLow', 'pearsonHigh', 'spearman', 'spearmanLow', 'spearmanHigh', 'kendallTauB']);
+  return tableOf(out as unknown as Array<Record<string, unknown>>, [
+    'group',
+    'x',
+    'y',
+    'n',
+    'pearson',
+    'pearsonLow',
+    'pearsonHigh',
+    'spearman',
+    'spearmanLow',
+    'spearmanHigh',
+    'kendallTauB',
+  ]);
 }
 
 function fmt(value: number, digits = 2): string {
@@ -441,7 +645,8 @@ function fmt(value: number, digits = 2): string {
 /** A sentence reading one correlation row: estimate, interval, and whether the interval excludes zero. */
 export function describeCorrelation(row: CorrelationRow, what: { x: string; y: string }): string {
   const scope = row.group === 'all' ? `over all ${row.n} runs` : `over the ${row.n} ${row.group} runs`;
-  if (!Number.isFinite(row.spearman)) return `${what.x} vs ${what.y} ${scope}: too few runs (or a constant variable) for a correlation.`;
+  if (!Number.isFinite(row.spearman))
+    return `${what.x} vs ${what.y} ${scope}: too few runs (or a constant variable) for a correlation.`;
   const ci = `[${fmt(row.spearmanLow)}, ${fmt(row.spearmanHigh)}]`;
   const excludesZero = row.spearmanLow > 0 || row.spearmanHigh < 0;
   const verdict = excludesZero
@@ -465,14 +670,18 @@ type Cell = { metric: string; method: string; backbone: string; trainProportion:
 
 function cellsOf(table: aq.ColumnTable): Cell[] {
   return (table.objects() as Array<Record<string, unknown>>).map((r) => ({
-    metric: String(r.metric), method: String(r.method), backbone: String(r.backbone), trainProportion: Number(r.trainProportion),
+    metric: String(r.metric),
+    method: String(r.method),
+    backbone: String(r.backbone),
+    trainProportion: Number(r.trainProportion),
     value: typeof r.value === 'number' && Number.isFinite(r.value) ? r.value : null,
   }));
 }
 
 function best(cells: Cell[], filter: (c: Cell) => boolean, direction: 1 | -1 = 1): Cell | null {
   let chosen: Cell | null = null;
-  for (const c of cells) if (filter(c) && c.value !== null && (chosen === null || direction * (c.value - chosen.value!) > 0)) chosen = c;
+  for (const c of cells)
+    if (filter(c) && c.value !== null && (chosen === null || direction * (c.value - chosen.value!) > 0)) chosen = c;
   return chosen;
 }
 
@@ -501,13 +710,22 @@ export function table1Findings(ours: aq.ColumnTable, paper: aq.ColumnTable): Fin
     const pb = best(p, inCell);
     const ob = best(o, inCell);
     const oursCount = o.filter(inCell).length;
-    findings.push({ claim, paper: label(pb), ours: oursCount >= 2 ? label(ob) : `${oursCount} SSL method(s) run`, agree: oursCount >= 2 && pb && ob ? pb.method === ob.method : null });
+    findings.push({
+      claim,
+      paper: label(pb),
+      ours: oursCount >= 2 ? label(ob) : `${oursCount} SSL method(s) run`,
+      agree: oursCount >= 2 && pb && ob ? pb.method === ob.method : null,
+    });
   }
 
   // MAE weakest on ViT-Tiny: in how many proportions is it the worst method?
   const maeWorst = (cells: Cell[]) => {
-    const props = [...new Set(cells.filter((c) => c.backbone === 'vit_tiny' && c.method === 'mae').map((c) => c.trainProportion))];
-    const worst = props.filter((pp) => best(cells, (c) => c.backbone === 'vit_tiny' && close(c.trainProportion, pp), -1)?.method === 'mae');
+    const props = [
+      ...new Set(cells.filter((c) => c.backbone === 'vit_tiny' && c.method === 'mae').map((c) => c.trainProportion)),
+    ];
+    const worst = props.filter(
+      (pp) => best(cells, (c) => c.backbone === 'vit_tiny' && close(c.trainProportion, pp), -1)?.method === 'mae',
+    );
     return { props: props.length, worst: worst.length };
   };
   const pm = maeWorst(p);
@@ -523,17 +741,31 @@ export function table1Findings(ours: aq.ColumnTable, paper: aq.ColumnTable): Fin
   const backboneGap = (cells: Cell[]) => {
     const diffs: number[] = [];
     for (const c of cells.filter((x) => x.backbone === 'resnet18' && x.value !== null)) {
-      const v = cells.find((x) => x.backbone === 'vit_tiny' && x.method === c.method && close(x.trainProportion, c.trainProportion) && x.value !== null);
+      const v = cells.find(
+        (x) =>
+          x.backbone === 'vit_tiny' &&
+          x.method === c.method &&
+          close(x.trainProportion, c.trainProportion) &&
+          x.value !== null,
+      );
       if (v) diffs.push(c.value! - v.value!);
     }
     return { gap: mean(diffs), wins: diffs.filter((d) => d > 0).length, n: diffs.length };
   };
   const pg = backboneGap(p);
   const og = backboneGap(o);
-  const describeGap = (g: { gap: number; wins: number; n: number }) => (g.n ? `ResNet-18 − ViT-Tiny = ${fmt(g.gap, 3)} on average; ResNet-18 higher in ${g.wins} of ${g.n} cells` : 'one backbone only');
+  const describeGap = (g: { gap: number; wins: number; n: number }) =>
+    g.n
+      ? `ResNet-18 − ViT-Tiny = ${fmt(g.gap, 3)} on average; ResNet-18 higher in ${g.wins} of ${g.n} cells`
+      : 'one backbone only';
   // "Neither consistently outperforms": neither backbone wins every cell.
   const consistent = (g: { wins: number; n: number }) => g.wins === 0 || g.wins === g.n;
-  findings.push({ claim: 'Neither backbone consistently outperforms the other', paper: describeGap(pg), ours: describeGap(og), agree: og.n ? consistent(og) === consistent(pg) : null });
+  findings.push({
+    claim: 'Neither backbone consistently outperforms the other',
+    paper: describeGap(pg),
+    ours: describeGap(og),
+    agree: og.n ? consistent(og) === consistent(pg) : null,
+  });
 
   // Supervised against the best SSL method, per cell.
   const supervisedWins = (cells: Cell[]) => {
@@ -582,7 +814,11 @@ export function summarizeFindings(findings: Finding[]): string {
  * F2_CIW "remains relatively stable". Measured per heatmap row: F1 at the lowest evaluation proportion below
  * F1 at the highest, and the mean range (max − min) of each metric across evaluation proportions.
  */
-export function heatmapFindings(table: aq.ColumnTable): { f1Declines: { rows: number; declining: number }; meanRange: Record<string, number>; sentence: string } {
+export function heatmapFindings(table: aq.ColumnTable): {
+  f1Declines: { rows: number; declining: number };
+  meanRange: Record<string, number>;
+  sentence: string;
+} {
   const records = table.objects() as Array<{ metric: string; row: string; evalProportion: number; value: number }>;
   const byRow = new Map<string, Array<{ evalProportion: number; value: number }>>();
   for (const r of records) {
@@ -602,9 +838,13 @@ export function heatmapFindings(table: aq.ColumnTable): { f1Declines: { rows: nu
     if (sorted[0].value < sorted[sorted.length - 1].value) declining++;
   }
   const meanRange = Object.fromEntries(Object.entries(ranges).map(([m, v]) => [m, mean(v)]));
-  const parts = [`F1 is lower on the most imbalanced validation set than on the natural one in ${declining} of ${rows} rows`];
+  const parts = [
+    `F1 is lower on the most imbalanced validation set than on the natural one in ${declining} of ${rows} rows`,
+  ];
   if (meanRange.f1 !== undefined && meanRange.f2Ciw !== undefined) {
-    parts.push(`across validation proportions F1 moves by ${fmt(meanRange.f1, 3)} on average and F2_CIW by ${fmt(meanRange.f2Ciw, 3)}, so F2_CIW is ${meanRange.f2Ciw < meanRange.f1 ? 'the more stable of the two, as the paper reports' : 'not more stable than F1 here, unlike the paper'}`);
+    parts.push(
+      `across validation proportions F1 moves by ${fmt(meanRange.f1, 3)} on average and F2_CIW by ${fmt(meanRange.f2Ciw, 3)}, so F2_CIW is ${meanRange.f2Ciw < meanRange.f1 ? 'the more stable of the two, as the paper reports' : 'not more stable than F1 here, unlike the paper'}`,
+    );
   }
   return { f1Declines: { rows, declining }, meanRange, sentence: parts.join('; ') + '.' };
 }
@@ -615,7 +855,8 @@ export function heatmapFindings(table: aq.ColumnTable): { f1Declines: { rows: nu
 /** Rows whose fields equal the given values (arrays: any of the values). */
 export function whereEquals(table: aq.ColumnTable, fields: Record<string, unknown>): aq.ColumnTable {
   const names = table.columnNames();
-  for (const field of Object.keys(fields)) if (!names.includes(field)) throw new Error(`whereEquals: no column "${field}" (columns: ${names.join(', ')})`);
+  for (const field of Object.keys(fields))
+    if (!names.includes(field)) throw new Error(`whereEquals: no column "${field}" (columns: ${names.join(', ')})`);
   const records = (table.objects() as Array<Record<string, unknown>>).filter((r) =>
     Object.entries(fields).every(([k, v]) => (Array.isArray(v) ? v.includes(r[k]) : r[k] === v)),
   );
@@ -626,10 +867,15 @@ export function whereEquals(table: aq.ColumnTable, fields: Record<string, unknow
  * A paperVsOurs table (ours, paper, diff) with a `cell` text column "ours · paper (diff)" for side-by-side
  * wide tables; rows only the paper has are dropped unless `keepPaperOnly`.
  */
-export function comparisonCells(comparison: aq.ColumnTable, options: { digits?: number; keepPaperOnly?: boolean } = {}): aq.ColumnTable {
+export function comparisonCells(
+  comparison: aq.ColumnTable,
+  options: { digits?: number; keepPaperOnly?: boolean } = {},
+): aq.ColumnTable {
   const digits = options.digits ?? 3;
   const show = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-  const records = (comparison.objects() as Array<Record<string, unknown>>).filter((r) => options.keepPaperOnly || r.ours !== null);
+  const records = (comparison.objects() as Array<Record<string, unknown>>).filter(
+    (r) => options.keepPaperOnly || r.ours !== null,
+  );
   for (const r of records) {
     const diff = typeof r.diff === 'number' ? ` (${r.diff >= 0 ? '+' : '−'}${Math.abs(r.diff).toFixed(digits)})` : '';
     r.cell = `${show(r.ours)} · ${show(r.paper)}${diff}`;
@@ -639,8 +885,14 @@ export function comparisonCells(comparison: aq.ColumnTable, options: { digits?: 
 }
 
 /** Mean absolute difference and count of the cells both sides have. */
-export function comparisonSummary(comparison: aq.ColumnTable): { cells: number; meanAbsDiff: number; oursHigher: number } {
-  const diffs = (comparison.objects() as Array<Record<string, unknown>>).map((r) => r.diff).filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
+export function comparisonSummary(comparison: aq.ColumnTable): {
+  cells: number;
+  meanAbsDiff: number;
+  oursHigher: number;
+} {
+  const diffs = (comparison.objects() as Array<Record<string, unknown>>)
+    .map((r) => r.diff)
+    .filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
   return { cells: diffs.length, meanAbsDiff: mean(diffs.map(Math.abs)), oursHigher: diffs.filter((d) => d > 0).length };
 }
 

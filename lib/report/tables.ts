@@ -41,7 +41,9 @@ export function toMarkdown(table: aq.ColumnTable, options: MarkdownOptions = {})
     }
   }
   const rows = table.objects() as Array<Record<string, unknown>>;
-  const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || r[c] === null || r[c] === undefined));
+  const numeric = columns.map(
+    (c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || r[c] === null || r[c] === undefined),
+  );
   const header = `| ${columns.join(' | ')} |`;
   const rule = `|${numeric.map((isNumber) => (isNumber ? ' ---: ' : ' :--- ')).join('|')}|`;
   const body = rows.map((r) => `| ${columns.map((c) => formatCell(r[c], digits, missing)).join(' | ')} |`);
@@ -60,10 +62,15 @@ export function toHtml(table: aq.ColumnTable, options: MarkdownOptions = {}): st
   const rows = table.objects() as Array<Record<string, unknown>>;
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = rows
-    .map((r) => `<tr>${columns.map((c) => {
-      const align = typeof r[c] === 'number' ? ' style="text-align:right"' : '';
-      return `<td${align}>${escapeHtml(formatCell(r[c], digits, missing).replace(/\\\|/g, '|'))}</td>`;
-    }).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${columns
+          .map((c) => {
+            const align = typeof r[c] === 'number' ? ' style="text-align:right"' : '';
+            return `<td${align}>${escapeHtml(formatCell(r[c], digits, missing).replace(/\\\|/g, '|'))}</td>`;
+          })
+          .join('')}</tr>`,
+    )
     .join('\n');
   return `<table>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
@@ -147,7 +154,9 @@ export function wideTable(table: aq.ColumnTable, options: WideTableOptions): aq.
     if (position < 0) continue;
     const header = headers[position];
     if (row[header] !== null) {
-      throw new Error(`wideTable: two values for ${options.rows.map((k) => `${k}=${String(record[k])}`).join(', ')}, ${options.columns}=${String(record[options.columns])}`);
+      throw new Error(
+        `wideTable: two values for ${options.rows.map((k) => `${k}=${String(record[k])}`).join(', ')}, ${options.columns}=${String(record[options.columns])}`,
+      );
     }
     row[header] = record[options.value] ?? null;
   }
@@ -170,20 +179,31 @@ export interface PaperVsOursOptions {
  * missing). Output columns: ...keys, ours, paper, diff.
  */
 export function paperVsOurs(
-  ours: aq.ColumnTable, paper: aq.ColumnTable, keys: string[], options: PaperVsOursOptions = {},
+  ours: aq.ColumnTable,
+  paper: aq.ColumnTable,
+  keys: string[],
+  options: PaperVsOursOptions = {},
 ): aq.ColumnTable {
   const oursValue = options.oursValue ?? 'value';
   const paperValue = options.paperValue ?? 'value';
-  for (const [name, table, value] of [['ours', ours, oursValue], ['paper', paper, paperValue]] as const) {
+  for (const [name, table, value] of [
+    ['ours', ours, oursValue],
+    ['paper', paper, paperValue],
+  ] as const) {
     for (const column of [...keys, value]) {
       if (!table.columnNames().includes(column)) {
-        throw new Error(`paperVsOurs: the ${name} table has no column "${column}" (columns: ${table.columnNames().join(', ')})`);
+        throw new Error(
+          `paperVsOurs: the ${name} table has no column "${column}" (columns: ${table.columnNames().join(', ')})`,
+        );
       }
     }
     const seen = new Set<string>();
     for (const record of table.objects() as Array<Record<string, unknown>>) {
       const key = JSON.stringify(keys.map((k) => record[k]));
-      if (seen.has(key)) throw new Error(`paperVsOurs: the ${name} table has two rows for ${keys.map((k) => `${k}=${String(record[k])}`).join(', ')}`);
+      if (seen.has(key))
+        throw new Error(
+          `paperVsOurs: the ${name} table has two rows for ${keys.map((k) => `${k}=${String(record[k])}`).join(', ')}`,
+        );
       seen.add(key);
     }
   }
@@ -198,7 +218,12 @@ export function paperVsOurs(
   const push = (keyed: Record<string, unknown>, oursCell: unknown, paperCell: unknown) => {
     const o = asNumber(oursCell);
     const p = asNumber(paperCell);
-    out.push({ ...Object.fromEntries(keys.map((k) => [k, keyed[k]])), ours: o, paper: p, diff: o !== null && p !== null ? o - p : null });
+    out.push({
+      ...Object.fromEntries(keys.map((k) => [k, keyed[k]])),
+      ours: o,
+      paper: p,
+      diff: o !== null && p !== null ? o - p : null,
+    });
   };
   for (const record of ours.objects() as Array<Record<string, unknown>>) {
     const key = JSON.stringify(keys.map((k) => record[k]));

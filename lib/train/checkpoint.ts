@@ -32,11 +32,17 @@ export interface TrainingPosition {
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 function entry(name: string, tensor: tf.Tensor): TensorToWrite {
-  const values = tensor.dtype === 'int32' ? new Int32Array(tensor.dataSync() as Int32Array) : new Float32Array(tensor.dataSync() as Float32Array);
+  const values =
+    tensor.dtype === 'int32'
+      ? new Int32Array(tensor.dataSync() as Int32Array)
+      : new Float32Array(tensor.dataSync() as Float32Array);
   return { name, shape: tensor.shape.slice(), values };
 }
 
-export function saveCheckpoint(dir: string, parts: { tensors: NamedParam[]; optimizer: GroupOptimizer; position: TrainingPosition }): string {
+export function saveCheckpoint(
+  dir: string,
+  parts: { tensors: NamedParam[]; optimizer: GroupOptimizer; position: TrainingPosition },
+): string {
   const file = path.join(dir, CHECKPOINT_FILE);
   const entries = parts.tensors.map((p) => entry(`model/${p.name}`, p.variable));
   const optimizerState = parts.optimizer.getState();
@@ -45,7 +51,11 @@ export function saveCheckpoint(dir: string, parts: { tensors: NamedParam[]; opti
   } finally {
     tf.dispose(optimizerState.tensors.map((t) => t.tensor));
   }
-  const metadata = { position: JSON.stringify(parts.position), optimizerScalars: JSON.stringify(optimizerState.scalars), format: 'sslad-checkpoint-1' };
+  const metadata = {
+    position: JSON.stringify(parts.position),
+    optimizerScalars: JSON.stringify(optimizerState.scalars),
+    format: 'sslad-checkpoint-1',
+  };
   writeFileAtomic(file, Buffer.from(serializeSafetensors(entries, metadata)));
   return file;
 }
@@ -59,14 +69,20 @@ export function hasCheckpoint(dir: string): boolean {
  * Raised before any tensor is changed, so the caller may start afresh instead.
  */
 export class CheckpointUnreadable extends Error {
-  constructor(readonly file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = 'CheckpointUnreadable';
   }
 }
 
 /** Restore tensors and optimiser state in place; returns where training stopped. */
-export function loadCheckpoint(dir: string, parts: { tensors: NamedParam[]; optimizer: GroupOptimizer }): TrainingPosition {
+export function loadCheckpoint(
+  dir: string,
+  parts: { tensors: NamedParam[]; optimizer: GroupOptimizer },
+): TrainingPosition {
   const file = path.join(dir, CHECKPOINT_FILE);
   // Everything is checked before the first tensor is assigned, so an unusable file leaves the model untouched.
   let contents: ReturnType<typeof readSafetensorsFile>;
@@ -74,10 +90,12 @@ export function loadCheckpoint(dir: string, parts: { tensors: NamedParam[]; opti
   let optimizerScalars: unknown;
   try {
     contents = readSafetensorsFile(file);
-    if (contents.metadata.format !== 'sslad-checkpoint-1') throw new Error(`not a checkpoint of this project (format ${contents.metadata.format})`);
+    if (contents.metadata.format !== 'sslad-checkpoint-1')
+      throw new Error(`not a checkpoint of this project (format ${contents.metadata.format})`);
     position = JSON.parse(contents.metadata.position) as TrainingPosition;
     optimizerScalars = JSON.parse(contents.metadata.optimizerScalars);
-    if (!position || typeof position.step !== 'number' || typeof position.epoch !== 'number') throw new Error('its position is incomplete');
+    if (!position || typeof position.step !== 'number' || typeof position.epoch !== 'number')
+      throw new Error('its position is incomplete');
   } catch (err) {
     throw new CheckpointUnreadable(file, `does not parse (${(err as Error).message})`);
   }
@@ -85,7 +103,10 @@ export function loadCheckpoint(dir: string, parts: { tensors: NamedParam[]; opti
   for (const p of parts.tensors) {
     const stored = contents.tensors.get(`model/${p.name}`);
     if (!stored) problems.push(`missing tensor model/${p.name}`);
-    else if (stored.shape.length !== p.variable.shape.length || stored.shape.some((d, i) => d !== p.variable.shape[i])) {
+    else if (
+      stored.shape.length !== p.variable.shape.length ||
+      stored.shape.some((d, i) => d !== p.variable.shape[i])
+    ) {
       problems.push(`model/${p.name}: checkpoint [${stored.shape}] vs model [${p.variable.shape}]`);
     }
   }
@@ -96,7 +117,8 @@ export function loadCheckpoint(dir: string, parts: { tensors: NamedParam[]; opti
   }
   const optimizerTensors: Array<{ name: string; tensor: tf.Tensor }> = [];
   for (const [name, stored] of contents.tensors) {
-    if (name.startsWith('optimizer/')) optimizerTensors.push({ name: name.slice('optimizer/'.length), tensor: tf.tensor(stored.values, stored.shape) });
+    if (name.startsWith('optimizer/'))
+      optimizerTensors.push({ name: name.slice('optimizer/'.length), tensor: tf.tensor(stored.values, stored.shape) });
   }
   try {
     parts.optimizer.setState({ tensors: optimizerTensors, scalars: optimizerScalars as never });

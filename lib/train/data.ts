@@ -42,9 +42,20 @@ export interface RunData {
 }
 
 /** The identity of what was read: the folder and both splits' digests. */
-function identityOf(kind: string, dir: string, train: DatasetSplit, val: DatasetSplit, generatorVersion?: number): DatasetIdentity {
+function identityOf(
+  kind: string,
+  dir: string,
+  train: DatasetSplit,
+  val: DatasetSplit,
+  generatorVersion?: number,
+): DatasetIdentity {
   if (!train.identity || !val.identity) throw new Error(`${dir}: the reader gave no identity for its splits`);
-  const base = { kind, dir: realDir(dir), splits: { train: train.identity, val: val.identity }, ...(generatorVersion !== undefined ? { generatorVersion } : {}) };
+  const base = {
+    kind,
+    dir: realDir(dir),
+    splits: { train: train.identity, val: val.identity },
+    ...(generatorVersion !== undefined ? { generatorVersion } : {}),
+  };
   return { ...base, digest: identityDigest(base) };
 }
 
@@ -53,7 +64,9 @@ function identityOf(kind: string, dir: string, train: DatasetSplit, val: Dataset
  * was read. For Sewer-ML that identity must be the one the run id was computed from: data that changed in between
  * is an error, never a run trained on other data under the old id.
  */
-export async function loadSplits(config: RunConfig): Promise<{ datasetName: string; train: DatasetSplit; val: DatasetSplit; identity: DatasetIdentity }> {
+export async function loadSplits(
+  config: RunConfig,
+): Promise<{ datasetName: string; train: DatasetSplit; val: DatasetSplit; identity: DatasetIdentity }> {
   const paths = projectPaths();
   const dataset = config.dataset;
   switch (dataset.kind) {
@@ -62,7 +75,12 @@ export async function loadSplits(config: RunConfig): Promise<{ datasetName: stri
       await ensureSyntheticDataset(dir, dataset.preset);
       const train = await readSyntheticSplit(dir, 'train');
       const val = await readSyntheticSplit(dir, 'val');
-      return { datasetName: `synthetic-${dataset.preset}`, train, val, identity: identityOf('synthetic', dir, train, val, readSyntheticMarker(dir)?.generatorVersion) };
+      return {
+        datasetName: `synthetic-${dataset.preset}`,
+        train,
+        val,
+        identity: identityOf('synthetic', dir, train, val, readSyntheticMarker(dir)?.generatorVersion),
+      };
     }
     case 'sewerml': {
       const expected = datasetIdentityFor(config)!; // throws naming the folder when it is unset or absent
@@ -71,7 +89,9 @@ export async function loadSplits(config: RunConfig): Promise<{ datasetName: stri
       const val = await readSewerMlSplit({ dir, split: 'val' });
       const identity = identityOf('sewerml', dir, train, val);
       if (identity.digest !== expected.digest) {
-        throw new SewerDataError(`${dir}: the dataset changed while the run started (identity ${expected.digest} when its id was computed, ${identity.digest} when read); rerun`);
+        throw new SewerDataError(
+          `${dir}: the dataset changed while the run started (identity ${expected.digest} when its id was computed, ${identity.digest} when read); rerun`,
+        );
       }
       return { datasetName: 'sewerml', train, val, identity };
     }
@@ -80,7 +100,12 @@ export async function loadSplits(config: RunConfig): Promise<{ datasetName: stri
       const common = { dir, defectClass: dataset.defectClass };
       const train = readFashionMnistSplit({ ...common, split: 'train' });
       const val = readFashionMnistSplit({ ...common, split: 'val' });
-      return { datasetName: `fashion-mnist-c${dataset.defectClass}`, train, val, identity: identityOf('fashion-mnist', dir, train, val) };
+      return {
+        datasetName: `fashion-mnist-c${dataset.defectClass}`,
+        train,
+        val,
+        identity: identityOf('fashion-mnist', dir, train, val),
+      };
     }
   }
 }
@@ -99,7 +124,8 @@ export async function prepareRunData(config: RunConfig): Promise<RunData> {
   const valCache = await ImageCache.open(valSplit, { resolution: config.imageSize, cacheDir });
   const nPos = train.records.filter((r) => r.defect === 1).length;
   const nNeg = train.records.length - nPos;
-  if (nPos === 0) throw new Error(`the training subset of ${datasetName} at proportion ${config.trainProportion} has no defects`);
+  if (nPos === 0)
+    throw new Error(`the training subset of ${datasetName} at proportion ${config.trainProportion} has no defects`);
   return { datasetName, identity, trainSplit, valSplit, train, evalSets, trainCache, valCache, posWeight: nNeg / nPos };
 }
 

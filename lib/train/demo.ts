@@ -19,11 +19,28 @@ export interface TinyRunOptions {
 function makeBatch(batch: number, size: number, seed: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
   return tf.tidy(() => {
     const noise = tf.randomUniform([batch, size, size, 3], 0, 0.5, 'float32', seed);
-    const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'float32');
+    const labels = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 2),
+      'float32',
+    );
     // A centred Gaussian blob marks the positive class, so the task is learnable but needs the convs.
-    const coords = tf.range(0, size).sub(size / 2).div(size / 6);
-    const blob = tf.exp(coords.square().reshape([size, 1]).add(coords.square().reshape([1, size])).neg());
-    const x = noise.add(labels.reshape([batch, 1, 1, 1]).mul(blob.reshape([1, size, size, 1])).mul(0.8)) as tf.Tensor4D;
+    const coords = tf
+      .range(0, size)
+      .sub(size / 2)
+      .div(size / 6);
+    const blob = tf.exp(
+      coords
+        .square()
+        .reshape([size, 1])
+        .add(coords.square().reshape([1, size]))
+        .neg(),
+    );
+    const x = noise.add(
+      labels
+        .reshape([batch, 1, 1, 1])
+        .mul(blob.reshape([1, size, size, 1]))
+        .mul(0.8),
+    ) as tf.Tensor4D;
     return { x, y: labels.reshape([batch, 1]) as tf.Tensor2D };
   });
 }

@@ -46,7 +46,11 @@ export function frozenProbeFile(randomInit: boolean): string {
 }
 
 /** Backbone features of the run's training subset and of every validation record its evaluation sets use. */
-async function encodeRunImages(method: Method, data: RunData, config: RunConfig): Promise<{ train: EncodedRecords; val: EncodedRecords }> {
+async function encodeRunImages(
+  method: Method,
+  data: RunData,
+  config: RunConfig,
+): Promise<{ train: EncodedRecords; val: EncodedRecords }> {
   const identity = (f: tf.Tensor2D) => f;
   const train = await forwardRecords(method, data.trainCache, data.train.records, config.batchSize, identity);
   const val = await forwardRecords(method, data.valCache, evalSetRecords(data), config.batchSize, identity);
@@ -56,12 +60,17 @@ async function encodeRunImages(method: Method, data: RunData, config: RunConfig)
 type EncodedRecords = { indices: Int32Array; values: Float32Array; width: number };
 
 /** Fit and score the frozen-feature probe of one run; writes the result into the run folder and returns it. */
-export async function frozenLinearProbe(config: RunConfig, options: { resultsDir?: string; randomInit?: boolean; l2?: number } = {}): Promise<FrozenProbeResult> {
+export async function frozenLinearProbe(
+  config: RunConfig,
+  options: { resultsDir?: string; randomInit?: boolean; l2?: number } = {},
+): Promise<FrozenProbeResult> {
   await initBackend({ quiet: true });
   const run = openRun(options.resultsDir ?? projectPaths().results, config);
   const weights = path.join(run.dir, BACKBONE_FILE);
   if (!options.randomInit && !fs.existsSync(weights)) {
-    throw new Error(`${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`);
+    throw new Error(
+      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`,
+    );
   }
   const l2 = options.l2 ?? FROZEN_PROBE_L2;
   const data = await prepareRunData(config);
@@ -74,7 +83,10 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
     const { train, val } = await encodeRunImages(method, data, config);
     const byIndex = new Map(data.train.records.map((r) => [r.index, r]));
     const labels = Array.from(train.indices, (i) => byIndex.get(i)!.defect);
-    const fit = fitLogisticRegression(train.values, train.indices.length, train.width, labels, { l2, positiveWeight: data.posWeight });
+    const fit = fitLogisticRegression(train.values, train.indices.length, train.width, labels, {
+      l2,
+      positiveWeight: data.posWeight,
+    });
     const result: FrozenProbeResult = {
       runId: run.id,
       backbone: options.randomInit ? 'random-init' : 'trained',
@@ -83,11 +95,15 @@ export async function frozenLinearProbe(config: RunConfig, options: { resultsDir
       converged: fit.converged,
       featureDim: train.width,
       backboneDrift,
-      train: metricsFor(data.train.records, { indices: train.indices, logits: logisticLogits(fit, train.values, train.indices.length) }),
+      train: metricsFor(data.train.records, {
+        indices: train.indices,
+        logits: logisticLogits(fit, train.values, train.indices.length),
+      }),
       val: [],
     };
     const valLogits = { indices: val.indices, logits: logisticLogits(fit, val.values, val.indices.length) };
-    for (const set of data.evalSets) result.val.push({ proportion: set.proportion, metrics: metricsFor(set.records, valLogits) });
+    for (const set of data.evalSets)
+      result.val.push({ proportion: set.proportion, metrics: metricsFor(set.records, valLogits) });
     writeFileAtomic(path.join(run.dir, frozenProbeFile(Boolean(options.randomInit))), JSON.stringify(result, null, 1));
     return result;
   } finally {
@@ -127,19 +143,30 @@ export function frozenFeaturesFile(randomInit: boolean): string {
 
 function rowsOf(encoded: EncodedRecords, records: Array<{ index: number; defect: number }>): FrozenFeatureRows {
   const byIndex = new Map(records.map((r) => [r.index, r]));
-  return { indices: encoded.indices, defect: Int32Array.from(encoded.indices, (i) => byIndex.get(i)!.defect), values: encoded.values, rows: encoded.indices.length };
+  return {
+    indices: encoded.indices,
+    defect: Int32Array.from(encoded.indices, (i) => byIndex.get(i)!.defect),
+    values: encoded.values,
+    rows: encoded.indices.length,
+  };
 }
 
 function readFrozenFeatures(file: string): FrozenFeatures {
   const { tensors, metadata } = readSafetensorsFile(file);
   const tensor = (name: string) => {
     const t = tensors.get(name);
-    if (!t) throw new Error(`${file}: no tensor '${name}' (a feature cache from another version? delete it to recompute)`);
+    if (!t)
+      throw new Error(`${file}: no tensor '${name}' (a feature cache from another version? delete it to recompute)`);
     return t;
   };
   const split = (name: 'train' | 'val'): FrozenFeatureRows => {
     const values = tensor(`${name}_features`);
-    return { indices: tensor(`${name}_index`).values as Int32Array, defect: tensor(`${name}_defect`).values as Int32Array, values: values.values as Float32Array, rows: values.shape[0] };
+    return {
+      indices: tensor(`${name}_index`).values as Int32Array,
+      defect: tensor(`${name}_defect`).values as Int32Array,
+      values: values.values as Float32Array,
+      rows: values.shape[0],
+    };
   };
   const proportions = JSON.parse(metadata.evalProportions ?? '[]') as number[];
   return {
@@ -158,15 +185,21 @@ function readFrozenFeatures(file: string): FrozenFeatures {
  * in the run folder (recomputed when the run's backbone is newer than the cache), so that every scorer of a run
  * reads the same features.
  */
-export async function frozenFeatures(config: RunConfig, options: { resultsDir?: string; randomInit?: boolean } = {}): Promise<FrozenFeatures> {
+export async function frozenFeatures(
+  config: RunConfig,
+  options: { resultsDir?: string; randomInit?: boolean } = {},
+): Promise<FrozenFeatures> {
   const run = openRun(options.resultsDir ?? projectPaths().results, config);
   const randomInit = Boolean(options.randomInit);
   const weights = path.join(run.dir, BACKBONE_FILE);
   if (!randomInit && !fs.existsSync(weights)) {
-    throw new Error(`${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`);
+    throw new Error(
+      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`,
+    );
   }
   const file = path.join(run.dir, frozenFeaturesFile(randomInit));
-  if (fs.existsSync(file) && (randomInit || fs.statSync(file).mtimeMs >= fs.statSync(weights).mtimeMs)) return readFrozenFeatures(file);
+  if (fs.existsSync(file) && (randomInit || fs.statSync(file).mtimeMs >= fs.statSync(weights).mtimeMs))
+    return readFrozenFeatures(file);
   await initBackend({ quiet: true });
   const data = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
@@ -176,7 +209,10 @@ export async function frozenFeatures(config: RunConfig, options: { resultsDir?: 
     const train = rowsOf(encoded.train, data.train.records);
     const val = rowsOf(encoded.val, evalSetRecords(data));
     const rowOf = new Map(Array.from(val.indices, (index, row) => [index, row]));
-    const evalSets = data.evalSets.map((set) => ({ proportion: set.proportion, rows: Int32Array.from(set.records, (r) => rowOf.get(r.index)!) }));
+    const evalSets = data.evalSets.map((set) => ({
+      proportion: set.proportion,
+      rows: Int32Array.from(set.records, (r) => rowOf.get(r.index)!),
+    }));
     const width = encoded.train.width;
     writeSafetensorsFile(
       file,
@@ -189,7 +225,12 @@ export async function frozenFeatures(config: RunConfig, options: { resultsDir?: 
         { name: 'val_defect', shape: [val.rows], values: val.defect },
         ...evalSets.map((set, i) => ({ name: `eval_${i}_rows`, shape: [set.rows.length], values: set.rows })),
       ],
-      { runId: run.id, backbone: randomInit ? 'random-init' : 'trained', width: String(width), evalProportions: JSON.stringify(evalSets.map((s) => s.proportion)) },
+      {
+        runId: run.id,
+        backbone: randomInit ? 'random-init' : 'trained',
+        width: String(width),
+        evalProportions: JSON.stringify(evalSets.map((s) => s.proportion)),
+      },
     );
     return { runId: run.id, backbone: randomInit ? 'random-init' : 'trained', width, train, val, evalSets };
   } finally {

@@ -32,7 +32,10 @@ interface Encoded {
 /** Backbone features (and embeddings) of every view of every batch, in record order. */
 async function encode(method: Method, loader: DataLoader, viewCount: 1 | 2): Promise<Encoded[]> {
   const d = method.backbone.featureDim;
-  const out: Encoded[] = Array.from({ length: viewCount }, () => ({ features: new Float32Array(loader.size * d), embeddings: null }));
+  const out: Encoded[] = Array.from({ length: viewCount }, () => ({
+    features: new Float32Array(loader.size * d),
+    embeddings: null,
+  }));
   let at = 0;
   for await (const batch of loader.epoch(0)) {
     for (let v = 0; v < viewCount; v++) {
@@ -52,14 +55,28 @@ async function encode(method: Method, loader: DataLoader, viewCount: 1 | 2): Pro
   return out;
 }
 
-export async function labelFreeMonitor(method: Method, cache: ImageCache, records: SewerRecord[], options: MonitorOptions): Promise<Record<string, number>> {
+export async function labelFreeMonitor(
+  method: Method,
+  cache: ImageCache,
+  records: SewerRecord[],
+  options: MonitorOptions,
+): Promise<Record<string, number>> {
   const n = records.length;
   if (n < 4) return {};
   const viewImages = Math.min(options.viewImages ?? 256, n);
   const surrogateImages = Math.min(options.surrogateImages ?? 32, n);
   const augmentations = options.surrogateAugmentations ?? 8;
   const loader = (subset: SewerRecord[], mode: 'eval' | 'ssl' | 'supervised') =>
-    new DataLoader({ cache, records: subset, batchSize: options.batchSize, seed: options.seed, mode, shuffle: false, dropLast: false, prefetch: 0 });
+    new DataLoader({
+      cache,
+      records: subset,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      mode,
+      shuffle: false,
+      dropLast: false,
+      prefetch: 0,
+    });
   method.setTraining(false);
   try {
     const [clean] = await encode(method, loader(records, 'eval'), 1);
@@ -70,7 +87,12 @@ export async function labelFreeMonitor(method: Method, cache: ImageCache, record
     const scores: Record<string, number> = {};
     // The spectrum scores use the whole sample; the two-view scores only the first `viewImages` images.
     const score = (prefix: string, width: number, pick: (e: Encoded) => Float32Array | null) => {
-      const all = labelFreeScores({ clean: pick(clean)!, n, d: width, surrogate: { features: pick(surrogate)!, images: surrogateImages, augmentations } });
+      const all = labelFreeScores({
+        clean: pick(clean)!,
+        n,
+        d: width,
+        surrogate: { features: pick(surrogate)!, images: surrogateImages, augmentations },
+      });
       all.alignment = alignment(pick(viewA)!, pick(viewB)!, viewImages, width);
       all.invariance = invariance(pick(viewA)!, pick(viewB)!, viewImages, width);
       for (const [k, v] of Object.entries(all)) scores[`${prefix}${k}`] = v;
@@ -101,7 +123,14 @@ export class BackboneDrift {
 
   /** Snapshot the weight matrices of a backbone that is still at its initialisation. */
   static fromInitial(backbone: Module): BackboneDrift {
-    return new BackboneDrift(new Map(backbone.namedParameters().filter((p) => p.variable.rank > 1).map((p) => [p.name, p.variable.clone()])));
+    return new BackboneDrift(
+      new Map(
+        backbone
+          .namedParameters()
+          .filter((p) => p.variable.rank > 1)
+          .map((p) => [p.name, p.variable.clone()]),
+      ),
+    );
   }
 
   measure(backbone: Module): number {

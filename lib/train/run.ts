@@ -22,7 +22,15 @@ import type { SewerRecord } from '../data/types';
 import { Rng, mixSeed } from '../data/rng';
 import { binaryMetrics, featureStats, rankMe, type BinaryMetrics } from '../eval';
 import { stopGradient, weightedBce } from '../losses';
-import { applyWarmupCosine, clipGradNormPerParam, createOptimizer, probeGroupOverrides, type GradMap, type GroupOptimizer, type ParamGroupInput } from '../optim';
+import {
+  applyWarmupCosine,
+  clipGradNormPerParam,
+  createOptimizer,
+  probeGroupOverrides,
+  type GradMap,
+  type GroupOptimizer,
+  type ParamGroupInput,
+} from '../optim';
 import { backboneKindFor, createMethod, type Method, type StepState } from '../methods';
 import { prefixed } from '../methods/method';
 import { LinearProbe } from '../models/heads';
@@ -30,7 +38,15 @@ import { loadTorchStateDict, saveTorchStateDict, writeSafetensorsFile } from '..
 import { architectureMetadata, describeBackbone } from '../models/describe';
 import { DEFAULT_AUGMENT } from '../data/augment';
 import { evalSetRecords, prepareRunData, type RunData } from './data';
-import { CheckpointUnreadable, discardCheckpoint, hasCheckpoint, loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainingPosition } from './checkpoint';
+import {
+  CheckpointUnreadable,
+  discardCheckpoint,
+  hasCheckpoint,
+  loadCheckpoint,
+  removeCheckpoint,
+  saveCheckpoint,
+  type TrainingPosition,
+} from './checkpoint';
 import { createProgress } from './progress';
 import { BackboneDrift, labelFreeMonitor } from './monitor';
 
@@ -53,7 +69,17 @@ export interface RunOptions {
 }
 
 /** The metrics that go into the tidy table for every evaluation. */
-export const TABLE_METRICS = ['precision', 'recall', 'f1', 'f1Normal', 'f2Ciw', 'f2CiwPresent', 'f2CiwMultiLabel', 'auroc', 'auprc'] as const;
+export const TABLE_METRICS = [
+  'precision',
+  'recall',
+  'f1',
+  'f1Normal',
+  'f2Ciw',
+  'f2CiwPresent',
+  'f2CiwMultiLabel',
+  'auroc',
+  'auprc',
+] as const;
 
 class Halted extends Error {}
 
@@ -66,7 +92,11 @@ interface Classifier {
 
 function makeProbe(method: Method, config: RunConfig): LinearProbe | null {
   if (method.classify) return null;
-  return new LinearProbe({ inDim: method.backbone.featureDim, seed: config.seed + 101, standardize: config.probe.standardize });
+  return new LinearProbe({
+    inDim: method.backbone.featureDim,
+    seed: config.seed + 101,
+    standardize: config.probe.standardize,
+  });
 }
 
 function classifierOf(method: Method, probe: LinearProbe | null): Classifier {
@@ -105,7 +135,7 @@ export async function forwardRecords(
         values = new Float32Array(loader.size * width);
       }
       indices.set(batch.indices, at);
-      values.set(await out.data() as Float32Array, at * width);
+      values.set((await out.data()) as Float32Array, at * width);
       at += rows;
       out.dispose();
       disposeBatch(batch);
@@ -125,12 +155,22 @@ export async function predict(
   records: SewerRecord[],
   batchSize: number,
 ): Promise<{ indices: Int32Array; logits: ArrayLike<number> }> {
-  const { indices, values } = await forwardRecords(method, cache, records, batchSize, (f) => classifier.logits(f), (t) => classifier.setTraining(t));
+  const { indices, values } = await forwardRecords(
+    method,
+    cache,
+    records,
+    batchSize,
+    (f) => classifier.logits(f),
+    (t) => classifier.setTraining(t),
+  );
   return { indices, logits: values };
 }
 
 /** Metrics of a subset of predicted records (records must all have been predicted). */
-export function metricsFor(records: SewerRecord[], predicted: { indices: Int32Array; logits: ArrayLike<number> }): BinaryMetrics {
+export function metricsFor(
+  records: SewerRecord[],
+  predicted: { indices: Int32Array; logits: ArrayLike<number> },
+): BinaryMetrics {
   const position = new Map<number, number>();
   predicted.indices.forEach((index, i) => position.set(index, i));
   const labels = new Float32Array(records.length);
@@ -146,7 +186,15 @@ export function metricsFor(records: SewerRecord[], predicted: { indices: Int32Ar
   return binaryMetrics(labels, logits, { codes });
 }
 
-function rowsOf(config: RunConfig, id: string, dataset: string, split: 'train' | 'val', evalProportion: number, metrics: BinaryMetrics, epoch: number): ResultRow[] {
+function rowsOf(
+  config: RunConfig,
+  id: string,
+  dataset: string,
+  split: 'train' | 'val',
+  evalProportion: number,
+  metrics: BinaryMetrics,
+  epoch: number,
+): ResultRow[] {
   return TABLE_METRICS.map((metric) => ({
     runId: id,
     method: config.method,
@@ -177,7 +225,11 @@ const REFERENCE_BATCH_SIZE = 4;
  */
 export function weightsMetadata(config: RunConfig, runIdValue: string, method: Method): Record<string, string> {
   const architecture = describeBackbone(method.backbone, backboneKindFor(config), config.imageSize);
-  const normalisation = { mean: DEFAULT_AUGMENT.mean ?? [0, 0, 0], std: DEFAULT_AUGMENT.std ?? [1, 1, 1], interpolation: DEFAULT_AUGMENT.interpolation };
+  const normalisation = {
+    mean: DEFAULT_AUGMENT.mean ?? [0, 0, 0],
+    std: DEFAULT_AUGMENT.std ?? [1, 1, 1],
+    interpolation: DEFAULT_AUGMENT.interpolation,
+  };
   return { runId: runIdValue, method: config.method, ...architectureMetadata(architecture, normalisation) };
 }
 
@@ -194,10 +246,23 @@ function classifierMetadata(probe: LinearProbe | null): Record<string, string> {
  * Write the first validation images (eval transform, torch layout NCHW) with the backbone's features and the
  * classifier's logits on them (eval mode), for checking the exported weights in another framework.
  */
-async function writeReferenceBatch(file: string, method: Method, classifier: Classifier, cache: ImageCache, records: SewerRecord[], metadata: Record<string, string>): Promise<void> {
+async function writeReferenceBatch(
+  file: string,
+  method: Method,
+  classifier: Classifier,
+  cache: ImageCache,
+  records: SewerRecord[],
+  metadata: Record<string, string>,
+): Promise<void> {
   method.setTraining(false);
   classifier.setTraining(false);
-  const loader = new DataLoader({ cache, records: records.slice(0, REFERENCE_BATCH_SIZE), batchSize: REFERENCE_BATCH_SIZE, seed: 0, mode: 'eval' });
+  const loader = new DataLoader({
+    cache,
+    records: records.slice(0, REFERENCE_BATCH_SIZE),
+    batchSize: REFERENCE_BATCH_SIZE,
+    seed: 0,
+    mode: 'eval',
+  });
   for await (const batch of loader.epoch(0)) {
     try {
       const images = batch.views[0];
@@ -205,11 +270,15 @@ async function writeReferenceBatch(file: string, method: Method, classifier: Cla
         const f = method.backbone.forward(images);
         return [f, classifier.logits(f), tf.transpose(images, [0, 3, 1, 2])];
       });
-      writeSafetensorsFile(file, [
-        { name: 'images', shape: nchw.shape, values: nchw.dataSync() as Float32Array },
-        { name: 'features', shape: features.shape, values: features.dataSync() as Float32Array },
-        { name: 'logits', shape: logits.shape, values: logits.dataSync() as Float32Array },
-      ], { ...metadata, indices: JSON.stringify(Array.from(batch.indices)) });
+      writeSafetensorsFile(
+        file,
+        [
+          { name: 'images', shape: nchw.shape, values: nchw.dataSync() as Float32Array },
+          { name: 'features', shape: features.shape, values: features.dataSync() as Float32Array },
+          { name: 'logits', shape: logits.shape, values: logits.dataSync() as Float32Array },
+        ],
+        { ...metadata, indices: JSON.stringify(Array.from(batch.indices)) },
+      );
       tf.dispose([features, logits, nchw]);
     } finally {
       disposeBatch(batch);
@@ -222,18 +291,38 @@ async function writeReferenceBatch(file: string, method: Method, classifier: Cla
  * Evaluate on the training subset and on the Val split at every evaluation proportion; writes the
  * per-image logits (predictions.json) and returns the tidy rows.
  */
-async function finalEvaluation(config: RunConfig, run: RunRecord, data: RunData, method: Method, classifier: Classifier): Promise<ResultRow[]> {
+async function finalEvaluation(
+  config: RunConfig,
+  run: RunRecord,
+  data: RunData,
+  method: Method,
+  classifier: Classifier,
+): Promise<ResultRow[]> {
   const lastEpoch = config.epochs - 1;
   const trainPred = await predict(method, classifier, data.trainCache, data.train.records, config.batchSize);
   const valRecords = evalSetRecords(data);
   const valPred = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
-  const rows: ResultRow[] = rowsOf(config, run.id, data.datasetName, 'train', data.train.report.proportion, metricsFor(data.train.records, trainPred), lastEpoch);
-  for (const set of data.evalSets) rows.push(...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch));
-  writeFileAtomic(path.join(run.dir, 'predictions.json'), JSON.stringify({
-    train: { indices: Array.from(trainPred.indices), logits: Array.from(trainPred.logits) },
-    val: { indices: Array.from(valPred.indices), logits: Array.from(valPred.logits) },
-    evalSets: data.evalSets.map((s) => ({ proportion: s.proportion, indices: s.records.map((r) => r.index) })),
-  }));
+  const rows: ResultRow[] = rowsOf(
+    config,
+    run.id,
+    data.datasetName,
+    'train',
+    data.train.report.proportion,
+    metricsFor(data.train.records, trainPred),
+    lastEpoch,
+  );
+  for (const set of data.evalSets)
+    rows.push(
+      ...rowsOf(config, run.id, data.datasetName, 'val', set.proportion, metricsFor(set.records, valPred), lastEpoch),
+    );
+  writeFileAtomic(
+    path.join(run.dir, 'predictions.json'),
+    JSON.stringify({
+      train: { indices: Array.from(trainPred.indices), logits: Array.from(trainPred.logits) },
+      val: { indices: Array.from(valPred.indices), logits: Array.from(valPred.logits) },
+      evalSets: data.evalSets.map((s) => ({ proportion: s.proportion, indices: s.records.map((r) => r.index) })),
+    }),
+  );
   return rows;
 }
 
@@ -245,7 +334,8 @@ export async function evaluateRun(config: RunConfig, options: { resultsDir?: str
   await initBackend({ quiet: true });
   const run = openRun(options.resultsDir ?? projectPaths().results, config);
   for (const file of [BACKBONE_FILE, CLASSIFIER_FILE]) {
-    if (!require('fs').existsSync(path.join(run.dir, file))) throw new Error(`${run.dir} has no ${file}: the run has not finished (status ${run.status().state})`);
+    if (!require('fs').existsSync(path.join(run.dir, file)))
+      throw new Error(`${run.dir} has no ${file}: the run has not finished (status ${run.status().state})`);
   }
   const data = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
@@ -266,7 +356,10 @@ export async function evaluateRun(config: RunConfig, options: { resultsDir?: str
 function periodicValidationRecords(records: SewerRecord[], config: RunConfig): SewerRecord[] {
   if (config.valSamples === 0 || config.valSamples >= records.length) return records;
   const order = new Rng(mixSeed(config.seed, 'periodic-validation')).permutation(records.length);
-  return order.slice(0, config.valSamples).sort((a, b) => a - b).map((i) => records[i]);
+  return order
+    .slice(0, config.valSamples)
+    .sort((a, b) => a - b)
+    .map((i) => records[i]);
 }
 
 /** Mean of per-batch values of a record key, for epoch summaries. */
@@ -276,7 +369,9 @@ function addTo(sums: Record<string, number>, values: Record<string, number>): vo
 
 /** Loss terms as `{loss: NaN, probe_loss: 0.69}`: JSON.stringify would print a non-finite value as null. */
 export function formatTerms(terms: Record<string, number>): string {
-  return `{${Object.entries(terms).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}}`;
+  return `{${Object.entries(terms)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ')}}`;
 }
 
 function readScalar(t: tf.Tensor): number {
@@ -290,7 +385,8 @@ function readScalar(t: tf.Tensor): number {
 export function failureMessage(err: unknown, config: RunConfig): string {
   const message = err instanceof Error ? err.message : String(err);
   if (!/^Aborted\(/.test(message)) return message;
-  const tokens = config.backbone === 'vit_tiny' ? `, ${(config.imageSize / config.patchSize) ** 2} patches per image` : '';
+  const tokens =
+    config.backbone === 'vit_tiny' ? `, ${(config.imageSize / config.patchSize) ** 2} patches per image` : '';
   return (
     `${message.split('.')[0]}: the WebAssembly backend aborted, most likely out of memory (its heap holds at most 4 GiB; ` +
     `this run: batch ${config.batchSize}, ${config.imageSize}×${config.imageSize} px${tokens}). ` +
@@ -336,14 +432,32 @@ export function runOptimizer(config: RunConfig, method: Method, probe: LinearPro
   const lrs = scaledLearningRates(config);
   const groups: ParamGroupInput[] = [{ name: 'model', params: method.trainable(), lr: lrs.lr }];
   // The probe is momentum SGD in every optimiser (why: probeGroupOverrides).
-  if (probe) groups.push({ name: 'probe', params: prefixed('classifier', probe.namedParameters()), ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum) });
+  if (probe)
+    groups.push({
+      name: 'probe',
+      params: prefixed('classifier', probe.namedParameters()),
+      ...probeGroupOverrides(config.batchSize, config.probe.lr, config.probe.momentum),
+    });
   return createOptimizer(
-    { kind: config.optimizer.kind, weightDecay: config.optimizer.weightDecay, momentum: config.optimizer.momentum, eta: config.optimizer.eta, excludeBiasAndNorm: true },
+    {
+      kind: config.optimizer.kind,
+      weightDecay: config.optimizer.weightDecay,
+      momentum: config.optimizer.momentum,
+      eta: config.optimizer.eta,
+      excludeBiasAndNorm: true,
+    },
     groups,
   );
 }
 
-async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null): Promise<RunStatus> {
+async function trainModel(
+  config: RunConfig,
+  run: RunRecord,
+  options: RunOptions,
+  data: RunData,
+  method: Method,
+  probe: LinearProbe | null,
+): Promise<RunStatus> {
   const optimizer = runOptimizer(config, method, probe);
   // Still the seed's initialisation here: trainWith loads a checkpoint, if any, after this.
   const drift = BackboneDrift.fromInitial(method.backbone);
@@ -356,7 +470,14 @@ async function trainModel(config: RunConfig, run: RunRecord, options: RunOptions
 }
 
 async function trainWith(
-  config: RunConfig, run: RunRecord, options: RunOptions, data: RunData, method: Method, probe: LinearProbe | null, optimizer: GroupOptimizer, drift: BackboneDrift,
+  config: RunConfig,
+  run: RunRecord,
+  options: RunOptions,
+  data: RunData,
+  method: Method,
+  probe: LinearProbe | null,
+  optimizer: GroupOptimizer,
+  drift: BackboneDrift,
 ): Promise<RunStatus> {
   const lrs = scaledLearningRates(config);
   const classifier = classifierOf(method, probe);
@@ -374,12 +495,24 @@ async function trainWith(
     mode: !config.augment.enabled ? 'eval' : method.numViews === 2 ? 'ssl' : 'supervised',
     shuffle: true,
     dropLast: true,
-    augment: { minScale: config.augment.minScale, jitterStrength: config.augment.jitter, flipProbability: config.augment.hflip ? 0.5 : 0 },
+    augment: {
+      minScale: config.augment.minScale,
+      jitterStrength: config.augment.jitter,
+      flipProbability: config.augment.hflip ? 0.5 : 0,
+    },
   });
   const stepsPerEpoch = loader.batchesPerEpoch();
-  if (stepsPerEpoch === 0) throw new Error(`batchSize ${config.batchSize} exceeds the ${loader.size} training images of ${data.datasetName} at proportion ${config.trainProportion}`);
+  if (stepsPerEpoch === 0)
+    throw new Error(
+      `batchSize ${config.batchSize} exceeds the ${loader.size} training images of ${data.datasetName} at proportion ${config.trainProportion}`,
+    );
   const totalSteps = stepsPerEpoch * config.epochs;
-  const schedule = { totalSteps, warmupSteps: stepsPerEpoch * config.optimizer.warmupEpochs, warmupStartLr: lrs.warmupStartLr, minLr: lrs.minLr };
+  const schedule = {
+    totalSteps,
+    warmupSteps: stepsPerEpoch * config.optimizer.warmupEpochs,
+    warmupStartLr: lrs.warmupStartLr,
+    minLr: lrs.minLr,
+  };
 
   let position: TrainingPosition = { epoch: 0, batch: 0, step: 0, seconds: 0, epochSums: {}, epochCount: 0 };
   let resumed = false;
@@ -405,9 +538,19 @@ async function trainWith(
   } else {
     if (!discarded) run.truncateLogAfterStep(-1);
     run.appendLog({
-      kind: 'start', step: 0, runId: run.id, dataset: data.datasetName, datasetIdentity: data.identity.digest, trainReport: data.train.report,
-      evalReports: data.evalSets.map((s) => s.report), posWeight: data.posWeight, stepsPerEpoch, totalSteps,
-      parameters: method.trainable().reduce((n, p) => n + p.variable.size, 0), backend: tf.getBackend(), host: os.hostname(),
+      kind: 'start',
+      step: 0,
+      runId: run.id,
+      dataset: data.datasetName,
+      datasetIdentity: data.identity.digest,
+      trainReport: data.train.report,
+      evalReports: data.evalSets.map((s) => s.report),
+      posWeight: data.posWeight,
+      stepsPerEpoch,
+      totalSteps,
+      parameters: method.trainable().reduce((n, p) => n + p.variable.size, 0),
+      backend: tf.getBackend(),
+      host: os.hostname(),
     });
   }
 
@@ -449,7 +592,9 @@ async function trainWith(
           let total = options.nanAtStep === state.step ? (tf.mul(out.loss, NaN) as tf.Scalar) : out.loss;
           for (const [name, term] of Object.entries(out.terms)) kept[name] = tf.keep(term);
           if (probe) {
-            const probeLosses = out.features.map((f) => weightedBce((probe.forward(stopGradient(f)) as tf.Tensor2D).reshape([-1]), batch.labels, data.posWeight));
+            const probeLosses = out.features.map((f) =>
+              weightedBce((probe.forward(stopGradient(f)) as tf.Tensor2D).reshape([-1]), batch.labels, data.posWeight),
+            );
             const probeLoss = tf.div(tf.addN(probeLosses), probeLosses.length) as tf.Scalar;
             kept.probe_loss = tf.keep(probeLoss);
             total = tf.add(total, probeLoss) as tf.Scalar;
@@ -468,7 +613,12 @@ async function trainWith(
       if (!Object.values(terms).every(Number.isFinite)) {
         tf.dispose([...Object.values(grads), ...features, ...embeddings]);
         const reason = `non-finite loss at step ${position.step} (epoch ${epoch}): ${formatTerms(terms)}`;
-        run.appendLog({ kind: 'diverged', step: position.step, epoch, terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])) });
+        run.appendLog({
+          kind: 'diverged',
+          step: position.step,
+          epoch,
+          terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, String(v)])),
+        });
         run.setStatus({ state: 'diverged', reason, epoch, step: position.step, seconds: elapsed() });
         progress.done('diverged');
         return run.status();
@@ -511,7 +661,17 @@ async function trainWith(
 
       const lr = optimizer.groups[0].lr;
       const tau = (method as { lastTau?: number }).lastTau;
-      run.appendLog({ kind: 'step', step: position.step, epoch, batch: batch.batchIndex, lr, ...(tau !== undefined ? { tau } : {}), ...terms, ...monitors, tensors: tf.memory().numTensors });
+      run.appendLog({
+        kind: 'step',
+        step: position.step,
+        epoch,
+        batch: batch.batchIndex,
+        lr,
+        ...(tau !== undefined ? { tau } : {}),
+        ...terms,
+        ...monitors,
+        tensors: tf.memory().numTensors,
+      });
       addTo(position.epochSums, { ...terms, ...monitors });
       position.epochCount += 1;
       position.step += 1;
@@ -525,17 +685,29 @@ async function trainWith(
       // loop would starve timers and signal handlers (a sweep's SIGTERM, the run lock's heartbeat).
       await new Promise<void>((resolve) => setImmediate(resolve));
       const nextBatch = batch.batchIndex + 1;
-      if (nextBatch < stepsPerEpoch && options.checkpointEverySeconds !== undefined && Date.now() - lastCheckpoint > options.checkpointEverySeconds * 1000) {
+      if (
+        nextBatch < stepsPerEpoch &&
+        options.checkpointEverySeconds !== undefined &&
+        Date.now() - lastCheckpoint > options.checkpointEverySeconds * 1000
+      ) {
         checkpoint({ epoch, batch: nextBatch });
       }
     }
 
     // Epoch summary, label-free monitors on the fixed sample, and validation every valEvery epochs.
-    const summary: Record<string, unknown> = { kind: 'epoch', step: position.step - 1, epoch, seconds: (Date.now() - epochStarted) / 1000 };
+    const summary: Record<string, unknown> = {
+      kind: 'epoch',
+      step: position.step - 1,
+      epoch,
+      seconds: (Date.now() - epochStarted) / 1000,
+    };
     for (const [k, v] of Object.entries(position.epochSums)) summary[k] = v / Math.max(1, position.epochCount);
     summary.backbone_drift = drift.measure(method.backbone);
     if (monitorRecords.length >= 4) {
-      const scores = await labelFreeMonitor(method, data.trainCache, monitorRecords, { batchSize: config.batchSize, seed: config.seed });
+      const scores = await labelFreeMonitor(method, data.trainCache, monitorRecords, {
+        batchSize: config.batchSize,
+        seed: config.seed,
+      });
       Object.assign(summary, scores);
       // The names the paper's monitoring figures read: the large-sample RankMe and feature statistics.
       summary.rankme_sample = scores.lf_rankme;
@@ -544,11 +716,21 @@ async function trainWith(
     }
     const isLast = epoch === config.epochs - 1;
     if (isLast || (epoch + 1) % config.valEvery === 0) {
-      const valSet = data.evalSets.reduce((a, b) => (Math.abs(b.proportion - 0.45) < Math.abs(a.proportion - 0.45) ? b : a));
+      const valSet = data.evalSets.reduce((a, b) =>
+        Math.abs(b.proportion - 0.45) < Math.abs(a.proportion - 0.45) ? b : a,
+      );
       const valRecords = periodicValidationRecords(valSet.records, config);
       const predicted = await predict(method, classifier, data.valCache, valRecords, config.batchSize);
       const m = metricsFor(valRecords, predicted);
-      Object.assign(summary, { val_proportion: valSet.proportion, val_f1: m.f1, val_f2Ciw: m.f2Ciw, val_f1Normal: m.f1Normal, val_precision: m.precision, val_recall: m.recall, val_auroc: m.auroc });
+      Object.assign(summary, {
+        val_proportion: valSet.proportion,
+        val_f1: m.f1,
+        val_f2Ciw: m.f2Ciw,
+        val_f1Normal: m.f1Normal,
+        val_precision: m.precision,
+        val_recall: m.recall,
+        val_auroc: m.auroc,
+      });
     }
     run.appendLog(summary);
     position.epochSums = {};
@@ -559,11 +741,26 @@ async function trainWith(
   const rows = await finalEvaluation(config, run, data, method, classifier);
   const metadata = weightsMetadata(config, run.id, method);
   saveTorchStateDict(method.backbone, path.join(run.dir, BACKBONE_FILE), { metadata });
-  saveTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE), { metadata: { ...metadata, ...classifierMetadata(probe) } });
-  await writeReferenceBatch(path.join(run.dir, REFERENCE_BATCH_FILE), method, classifier, data.valCache, evalSetRecords(data), metadata);
+  saveTorchStateDict((method.classifier ?? probe)!, path.join(run.dir, CLASSIFIER_FILE), {
+    metadata: { ...metadata, ...classifierMetadata(probe) },
+  });
+  await writeReferenceBatch(
+    path.join(run.dir, REFERENCE_BATCH_FILE),
+    method,
+    classifier,
+    data.valCache,
+    evalSetRecords(data),
+    metadata,
+  );
   run.writeRows(rows);
   const secondsPerEpoch = position.seconds / config.epochs;
-  run.setStatus({ state: 'done', epoch: config.epochs, step: position.step, seconds: position.seconds, secondsPerEpoch });
+  run.setStatus({
+    state: 'done',
+    epoch: config.epochs,
+    step: position.step,
+    seconds: position.seconds,
+    secondsPerEpoch,
+  });
   removeCheckpoint(run.checkpointDir);
   const val = rows.find((r) => r.split === 'val' && r.metric === 'f1' && Math.abs(r.evalProportion - 0.45) < 1e-9);
   progress.done(val ? `val F1 ${val.value.toFixed(3)}` : 'done');

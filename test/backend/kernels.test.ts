@@ -7,10 +7,14 @@ import { transposedIsCheaper } from '../../lib/backend/kernels/batch_matmul';
 import { setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { onCpu, onWasm, randomValues, relativeError, type ConvCase, type Pad } from './helpers';
 
-
 const TOLERANCE = 1e-4;
 
-const explicit = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
+const explicit = (t: number, b: number, l: number, r: number): Pad => [
+  [0, 0],
+  [t, b],
+  [l, r],
+  [0, 0],
+];
 
 // Strides 1/2, kernels 1/3/7, 'same'/'valid'/numeric/explicit padding, odd sizes, ViT patch strides.
 const CONV_CASES: ConvCase[] = [
@@ -71,7 +75,22 @@ describe('wasm training kernels', function () {
 
   it('are registered by initBackend', () => {
     const names = backendInfo()?.registeredKernels ?? [];
-    for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'BatchMatMul', 'Slice', 'Concat', 'Identity', 'MaxPoolGrad', 'SplitV', 'Sum', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'Conv2D', 'SsladLayerNorm', 'SsladLayerNormGrad']) {
+    for (const name of [
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'BatchMatMul',
+      'Slice',
+      'Concat',
+      'Identity',
+      'MaxPoolGrad',
+      'SplitV',
+      'Sum',
+      'SsladBatchNormTrain',
+      'SsladBatchNormTrainGrad',
+      'Conv2D',
+      'SsladLayerNorm',
+      'SsladLayerNormGrad',
+    ]) {
       assert.ok(names.includes(name), `${name} registered (got ${names.join(', ')})`);
       assert.ok(tf.getKernel(name, 'wasm'), `${name} present in the registry`);
     }
@@ -84,11 +103,13 @@ describe('wasm training kernels', function () {
         const xValues = randomValues(tf.util.sizeFromShape(c.x), 10 + i);
         const dyValues = randomValues(tf.util.sizeFromShape(dyShape), 100 + i);
         const run = () =>
-          tf.engine().runKernel(
-            'Conv2DBackpropFilter',
-            { x: tf.tensor4d(xValues, c.x), dy: tf.tensor(dyValues, dyShape) },
-            { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape },
-          ) as tf.Tensor;
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x: tf.tensor4d(xValues, c.x), dy: tf.tensor(dyValues, dyShape) },
+              { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape },
+            ) as tf.Tensor;
         const [expected] = await onCpu(run);
         for (const formulation of FORMULATIONS) {
           const before = tf.memory().numTensors;
@@ -108,11 +129,13 @@ describe('wasm training kernels', function () {
         const wValues = randomValues(tf.util.sizeFromShape(filterShape), 20 + i);
         const dyValues = randomValues(tf.util.sizeFromShape(dyShape), 200 + i);
         const run = () =>
-          tf.engine().runKernel(
-            'Conv2DBackpropInput',
-            { dy: tf.tensor(dyValues, dyShape), filter: tf.tensor4d(wValues, filterShape) },
-            { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
-          ) as tf.Tensor;
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy: tf.tensor(dyValues, dyShape), filter: tf.tensor4d(wValues, filterShape) },
+              { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+            ) as tf.Tensor;
         const [expected] = await onCpu(run);
         for (const formulation of FORMULATIONS) {
           const [actual] = await withFormulation(formulation, () => onWasm(run));
@@ -190,7 +213,13 @@ describe('wasm kernels from the step profiles', function () {
   after(() => setNativeKernelsActive(true));
 
   describe('MaxPoolGrad matches cpu (first maximum of each window, padded cells never win)', () => {
-    const cases: Array<{ x: [number, number, number, number]; k: number; s: number; pad: 'same' | 'valid' | number; ties: boolean }> = [
+    const cases: Array<{
+      x: [number, number, number, number];
+      k: number;
+      s: number;
+      pad: 'same' | 'valid' | number;
+      ties: boolean;
+    }> = [
       { x: [2, 9, 9, 3], k: 3, s: 2, pad: 1, ties: false },
       { x: [2, 9, 9, 3], k: 3, s: 2, pad: 1, ties: true },
       { x: [1, 8, 7, 5], k: 2, s: 2, pad: 'valid', ties: false },
@@ -201,12 +230,17 @@ describe('wasm kernels from the step profiles', function () {
     cases.forEach((c, i) => {
       it(`x ${c.x.join('x')}, window ${c.k}, stride ${c.s}, pad ${c.pad}${c.ties ? ', many ties (ReLU zeros)' : ''}`, async () => {
         // Ties: values on a coarse grid through a ReLU, as in ResNet's stem.
-        const xValues = randomValues(tf.util.sizeFromShape(c.x), 500 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2)) : v));
+        const xValues = randomValues(tf.util.sizeFromShape(c.x), 500 + i).map((v) =>
+          c.ties ? Math.max(0, Math.round(v * 2)) : v,
+        );
         const run = () => {
           const x = tf.tensor4d(xValues, c.x);
           const y = tf.maxPool(x, c.k, c.s, c.pad);
           const cotangent = tf.tensor(randomValues(y.size, 600 + i), y.shape);
-          return [y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad), cotangent)))(x)];
+          return [
+            y,
+            tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad), cotangent)))(x),
+          ];
         };
         const [yRef, dxRef] = await onCpu(run);
         const [y, dx] = await onWasm(run);
@@ -233,20 +267,36 @@ describe('wasm kernels from the step profiles', function () {
         const gValues = randomValues(tf.util.sizeFromShape(c.shape), 730 + i);
         const eps = 1e-5;
         const reference = () => {
-          const [x, w, b, g] = [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+          const [x, w, b, g] = [
+            tf.tensor(xValues, c.shape),
+            tf.tensor1d(wValues),
+            tf.tensor1d(bValues),
+            tf.tensor(gValues, c.shape),
+          ];
           const axes = c.shape.slice(0, -1).map((_, a) => a);
           const f = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => {
             const { mean, variance } = tf.moments(xs, axes);
             return tf.add(tf.mul(tf.mul(tf.sub(xs, mean), tf.rsqrt(tf.add(variance, eps))), ws), bs);
           };
           const { mean, variance } = tf.moments(x, axes);
-          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([x, w, b]);
+          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([
+            x,
+            w,
+            b,
+          ]);
           return [f(x, w, b), mean, variance, ...grads];
         };
         const fused = () => {
-          const [x, w, b, g] = [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+          const [x, w, b, g] = [
+            tf.tensor(xValues, c.shape),
+            tf.tensor1d(wValues),
+            tf.tensor1d(bValues),
+            tf.tensor(gValues, c.shape),
+          ];
           const out = batchNormTrain(x, w, b, eps);
-          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(xs, ws, bs, eps).y, g)))([x, w, b]);
+          const grads = tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) =>
+            tf.sum(tf.mul(batchNormTrain(xs, ws, bs, eps).y, g)),
+          )([x, w, b]);
           return [out.y, out.mean, out.variance, ...grads];
         };
         const expected = await onCpu(reference);
@@ -265,7 +315,10 @@ describe('wasm kernels from the step profiles', function () {
   });
 
   it('Identity shares the buffer and survives disposal of its source', () => {
-    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const before = tf.memory().numTensors;
     const y = tf.clone(x);
     assert.equal(tf.memory().numTensors, before + 1);
@@ -349,18 +402,31 @@ describe('wasm fused LayerNorm', function () {
         const bValues = randomValues(d, 1120 + i);
         const gValues = randomValues(tf.util.sizeFromShape(c.shape), 1130 + i);
         const eps = 1e-6;
-        const inputs = () => [tf.tensor(xValues, c.shape), tf.tensor1d(wValues), tf.tensor1d(bValues), tf.tensor(gValues, c.shape)];
+        const inputs = () => [
+          tf.tensor(xValues, c.shape),
+          tf.tensor1d(wValues),
+          tf.tensor1d(bValues),
+          tf.tensor(gValues, c.shape),
+        ];
         const reference = () => {
           const [x, w, b, g] = inputs();
           const f = (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => {
             const { mean, variance } = tf.moments(xs, -1, true);
             return tf.add(tf.mul(tf.mul(tf.sub(xs, mean), tf.rsqrt(tf.add(variance, eps))), ws), bs);
           };
-          return [f(x, w, b), ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([x, w, b])];
+          return [
+            f(x, w, b),
+            ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(f(xs, ws, bs), g)))([x, w, b]),
+          ];
         };
         const fused = () => {
           const [x, w, b, g] = inputs();
-          return [layerNorm(x, w, b, eps), ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(layerNorm(xs, ws, bs, eps), g)))([x, w, b])];
+          return [
+            layerNorm(x, w, b, eps),
+            ...tf.grads((xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => tf.sum(tf.mul(layerNorm(xs, ws, bs, eps), g)))(
+              [x, w, b],
+            ),
+          ];
         };
         const expected = await onCpu(reference);
         const before = tf.memory().numTensors;
@@ -401,7 +467,8 @@ describe('wasm Conv2D (columns where few output pixels meet wide channels)', fun
       const { filterShape } = convShapes(c);
       const xValues = randomValues(tf.util.sizeFromShape(c.x), 1200 + i);
       const wValues = randomValues(tf.util.sizeFromShape(filterShape), 1300 + i);
-      const run = () => tf.conv2d(tf.tensor4d(xValues, c.x), tf.tensor4d(wValues, filterShape), c.stride, c.pad as 'same');
+      const run = () =>
+        tf.conv2d(tf.tensor4d(xValues, c.x), tf.tensor4d(wValues, filterShape), c.stride, c.pad as 'same');
       const [expected] = await onCpu(run);
       const before = tf.memory().numTensors;
       const [actual] = await onWasm(run);
@@ -418,19 +485,67 @@ describe('wasm Concat (heap to heap)', function () {
   });
 
   const cases: Array<{ shapes: number[][]; axis: number; dtype: 'float32' | 'int32' }> = [
-    { shapes: [[2, 3, 4], [2, 3, 4], [2, 3, 4]], axis: 2, dtype: 'float32' },
-    { shapes: [[2, 3, 4], [2, 5, 4]], axis: 1, dtype: 'float32' },
-    { shapes: [[1, 3], [4, 3], [2, 3]], axis: 0, dtype: 'float32' },
-    { shapes: [[3, 2], [3, 0], [3, 5]], axis: -1, dtype: 'int32' },
-    { shapes: [[2, 1, 3, 2], [2, 2, 3, 2]], axis: 1, dtype: 'int32' },
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 3, 4],
+        [2, 3, 4],
+      ],
+      axis: 2,
+      dtype: 'float32',
+    },
+    {
+      shapes: [
+        [2, 3, 4],
+        [2, 5, 4],
+      ],
+      axis: 1,
+      dtype: 'float32',
+    },
+    {
+      shapes: [
+        [1, 3],
+        [4, 3],
+        [2, 3],
+      ],
+      axis: 0,
+      dtype: 'float32',
+    },
+    {
+      shapes: [
+        [3, 2],
+        [3, 0],
+        [3, 5],
+      ],
+      axis: -1,
+      dtype: 'int32',
+    },
+    {
+      shapes: [
+        [2, 1, 3, 2],
+        [2, 2, 3, 2],
+      ],
+      axis: 1,
+      dtype: 'int32',
+    },
   ];
   for (const c of cases) {
     it(`matches cpu: ${c.shapes.map((s) => `[${s}]`).join(' + ')} along ${c.axis} (${c.dtype})`, async () => {
       const run = () =>
-        tf.concat(
-          c.shapes.map((s, i) => tf.tensor(randomValues(tf.util.sizeFromShape(s), 200 + i).map((v) => (c.dtype === 'int32' ? Math.round(v * 100) : v)), s, c.dtype)),
-          c.axis,
-        ).toFloat();
+        tf
+          .concat(
+            c.shapes.map((s, i) =>
+              tf.tensor(
+                randomValues(tf.util.sizeFromShape(s), 200 + i).map((v) =>
+                  c.dtype === 'int32' ? Math.round(v * 100) : v,
+                ),
+                s,
+                c.dtype,
+              ),
+            ),
+            c.axis,
+          )
+          .toFloat();
       const before = tf.memory().numTensors;
       const [actual] = await onWasm(run);
       assert.equal(tf.memory().numTensors, before, 'no tensor leaked');

@@ -20,8 +20,12 @@ import { onCpu, randomValues, relativeError, type ConvCase, type Pad } from './h
  * Skipped, with the reason, where the addon is not built; the pure-wasm path is checked in a child process.
  */
 
-
-const explicit = (t: number, b: number, l: number, r: number): Pad => [[0, 0], [t, b], [l, r], [0, 0]];
+const explicit = (t: number, b: number, l: number, r: number): Pad => [
+  [0, 0],
+  [t, b],
+  [l, r],
+  [0, 0],
+];
 
 // Odd sizes, strides 1/2/patch, kernels 1/3/7/patch, every padding form the models use, and tiny outputs
 // (≤ 4 pixels) with wide channels where the column formulation is chosen by default.
@@ -86,7 +90,10 @@ function assertClose(actual: Float32Array[], expected: Float32Array[], what: str
   actual.forEach((a, i) => {
     const err = relativeError(a, expected[i]);
     assert.ok(err < tolerance, `${what}, output ${i}: relative error ${err.toExponential(2)} ≥ ${tolerance}`);
-    assert.ok(expected[i].some((v) => v !== 0), `${what}, output ${i}: reference is all zeros`);
+    assert.ok(
+      expected[i].some((v) => v !== 0),
+      `${what}, output ${i}: reference is all zeros`,
+    );
   });
 }
 
@@ -112,7 +119,9 @@ function convPasses(c: ConvCase): tf.Tensor[] {
   const w = tf.tensor4d(randomValues(tf.util.sizeFromShape(filterShape), 12), filterShape);
   const y = tf.conv2d(x, w, c.stride, c.pad as 'same');
   const dy = tf.tensor(randomValues(y.size, 13), y.shape);
-  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as 'same'), dy)))([x, w]);
+  const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad as 'same'), dy)),
+  )([x, w]);
   return [y, dx, dw];
 }
 
@@ -160,7 +169,21 @@ describe('native kernels (oneDNN)', function () {
     assert.equal(native.engine, 'oneDNN');
     assert.match(native.version, /^\d+\.\d+\.\d+$/);
     assert.ok(native.isa.length > 0 && native.isa !== 'all', `ISA ${native.isa}`);
-    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'SsladBatchNormTrain', 'SsladBatchNormTrainGrad', 'SsladLayerNorm', 'SsladLayerNormGrad', 'Sum', 'MaxPoolGrad', 'SsladGelu', 'SsladGeluGrad', 'SsladAxpby']) {
+    for (const name of [
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'BatchMatMul',
+      'SsladBatchNormTrain',
+      'SsladBatchNormTrainGrad',
+      'SsladLayerNorm',
+      'SsladLayerNormGrad',
+      'Sum',
+      'MaxPoolGrad',
+      'SsladGelu',
+      'SsladGeluGrad',
+      'SsladAxpby',
+    ]) {
       assert.ok(native.kernels.includes(name), `${name} is native (got ${native.kernels.join(', ')})`);
     }
   });
@@ -168,7 +191,9 @@ describe('native kernels (oneDNN)', function () {
   for (const formulation of FORMULATIONS) {
     for (const c of CONV_CASES) {
       it(`Conv2D and both gradients (${formulation}): ${describeConv(c)}`, async () => {
-        const { native, wasm } = withEnv('SSLAD_NATIVE_CONV', formulation === 'auto' ? undefined : formulation, () => nativeAndWasm(() => convPasses(c)));
+        const { native, wasm } = withEnv('SSLAD_NATIVE_CONV', formulation === 'auto' ? undefined : formulation, () =>
+          nativeAndWasm(() => convPasses(c)),
+        );
         if (WASM_CONV2D_WRONG(c)) assertClose(native.slice(1), wasm.slice(1), 'native vs wasm (gradients)');
         else assertClose(native, wasm, 'native vs wasm');
         assertClose(native, await onCpu(() => convPasses(c)), 'native vs cpu');
@@ -185,7 +210,9 @@ describe('native kernels (oneDNN)', function () {
         // TF.js's BatchMatMul gradient does not reduce over broadcast batch dimensions: forward only there.
         if (!tf.util.arraysEqual(c.a.slice(0, -2), c.b.slice(0, -2))) return [y];
         const dy = tf.tensor(randomValues(y.size, 23), y.shape);
-        const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, c.transposeA, c.transposeB), dy)))([a, b]);
+        const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.sum(tf.mul(tf.matMul(p, q, c.transposeA, c.transposeB), dy)),
+        )([a, b]);
         return [y, da, db];
       };
       const { native, wasm } = nativeAndWasm(passes);
@@ -194,7 +221,11 @@ describe('native kernels (oneDNN)', function () {
     });
   }
 
-  for (const shape of [[4, 5, 6, 7], [3, 33], [2, 3, 3, 64]]) {
+  for (const shape of [
+    [4, 5, 6, 7],
+    [3, 33],
+    [2, 3, 3, 64],
+  ]) {
     it(`fused batch norm forward and backward on [${shape}]`, async () => {
       const passes = () => {
         const channels = shape[shape.length - 1];
@@ -204,7 +235,9 @@ describe('native kernels (oneDNN)', function () {
         const bias = tf.tensor1d(randomValues(channels, 33));
         const dy = tf.tensor(randomValues(tf.util.sizeFromShape(shape), 34), shape);
         const { y, mean, variance } = batchNormTrain(x, weight, bias, 1e-5);
-        const grads = tf.grads((a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a, w, b, 1e-5).y, dy)))([x, weight, bias]);
+        const grads = tf.grads((a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(batchNormTrain(a, w, b, 1e-5).y, dy)),
+        )([x, weight, bias]);
         return [y, mean, variance, ...grads];
       };
       const { native, wasm } = nativeAndWasm(passes);
@@ -213,7 +246,11 @@ describe('native kernels (oneDNN)', function () {
     });
   }
 
-  for (const shape of [[2, 5, 12], [7, 33], [3, 65, 192]]) {
+  for (const shape of [
+    [2, 5, 12],
+    [7, 33],
+    [3, 65, 192],
+  ]) {
     it(`layer norm forward and backward on [${shape}]`, async () => {
       const passes = () => {
         const d = shape[shape.length - 1];
@@ -222,7 +259,9 @@ describe('native kernels (oneDNN)', function () {
         const bias = tf.tensor1d(randomValues(d, 43));
         const dy = tf.tensor(randomValues(tf.util.sizeFromShape(shape), 44), shape);
         const y = layerNorm(x, weight, bias, 1e-6);
-        const grads = tf.grads((a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(a, w, b, 1e-6), dy)))([x, weight, bias]);
+        const grads = tf.grads((a: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(layerNorm(a, w, b, 1e-6), dy)),
+        )([x, weight, bias]);
         return [y, ...grads];
       };
       const { native, wasm } = nativeAndWasm(passes);
@@ -253,12 +292,19 @@ describe('native kernels (oneDNN)', function () {
     { shape: [6, 7], axis: [1], keepDims: false },
   ]) {
     it(`Sum over axes [${c.axis}] of [${c.shape}]${c.keepDims ? ' (keepDims)' : ''}`, async () => {
-      const passes = () => [tf.sum(tf.add(tf.tensor(randomValues(tf.util.sizeFromShape(c.shape), 81), c.shape), 0.5), c.axis, c.keepDims)];
+      const passes = () => [
+        tf.sum(tf.add(tf.tensor(randomValues(tf.util.sizeFromShape(c.shape), 81), c.shape), 0.5), c.axis, c.keepDims),
+      ];
       const { native, wasm } = nativeAndWasm(passes);
       assertClose(native, wasm, 'native vs wasm');
       const cpu = await onCpu(passes);
       assertClose(native, cpu, 'native vs cpu');
-      assert.deepEqual(tf.tidy(() => passes()[0].shape), c.keepDims ? c.shape.map((d, i) => (c.axis.includes(i) ? 1 : d)) : c.shape.filter((_, i) => !c.axis.includes(i)));
+      assert.deepEqual(
+        tf.tidy(() => passes()[0].shape),
+        c.keepDims
+          ? c.shape.map((d, i) => (c.axis.includes(i) ? 1 : d))
+          : c.shape.filter((_, i) => !c.axis.includes(i)),
+      );
     });
   }
 
@@ -270,7 +316,10 @@ describe('native kernels (oneDNN)', function () {
     it(`MaxPoolGrad ${c.k}×${c.k}/${c.s} pad ${c.pad} on [${c.x}], ties included`, async () => {
       // Values on a coarse grid make ties in most windows: the first maximum (row-major) gets the gradient.
       const passes = () => {
-        const x = tf.tensor4d(randomValues(tf.util.sizeFromShape(c.x), 91).map((v) => Math.round(v * 3)), c.x as [number, number, number, number]);
+        const x = tf.tensor4d(
+          randomValues(tf.util.sizeFromShape(c.x), 91).map((v) => Math.round(v * 3)),
+          c.x as [number, number, number, number],
+        );
         const y = tf.maxPool(x, c.k, c.s, c.pad);
         const dy = tf.tensor(randomValues(y.size, 92), y.shape);
         const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.k, c.s, c.pad), dy)))([x]);
@@ -282,7 +331,12 @@ describe('native kernels (oneDNN)', function () {
     });
   }
 
-  for (const [a, b] of [[1, 0.05], [0.9, 1], [1, -0.1], [0.996, 0.004]]) {
+  for (const [a, b] of [
+    [1, 0.05],
+    [0.9, 1],
+    [1, -0.1],
+    [0.996, 0.004],
+  ]) {
     it(`axpby ${a}·x + ${b}·y (optimiser and EMA updates)`, async () => {
       const passes = () => {
         const x = tf.tensor(randomValues(3 * 3 * 17 * 5, 101), [3, 3, 17, 5]);
@@ -315,10 +369,15 @@ describe('native kernels (oneDNN)', function () {
         // pixel per image, and float32 rounding differences (of any two engines, cpu included) grow to 1e-2 there.
         const size = backbone === 'resnet18' ? 64 : 32;
         const batch = 4;
-        const config = makeRunConfig({ method, backbone, imageSize: size, patchSize: 8, vitDepth: 2, batchSize: batch }, 'smoke');
+        const config = makeRunConfig(
+          { method, backbone, imageSize: size, patchSize: 8, vitDepth: 2, batchSize: batch },
+          'smoke',
+        );
         const model = createMethod(config, { posWeight: 3, seed: 5 });
         model.setTraining(true);
-        const views = Array.from({ length: model.numViews }, (_, i) => tf.tensor4d(randomValues(batch * size * size * 3, 60 + i), [batch, size, size, 3]));
+        const views = Array.from({ length: model.numViews }, (_, i) =>
+          tf.tensor4d(randomValues(batch * size * size * 3, 60 + i), [batch, size, size, 3]),
+        );
         const labels = tf.tensor1d([0, 1, 0, 1]);
         const params = model.trainable();
         const variables = params.map((p) => p.variable);
@@ -346,10 +405,16 @@ describe('native kernels (oneDNN)', function () {
             total += norms[i] ** 2;
             // Biases right before a batch norm have a gradient that is zero up to rounding: no per-tensor bound.
             if (norms[i] < 1e-3 * largest) return;
-            assert.ok(err < bound, `gradient of ${params[i].name} [${v.shape}]: relative L2 error ${err.toExponential(2)} ≥ ${bound}`);
+            assert.ok(
+              err < bound,
+              `gradient of ${params[i].name} [${v.shape}]: relative L2 error ${err.toExponential(2)} ≥ ${bound}`,
+            );
           });
           const overall = Math.sqrt(diff / total);
-          assert.ok(overall < bound, `all gradients together: relative L2 error ${overall.toExponential(2)} ≥ ${bound}`);
+          assert.ok(
+            overall < bound,
+            `all gradients together: relative L2 error ${overall.toExponential(2)} ≥ ${bound}`,
+          );
         } finally {
           tf.dispose([...views, labels]);
           model.dispose();
@@ -376,7 +441,11 @@ describe('native kernel switch', function () {
     ].join('\n');
     const root = path.join(__dirname, '..', '..');
     const run = (env: Record<string, string>) =>
-      spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, SSLAD_QUIET: '1', ...env } });
+      spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, SSLAD_QUIET: '1', ...env },
+      });
     const off = run({ SSLAD_NATIVE: '0' });
     assert.equal(off.status, 0, off.stderr);
     const result = JSON.parse(off.stdout.trim().split('\n').slice(-1)[0]);
@@ -390,21 +459,34 @@ describe('native kernel switch', function () {
       assert.equal(on.status, 0, on.stderr);
       const native = JSON.parse(on.stdout.trim().split('\n').slice(-1)[0]);
       assert.equal(native.native.engine, 'oneDNN');
-      assert.ok(Math.abs(native.sum - result.sum) <= 1e-4 * Math.abs(result.sum), `native ${native.sum} vs wasm ${result.sum}`);
+      assert.ok(
+        Math.abs(native.sum - result.sum) <= 1e-4 * Math.abs(result.sum),
+        `native ${native.sum} vs wasm ${result.sum}`,
+      );
       // Two OpenMP threads (SSLAD_NATIVE_THREADS) give the same gradient.
       const two = run({ SSLAD_NATIVE: '1', SSLAD_NATIVE_THREADS: '2' });
       assert.equal(two.status, 0, two.stderr);
       const threaded = JSON.parse(two.stdout.trim().split('\n').slice(-1)[0]);
       assert.equal(threaded.native.threads, 2);
-      assert.ok(Math.abs(threaded.sum - result.sum) <= 1e-4 * Math.abs(result.sum), `2 threads ${threaded.sum} vs wasm ${result.sum}`);
+      assert.ok(
+        Math.abs(threaded.sum - result.sum) <= 1e-4 * Math.abs(result.sum),
+        `2 threads ${threaded.sum} vs wasm ${result.sum}`,
+      );
     }
     assert.ok(nativeAddonPath().endsWith(path.join('native', 'build', 'sslad_native.node')));
-    const missing = run({ SSLAD_NATIVE: '1', SSLAD_NATIVE_ADDON: path.join(root, 'native', 'build', 'no-such-addon.node') });
+    const missing = run({
+      SSLAD_NATIVE: '1',
+      SSLAD_NATIVE_ADDON: path.join(root, 'native', 'build', 'no-such-addon.node'),
+    });
     assert.equal(missing.status, 3);
     assert.match(missing.stderr, /SSLAD_NATIVE=1 but native kernels not built .*apt-get install -y libdnnl-dev/);
     const absent = run({ SSLAD_NATIVE_ADDON: path.join(root, 'native', 'build', 'no-such-addon.node') });
     assert.equal(absent.status, 0, absent.stderr);
-    assert.equal(JSON.parse(absent.stdout.trim().split('\n').slice(-1)[0]).native, null, 'a missing addon falls back to wasm');
+    assert.equal(
+      JSON.parse(absent.stdout.trim().split('\n').slice(-1)[0]).native,
+      null,
+      'a missing addon falls back to wasm',
+    );
   });
 
   it('the install-time build never fails the install: a missing compiler gives one line saying what to install', () => {
@@ -415,7 +497,10 @@ describe('native kernel switch', function () {
     assert.equal(build.status, 0, build.stderr);
     const lines = build.stdout.trim().split('\n');
     assert.equal(lines.length, 1, build.stdout);
-    assert.match(lines[0], /^\[native\] no C\+\+ compiler \(\/nonexistent\/c\+\+\) found — apt-get install -y g\+\+; the project runs on the wasm kernels$/);
+    assert.match(
+      lines[0],
+      /^\[native\] no C\+\+ compiler \(\/nonexistent\/c\+\+\) found — apt-get install -y g\+\+; the project runs on the wasm kernels$/,
+    );
     const strict = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'native', 'build.js'), '--strict'], {
       encoding: 'utf8',
       env: { ...process.env, SSLAD_NATIVE: '', CXX: '/nonexistent/c++' },
@@ -424,11 +509,20 @@ describe('native kernel switch', function () {
   });
 
   it('rejects a value of SSLAD_NATIVE that is not 0 or 1', () => {
-    const run = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', "require('./lib/backend').initBackend({ quiet: true }).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })"], {
-      cwd: path.join(__dirname, '..', '..'),
-      encoding: 'utf8',
-      env: { ...process.env, SSLAD_NATIVE: 'maybe' },
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-r',
+        'tsx/cjs',
+        '-e',
+        "require('./lib/backend').initBackend({ quiet: true }).then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })",
+      ],
+      {
+        cwd: path.join(__dirname, '..', '..'),
+        encoding: 'utf8',
+        env: { ...process.env, SSLAD_NATIVE: 'maybe' },
+      },
+    );
     assert.equal(run.status, 3);
     assert.match(run.stderr, /SSLAD_NATIVE=maybe is not a choice/);
   });

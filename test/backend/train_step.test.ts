@@ -33,7 +33,12 @@ function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor
 }
 
 function loss(v: Record<string, tf.Variable>, x: tf.Tensor4D, target: tf.Tensor2D): tf.Scalar {
-  const stemPadded = tf.conv2d(x, v.stem as tf.Tensor4D, 2, [[0, 0], [3, 3], [3, 3], [0, 0]]);
+  const stemPadded = tf.conv2d(x, v.stem as tf.Tensor4D, 2, [
+    [0, 0],
+    [3, 3],
+    [3, 3],
+    [0, 0],
+  ]);
   let h = tf.relu(batchNorm(stemPadded, v.stemGamma, v.stemBeta));
   h = tf.maxPool(h, 3, 2, 'same');
   let main = tf.relu(batchNorm(tf.conv2d(h, v.conv1 as tf.Tensor4D, 2, 'same'), v.gamma1, v.beta1));
@@ -52,7 +57,9 @@ async function trainStep(backend: string): Promise<{ loss: number; grads: Record
     const variables: Record<string, tf.Variable> = {};
     Object.entries(SHAPES).forEach(([name, shape], i) => {
       const scale = name.startsWith('gamma') || name === 'stemGamma' ? 0 : 1;
-      const values = randomValues(tf.util.sizeFromShape(shape), 1000 + i).map((r) => (scale === 0 ? 1 + 0.2 * r : 0.3 * r));
+      const values = randomValues(tf.util.sizeFromShape(shape), 1000 + i).map((r) =>
+        scale === 0 ? 1 + 0.2 * r : 0.3 * r,
+      );
       const initial = tf.tensor(values, shape);
       variables[name] = tf.variable(initial, true, `${backend}_${name}_${Date.now()}`);
       initial.dispose();
@@ -88,11 +95,17 @@ describe('ResNet-style training step on wasm', function () {
         assert.equal(tf.memory().numTensors, before, 'no tensor leaked on wasm');
         const onCpu = await trainStep('cpu');
         assert.equal(tf.getBackend(), 'wasm');
-        assert.ok(Math.abs(onWasm.loss - onCpu.loss) <= 1e-4 * Math.abs(onCpu.loss), `loss ${onWasm.loss} vs ${onCpu.loss}`);
+        assert.ok(
+          Math.abs(onWasm.loss - onCpu.loss) <= 1e-4 * Math.abs(onCpu.loss),
+          `loss ${onWasm.loss} vs ${onCpu.loss}`,
+        );
         for (const name of Object.keys(SHAPES)) {
           const err = relativeError(onWasm.grads[name], onCpu.grads[name]);
           assert.ok(err < 1e-4, `gradient of ${name}: relative error ${err}`);
-          assert.ok(onCpu.grads[name].some((g) => g !== 0), `gradient of ${name} is not all zeros`);
+          assert.ok(
+            onCpu.grads[name].some((g) => g !== 0),
+            `gradient of ${name} is not all zeros`,
+          );
         }
       } finally {
         setNativeKernelsActive(true);

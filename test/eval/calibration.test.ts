@@ -15,7 +15,9 @@ import {
 } from '../../lib/eval/calibration';
 import { binaryMetrics } from '../../lib/eval/metrics';
 
-const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'labelfree', 'calibration.json'), 'utf8')) as {
+const fx = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'labelfree', 'calibration.json'), 'utf8'),
+) as {
   cases: Array<{ labels: number[]; logits: number[]; f1: Best; f2: Best }>;
 };
 interface Best {
@@ -25,15 +27,27 @@ interface Best {
 }
 
 function close(actual: number, expected: number, what: string, tol = 1e-12): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
 }
 
 describe('calibration: prior-shift correction of the logit', () => {
   it('pos_weight = n_neg/n_pos makes the effective training prior exactly 0.5', () => {
-    for (const [pos, neg] of [[10, 90], [1, 999], [300, 700], [50, 50]]) {
+    for (const [pos, neg] of [
+      [10, 90],
+      [1, 999],
+      [300, 700],
+      [50, 50],
+    ]) {
       const w = balancedPosWeight(pos, neg);
       close(effectiveTrainingPrior(pos / (pos + neg), w), 0.5, `${pos}/${neg}`);
-      close(priorShiftOffset({ trainPrior: pos / (pos + neg), deployPrior: 0.05, posWeight: w }), logit(0.05), `offset ${pos}/${neg}`);
+      close(
+        priorShiftOffset({ trainPrior: pos / (pos + neg), deployPrior: 0.05, posWeight: w }),
+        logit(0.05),
+        `offset ${pos}/${neg}`,
+      );
     }
     close(effectiveTrainingPrior(0.2), 0.2, 'unweighted keeps the training prior');
   });
@@ -108,12 +122,18 @@ describe('calibration: thresholds chosen on the training split', () => {
 
   it('matches scikit-learn precision_recall_curve optima (random scores with ties)', () => {
     fx.cases.forEach((c, i) => {
-      for (const [beta, want] of [[1, c.f1], [2, c.f2]] as const) {
+      for (const [beta, want] of [
+        [1, c.f1],
+        [2, c.f2],
+      ] as const) {
         const got = bestThreshold(c.labels, c.logits, { beta });
         close(got.fBeta, want.f, `case ${i} F${beta}`);
         assert.equal(got.predictedPositive, want.predicted_positive, `case ${i} F${beta} count`);
         assert.ok(got.threshold < want.lowest_positive_score, `case ${i} F${beta}: threshold below the last positive`);
-        assert.ok(c.logits.every((s) => s >= want.lowest_positive_score || s <= got.threshold), `case ${i} F${beta}: no logit between`);
+        assert.ok(
+          c.logits.every((s) => s >= want.lowest_positive_score || s <= got.threshold),
+          `case ${i} F${beta}: no logit between`,
+        );
       }
     });
   });

@@ -1,14 +1,43 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { averageRanks, bootstrapCi, kendallTauB, pearson, quantile, spearman, type CorrelationFn } from '../../lib/eval/correlation';
+import {
+  averageRanks,
+  bootstrapCi,
+  kendallTauB,
+  pearson,
+  quantile,
+  spearman,
+  type CorrelationFn,
+} from '../../lib/eval/correlation';
 
-interface Case { name: string; x: number[]; y: number[]; ranksX: number[]; pearson: number | null; spearman: number | null; kendallTauB: number | null }
-interface BootCase {
-  case: string; statistic: 'pearson' | 'spearman'; resamples: number; confidence: number; seed: number;
-  estimate: number; low: number; high: number; kept: number; skipped: number; x?: number[]; y?: number[];
+interface Case {
+  name: string;
+  x: number[];
+  y: number[];
+  ranksX: number[];
+  pearson: number | null;
+  spearman: number | null;
+  kendallTauB: number | null;
 }
-const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'eval', 'correlation.json'), 'utf8')) as { cases: Case[]; bootstrap: BootCase[] };
+interface BootCase {
+  case: string;
+  statistic: 'pearson' | 'spearman';
+  resamples: number;
+  confidence: number;
+  seed: number;
+  estimate: number;
+  low: number;
+  high: number;
+  kept: number;
+  skipped: number;
+  x?: number[];
+  y?: number[];
+}
+const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'eval', 'correlation.json'), 'utf8')) as {
+  cases: Case[];
+  bootstrap: BootCase[];
+};
 const STATISTICS: Record<string, CorrelationFn> = { pearson, spearman };
 
 function close(actual: number, expected: number | null, what: string, tol = 1e-12): void {
@@ -48,7 +77,11 @@ describe('percentile bootstrap with the seeded Rng', () => {
   for (const b of fx.bootstrap) {
     it(`${b.case} ${b.statistic}: replays numpy's resampling of the same mulberry32 stream`, () => {
       const source = b.x && b.y ? { x: b.x, y: b.y } : fx.cases.find((c) => c.name === b.case)!;
-      const ci = bootstrapCi(source.x, source.y, STATISTICS[b.statistic], { resamples: b.resamples, confidence: b.confidence, seed: b.seed });
+      const ci = bootstrapCi(source.x, source.y, STATISTICS[b.statistic], {
+        resamples: b.resamples,
+        confidence: b.confidence,
+        seed: b.seed,
+      });
       close(ci.estimate, b.estimate, 'estimate');
       close(ci.low, b.low, 'low', 1e-10);
       close(ci.high, b.high, 'high', 1e-10);

@@ -31,13 +31,18 @@ interface LabelFreeCase {
   surrogate: number[];
   expected: Record<string, number>;
 }
-const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'labelfree', 'labelfree.json'), 'utf8')) as {
+const fx = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'labelfree', 'labelfree.json'), 'utf8'),
+) as {
   cases: Record<string, LabelFreeCase>;
   eigen: { m: number; matrix: number[]; values: number[] };
 };
 
 function close(actual: number, expected: number, what: string, tol = 1e-12): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
 }
 
 /** RankMe-style effective rank of k equal values and `zeros` zeros, in closed form. */
@@ -73,7 +78,10 @@ describe('linalg: symmetric eigen-decomposition and Cholesky', () => {
     // diag(3, 3, 3, 1, …) rotated by nothing: a repeated eigenvalue must still give an orthonormal basis.
     const repeated = new Float64Array(m * m);
     for (let i = 0; i < m; i++) repeated[i * m + i] = i < 3 ? 3 : 1;
-    for (const [name, a] of [['random', random], ['repeated', repeated]] as const) {
+    for (const [name, a] of [
+      ['random', random],
+      ['repeated', repeated],
+    ] as const) {
       const { values, vectors } = symmetricEigen(a, m, { vectors: true });
       assert.ok(vectors, name);
       for (let k = 0; k < m; k++) {
@@ -163,7 +171,13 @@ describe('label-free scores on constructed inputs with known answers', () => {
     assert.ok(Number.isNaN(alphaReq(x, n, d)));
     close(uniformity(x, n, d), 0, 'uniformity', 1e-12);
     close(featureStats(x, n, d).std, 0, 'feature std', 1e-12);
-    const scores = labelFreeScores({ clean: x, views: [x, x], surrogate: { features: x, images: 4, augmentations: 2 }, n, d });
+    const scores = labelFreeScores({
+      clean: x,
+      views: [x, x],
+      surrogate: { features: x, images: 4, augmentations: 2 },
+      n,
+      d,
+    });
     close(scores.alignment, 0, 'alignment');
     close(scores.invariance, 1, 'invariance', 1e-12);
     assert.ok(Number.isNaN(scores.lidar), 'nothing to separate');
@@ -273,13 +287,28 @@ describe('labelFreeScores against numpy (tools/fixtures/make_labelfree_fixtures.
     const c = fx.cases.anisotropic;
     const clean = Float32Array.from(c.clean);
     const only = labelFreeScores({ clean, n: c.n, d: c.d });
-    assert.deepEqual(Object.keys(only), ['rankme', 'rankme_batch', 'alpha_req', 'nesum', 'uniformity', 'feature_std', 'feature_mean']);
+    assert.deepEqual(Object.keys(only), [
+      'rankme',
+      'rankme_batch',
+      'alpha_req',
+      'nesum',
+      'uniformity',
+      'feature_std',
+      'feature_mean',
+    ]);
     const broken = clean.slice();
     broken[5] = NaN;
     const nan = labelFreeScores({ clean: broken, views: [broken, broken], n: c.n, d: c.d });
-    for (const [key, value] of Object.entries(nan)) assert.ok(Number.isNaN(value), `${key} should be NaN, got ${value}`);
-    assert.throws(() => labelFreeScores({ clean, n: c.n, d: c.d + 1 }), /labelFreeScores: clean: expected 48×13 = 624 values, got 576/);
-    assert.throws(() => labelFreeScores({ clean, views: [clean, clean.subarray(1)], n: c.n, d: c.d }), /view 2\): expected 48×12/);
+    for (const [key, value] of Object.entries(nan))
+      assert.ok(Number.isNaN(value), `${key} should be NaN, got ${value}`);
+    assert.throws(
+      () => labelFreeScores({ clean, n: c.n, d: c.d + 1 }),
+      /labelFreeScores: clean: expected 48×13 = 624 values, got 576/,
+    );
+    assert.throws(
+      () => labelFreeScores({ clean, views: [clean, clean.subarray(1)], n: c.n, d: c.d }),
+      /view 2\): expected 48×12/,
+    );
   });
 
   it('covariance is the unbiased sample covariance', () => {

@@ -26,4 +26,3 @@ describe('symmetricEigen on rank-deficient input', () => {
     assert.equal(nonZero, rank);
   });
 });
-

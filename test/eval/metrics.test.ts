@@ -2,7 +2,14 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { SEWER_CIW } from '../../lib/data/sewerml';
-import { binaryMetrics, featureStats, featureStatsOverViews, rankMe, singularValues, type BinaryMetrics } from '../../lib/eval';
+import {
+  binaryMetrics,
+  featureStats,
+  featureStatsOverViews,
+  rankMe,
+  singularValues,
+  type BinaryMetrics,
+} from '../../lib/eval';
 
 interface MetricCase {
   threshold: number;
@@ -17,14 +24,19 @@ interface Fixture {
   rankme: Record<string, { n: number; k: number; data: number[]; rankme: number; singular: number[] }>;
   featureStats: Record<string, { n: number; d: number; data: number[]; std: number; mean: number }>;
 }
-const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'eval', 'metrics.json'), 'utf8')) as Fixture;
+const fx = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'eval', 'metrics.json'), 'utf8'),
+) as Fixture;
 
 function close(actual: number, expected: number | null, what: string, tol = 1e-12): void {
   if (expected === null) {
     assert.ok(Number.isNaN(actual), `${what}: undefined in scikit-learn, expected NaN, got ${actual}`);
     return;
   }
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
 }
 
 describe('binary metrics against scikit-learn (tools/fixtures/make_metric_fixtures.py)', () => {
@@ -70,7 +82,11 @@ describe('binary metrics against scikit-learn (tools/fixtures/make_metric_fixtur
     assert.ok(Math.abs(m.f2CiwPresent - SEWER_CIW[0] / (SEWER_CIW[0] + SEWER_CIW[1])) < 1e-12);
     const total = SEWER_CIW.reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(m.f2Ciw - SEWER_CIW[0] / total) < 1e-12);
-    assert.ok(Number.isNaN(binaryMetrics([0, 0], [1, -1], { codes: [new Array(17).fill(0), new Array(17).fill(0)] }).f2CiwPresent));
+    assert.ok(
+      Number.isNaN(
+        binaryMetrics([0, 0], [1, -1], { codes: [new Array(17).fill(0), new Array(17).fill(0)] }).f2CiwPresent,
+      ),
+    );
   });
 
   it('a logit exactly at the threshold is predicted normal', () => {

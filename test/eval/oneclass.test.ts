@@ -27,7 +27,9 @@ interface Case {
   knn_euclidean: number[];
 }
 
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'oneclass', 'oneclass.json'), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'oneclass', 'oneclass.json'), 'utf8'),
+) as { cases: Case[] };
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
@@ -38,7 +40,16 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
 }
 
 /** Every query against every bank row, sorted: the reference the blocked search must reproduce. */
-function bruteForce(bank: Float64Array, nBank: number, query: Float64Array, nQuery: number, d: number, k: number, metric: 'cosine' | 'euclidean', exclude?: number[]): number[][] {
+function bruteForce(
+  bank: Float64Array,
+  nBank: number,
+  query: Float64Array,
+  nQuery: number,
+  d: number,
+  k: number,
+  metric: 'cosine' | 'euclidean',
+  exclude?: number[],
+): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < nQuery; i++) {
     const all: number[] = [];
@@ -101,7 +112,12 @@ describe('one-class scores', () => {
             assertClose(distances, expected.flat(), 1e-12, `${metric} k=${k} block=${blockRows}`);
           }
           const scores = knnScores(bank, nBank, query, nQuery, d, { k, metric });
-          assertClose(scores, expected.map((row) => row.reduce((a, b) => a + b, 0) / k), 1e-12, `${metric} k=${k} scores`);
+          assertClose(
+            scores,
+            expected.map((row) => row.reduce((a, b) => a + b, 0) / k),
+            1e-12,
+            `${metric} k=${k} scores`,
+          );
         }
       }
       // The bank scoring itself: without exclusion every row's nearest neighbour is itself, at distance 0.
@@ -109,14 +125,29 @@ describe('one-class scores', () => {
       for (let i = 0; i < nBank; i++) assert.ok(Math.abs(own.distances[i]) < 1e-12 && own.neighbours[i] === i);
       const exclude = Array.from({ length: nBank }, (_, i) => i);
       const loo = knnSearch(bank, nBank, bank, nBank, d, { k: 3, exclude, blockRows: 8 });
-      assertClose(loo.distances, bruteForce(bank, nBank, bank, nBank, d, 3, 'cosine', exclude).flat(), 1e-12, 'leave-one-out');
+      assertClose(
+        loo.distances,
+        bruteForce(bank, nBank, bank, nBank, d, 3, 'cosine', exclude).flat(),
+        1e-12,
+        'leave-one-out',
+      );
       for (let i = 0; i < nBank; i++) for (let j = 0; j < 3; j++) assert.notEqual(loo.neighbours[i * 3 + j], i);
     });
 
     it('equals scikit-learn’s NearestNeighbors distances', () => {
       for (const c of fixture.cases) {
-        assertClose(knnSearch(c.bank, c.n, c.query, c.nQuery, c.d, { k: c.k, metric: 'cosine', blockRows: 4 }).distances, c.knn_cosine, 1e-9, `${c.name} cosine`);
-        assertClose(knnSearch(c.bank, c.n, c.query, c.nQuery, c.d, { k: c.k, metric: 'euclidean', blockRows: 4 }).distances, c.knn_euclidean, 1e-9, `${c.name} euclidean`);
+        assertClose(
+          knnSearch(c.bank, c.n, c.query, c.nQuery, c.d, { k: c.k, metric: 'cosine', blockRows: 4 }).distances,
+          c.knn_cosine,
+          1e-9,
+          `${c.name} cosine`,
+        );
+        assertClose(
+          knnSearch(c.bank, c.n, c.query, c.nQuery, c.d, { k: c.k, metric: 'euclidean', blockRows: 4 }).distances,
+          c.knn_euclidean,
+          1e-9,
+          `${c.name} euclidean`,
+        );
       }
     });
 
@@ -124,9 +155,18 @@ describe('one-class scores', () => {
       const bank = new Float64Array(12);
       bank.fill(1);
       assert.throws(() => knnSearch(bank, 4, bank, 4, 3, { k: 5 }), /k must be an integer in 1\.\.4/);
-      assert.throws(() => knnSearch(bank, 4, bank, 4, 3, { k: 4, exclude: [0, 1, 2, 3] }), /1\.\.3 \(the bank has 4 rows, one excluded per query\)/);
-      assert.throws(() => knnSearch(bank, 4, bank, 4, 3, { metric: 'manhattan' as never, k: 1 }), /metric must be 'cosine' or 'euclidean'/);
-      assert.throws(() => knnSearch(bank, 4, bank.subarray(1), 4, 3, { k: 1 }), /query\): expected 4×3 = 12 values, got 11/);
+      assert.throws(
+        () => knnSearch(bank, 4, bank, 4, 3, { k: 4, exclude: [0, 1, 2, 3] }),
+        /1\.\.3 \(the bank has 4 rows, one excluded per query\)/,
+      );
+      assert.throws(
+        () => knnSearch(bank, 4, bank, 4, 3, { metric: 'manhattan' as never, k: 1 }),
+        /metric must be 'cosine' or 'euclidean'/,
+      );
+      assert.throws(
+        () => knnSearch(bank, 4, bank.subarray(1), 4, 3, { k: 1 }),
+        /query\): expected 4×3 = 12 values, got 11/,
+      );
       const bad = Float64Array.from(bank);
       bad[7] = NaN;
       assert.throws(() => knnSearch(bad, 4, bank, 4, 3, { k: 1 }), /bank\): row 2, column 1 is NaN/);
@@ -137,11 +177,19 @@ describe('one-class scores', () => {
     it('equal scikit-learn’s LedoitWolf shrinkage, covariance and mahalanobis to 1e-6', () => {
       for (const c of fixture.cases) {
         const fit = ledoitWolf(c.bank, c.n, c.d);
-        assert.ok(Math.abs(fit.shrinkage - c.ledoit_wolf.shrinkage) < 1e-9, `${c.name}: shrinkage ${fit.shrinkage} vs ${c.ledoit_wolf.shrinkage}`);
+        assert.ok(
+          Math.abs(fit.shrinkage - c.ledoit_wolf.shrinkage) < 1e-9,
+          `${c.name}: shrinkage ${fit.shrinkage} vs ${c.ledoit_wolf.shrinkage}`,
+        );
         assertClose(fit.location, c.ledoit_wolf.location, 1e-9, `${c.name} location`);
         assertClose(fit.covariance, c.ledoit_wolf.covariance, 1e-9, `${c.name} covariance`);
         const model = fitMahalanobis(c.bank, c.n, c.d);
-        assertClose(mahalanobisScores(model, c.query, c.nQuery), c.ledoit_wolf.mahalanobis, 1e-6, `${c.name} mahalanobis`);
+        assertClose(
+          mahalanobisScores(model, c.query, c.nQuery),
+          c.ledoit_wolf.mahalanobis,
+          1e-6,
+          `${c.name} mahalanobis`,
+        );
       }
     });
 
@@ -159,7 +207,10 @@ describe('one-class scores', () => {
       }
       const wide = fixture.cases.find((x) => x.n < x.d)!;
       assert.throws(() => fitMahalanobis(wide.bank, wide.n, wide.d, { shrinkage: 0 }), /singular/);
-      assert.throws(() => fitMahalanobis(wide.bank, wide.n, wide.d, { shrinkage: 1.5 }), /shrinkage must be in \[0, 1\]/);
+      assert.throws(
+        () => fitMahalanobis(wide.bank, wide.n, wide.d, { shrinkage: 1.5 }),
+        /shrinkage must be in \[0, 1\]/,
+      );
     });
   });
 
@@ -173,7 +224,10 @@ describe('one-class scores', () => {
       const s2 = 4;
       const expected = s2 / (1 + s2);
       const bank = gaussianRows(rng, 4000, 2);
-      const query = new Float64Array([...gaussianRows(rng, nNormal, 2), ...gaussianRows(rng, nDefect, 2, [], Math.sqrt(s2))]);
+      const query = new Float64Array([
+        ...gaussianRows(rng, nNormal, 2),
+        ...gaussianRows(rng, nDefect, 2, [], Math.sqrt(s2)),
+      ]);
       const labels = Array.from({ length: nNormal + nDefect }, (_, i) => (i < nNormal ? 0 : 1));
       const tolerance = 3 * aurocStandardError(expected, nDefect, nNormal);
       const maha = auroc(labels, mahalanobisScores(fitMahalanobis(bank, 4000, 2), query, nNormal + nDefect));
@@ -193,7 +247,10 @@ describe('one-class scores', () => {
       const nPool = 2000;
       const share = 0.2;
       const poolDefects = nPool * share;
-      const pool = new Float64Array([...gaussianRows(rng, nPool - poolDefects, 2), ...gaussianRows(rng, poolDefects, 2, delta)]);
+      const pool = new Float64Array([
+        ...gaussianRows(rng, nPool - poolDefects, 2),
+        ...gaussianRows(rng, poolDefects, 2, delta),
+      ]);
       const labelled = Array.from({ length: 200 }, (_, i) => nPool - poolDefects + i);
       const fit = fewLabelProbe(pool, nPool, 2, labelled, { knownShare: share });
       assert.ok(fit.converged);
@@ -201,10 +258,20 @@ describe('one-class scores', () => {
       const labels = Array.from({ length: nNormal + nDefect }, (_, i) => (i < nNormal ? 0 : 1));
       const measured = auroc(labels, logisticLogits(fit, query, nNormal + nDefect));
       const tolerance = 3 * aurocStandardError(expected, nDefect, nNormal);
-      assert.ok(Math.abs(measured - expected) < tolerance, `probe AUROC ${measured} vs Φ(Δ/√2) = ${expected} ± ${tolerance}`);
+      assert.ok(
+        Math.abs(measured - expected) < tolerance,
+        `probe AUROC ${measured} vs Φ(Δ/√2) = ${expected} ± ${tolerance}`,
+      );
       // The one-class Mahalanobis score on the same data ranks by distance from the normal mean, not along δ,
       // so it falls short of the linear optimum: the gap the label-efficiency curve measures.
-      const maha = auroc(labels, mahalanobisScores(fitMahalanobis(pool.subarray(0, 2 * (nPool - poolDefects)), nPool - poolDefects, 2), query, nNormal + nDefect));
+      const maha = auroc(
+        labels,
+        mahalanobisScores(
+          fitMahalanobis(pool.subarray(0, 2 * (nPool - poolDefects)), nPool - poolDefects, 2),
+          query,
+          nNormal + nDefect,
+        ),
+      );
       assert.ok(maha < measured - 0.02, `one-class ${maha} should trail the probe ${measured}`);
     });
   });
@@ -228,7 +295,10 @@ describe('one-class scores', () => {
       const pool = gaussianRows(rng, 100, 3);
       assert.throws(() => fewLabelProbe(pool, 100, 3, [], { knownShare: 0.1 }), /at least one labelled defect/);
       assert.throws(() => fewLabelProbe(pool, 100, 3, [3, 3], { knownShare: 0.1 }), /row 3 is listed twice/);
-      assert.throws(() => fewLabelProbe(pool, 100, 3, [100], { knownShare: 0.1 }), /row 100 is not a row of the 100-row pool/);
+      assert.throws(
+        () => fewLabelProbe(pool, 100, 3, [100], { knownShare: 0.1 }),
+        /row 100 is not a row of the 100-row pool/,
+      );
       assert.throws(() => fewLabelProbe(pool, 100, 3, [1], { knownShare: 1 }), /knownShare must be in \(0, 1\)/);
       // More weight on the labelled rows moves the fitted intercept up: the class balance follows the share.
       const low = fewLabelProbe(pool, 100, 3, [1, 2], { knownShare: 0.05 });

@@ -15,12 +15,32 @@ import {
 const fx = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'labelfree', 'stats.json'), 'utf8')) as {
   t_quantiles: Array<{ p: number; df: number; q: number }>;
   intervals: Array<{ values: number[]; mean: number; low: number; high: number; std: number }>;
-  bootstrap: { values: number[]; resamples: number; seed: number; estimate: number; low: number; high: number; standard_error: number };
-  paired: { a: number[]; b: number[]; resamples: number; seed: number; mean_difference: number; low: number; high: number; p_value: number };
+  bootstrap: {
+    values: number[];
+    resamples: number;
+    seed: number;
+    estimate: number;
+    low: number;
+    high: number;
+    standard_error: number;
+  };
+  paired: {
+    a: number[];
+    b: number[];
+    resamples: number;
+    seed: number;
+    mean_difference: number;
+    low: number;
+    high: number;
+    p_value: number;
+  };
 };
 
 function close(actual: number, expected: number, what: string, tol = 1e-12): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
 }
 
 function median(values: number[]): number {
@@ -68,7 +88,10 @@ describe('stats: Student-t quantiles and mean ± CI over seeds', () => {
 describe('stats: seeded bootstrap and the paired test', () => {
   it('percentile bootstrap of the median replays the numpy port of the same stream', () => {
     const b = fx.bootstrap;
-    const r = bootstrap(b.values.length, (idx) => median(Array.from(idx, (i) => b.values[i])), { resamples: b.resamples, seed: b.seed });
+    const r = bootstrap(b.values.length, (idx) => median(Array.from(idx, (i) => b.values[i])), {
+      resamples: b.resamples,
+      seed: b.seed,
+    });
     close(r.estimate, b.estimate, 'estimate');
     close(r.low, b.low, 'low');
     close(r.high, b.high, 'high');
@@ -121,8 +144,18 @@ describe('stats: seeded bootstrap and the paired test', () => {
   it('noise around no difference gives a large p; a real difference a small one', () => {
     const base = [0.6, 0.62, 0.58, 0.65, 0.61, 0.59, 0.63, 0.6];
     const jitter = [0.01, -0.012, 0.008, -0.009, 0.011, -0.01, 0.007, -0.006];
-    assert.ok(pairedBootstrapTest(base.map((v, i) => v + jitter[i]), base).pValue > 0.3);
-    assert.ok(pairedBootstrapTest(base.map((v, i) => v + 0.05 + jitter[i]), base).pValue < 0.01);
+    assert.ok(
+      pairedBootstrapTest(
+        base.map((v, i) => v + jitter[i]),
+        base,
+      ).pValue > 0.3,
+    );
+    assert.ok(
+      pairedBootstrapTest(
+        base.map((v, i) => v + 0.05 + jitter[i]),
+        base,
+      ).pValue < 0.01,
+    );
     assert.throws(() => pairedBootstrapTest([1, 2], [1]), /a has 2 cells but b has 1/);
     assert.throws(() => pairedBootstrapTest([1, NaN], [1, 2]), /a\[1\] = NaN/);
   });
@@ -140,7 +173,13 @@ describe('stats: tables over seeds', () => {
 
   it('summarizeOverSeeds groups, averages and counts missing values', () => {
     const out = summarizeOverSeeds(rows, { by: ['method', 'p'], value: 'f1' });
-    assert.deepEqual(out.map((r) => [r.method, r.p, r.n, r.missing]), [['simclr', 0.1, 2, 1], ['byol', 0.1, 3, 0]]);
+    assert.deepEqual(
+      out.map((r) => [r.method, r.p, r.n, r.missing]),
+      [
+        ['simclr', 0.1, 2, 1],
+        ['byol', 0.1, 3, 0],
+      ],
+    );
     close(out[0].mean, 0.6, 'mean');
     close(out[0].halfWidth, (12.706204736174698 * Math.sqrt(0.02)) / Math.SQRT2, 'half width', 1e-9);
   });

@@ -14,7 +14,23 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 function row(runId: string, metric: string, value: number, extra: Partial<ResultRow> = {}): ResultRow {
-  return { runId, method: 'simclr', backbone: 'resnet18', trainProportion: 0.05, evalProportion: 0.45, split: 'val', metric, value, seed: 42, threshold: 0, epoch: 2, dataset: 'synthetic', scale: 'smoke', imageSize: 32, ...extra };
+  return {
+    runId,
+    method: 'simclr',
+    backbone: 'resnet18',
+    trainProportion: 0.05,
+    evalProportion: 0.45,
+    split: 'val',
+    metric,
+    value,
+    seed: 42,
+    threshold: 0,
+    epoch: 2,
+    dataset: 'synthetic',
+    scale: 'smoke',
+    imageSize: 32,
+    ...extra,
+  };
 }
 
 describe('ssl-ad CLI', () => {
@@ -39,13 +55,33 @@ describe('ssl-ad CLI', () => {
   });
 
   it('train flags build the same config as makeRunConfig', () => {
-    const fromFlags = trainConfigFromFlags({ method: 'byol', backbone: 'vit_tiny', proportion: '0.02', scale: 'smoke', seed: '7', epochs: '3', override: '{"optimizer":{"lr":0.1}}' });
-    const direct = makeRunConfig({ method: 'byol', backbone: 'vit_tiny', trainProportion: 0.02, seed: 7, epochs: 3, optimizer: { lr: 0.1 } }, 'smoke');
+    const fromFlags = trainConfigFromFlags({
+      method: 'byol',
+      backbone: 'vit_tiny',
+      proportion: '0.02',
+      scale: 'smoke',
+      seed: '7',
+      epochs: '3',
+      override: '{"optimizer":{"lr":0.1}}',
+    });
+    const direct = makeRunConfig(
+      { method: 'byol', backbone: 'vit_tiny', trainProportion: 0.02, seed: 7, epochs: 3, optimizer: { lr: 0.1 } },
+      'smoke',
+    );
     assert.deepEqual(fromFlags, direct);
   });
 
   it('sweep --dry-run lists the grid', async () => {
-    const r = await cli(['sweep', '--study', 'augmentation', '--scale', 'smoke', '--dry-run', '--results', tempDir('dry')]);
+    const r = await cli([
+      'sweep',
+      '--study',
+      'augmentation',
+      '--scale',
+      'smoke',
+      '--dry-run',
+      '--results',
+      tempDir('dry'),
+    ]);
     assert.equal(r.code, 0);
     assert.match(r.out, /augmentation at scale smoke: 4 runs/);
   });
@@ -63,17 +99,29 @@ describe('ssl-ad CLI', () => {
     assert.match(r.out, new RegExp(`${b.id}\\s+diverged\\s+1/2\\s+loss is NaN at step 12`));
     assert.match(r.out, new RegExp(`${c.id}\\s+running \\(stale\\)`));
     assert.match(r.out, /3 runs in .*: 1 running \(stale\), 1 diverged, 1 done/);
-    const json = JSON.parse((await cli(['status', '--json', '--results', dir])).out) as Array<{ runId: string; state: string }>;
+    const json = JSON.parse((await cli(['status', '--json', '--results', dir])).out) as Array<{
+      runId: string;
+      state: string;
+    }>;
     assert.equal(json.length, 3);
   });
 
   it('export writes the tidy table of finished runs as CSV and Arrow that read back equal', async () => {
     const aq = require('arquero') as typeof import('arquero');
     const dir = tempDir('export');
-    const done = openRun(dir, makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'));
-    done.writeRows([row(done.id, 'f1', 0.25), row(done.id, 'auroc', 0.875, { split: 'train', evalProportion: 0.0512 })]);
+    const done = openRun(
+      dir,
+      makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'),
+    );
+    done.writeRows([
+      row(done.id, 'f1', 0.25),
+      row(done.id, 'auroc', 0.875, { split: 'train', evalProportion: 0.0512 }),
+    ]);
     done.setStatus({ state: 'done' });
-    const failed = openRun(dir, makeRunConfig({ method: 'byol', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'));
+    const failed = openRun(
+      dir,
+      makeRunConfig({ method: 'byol', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'),
+    );
     failed.writeRows([row(failed.id, 'f1', 0.5)]);
     failed.setStatus({ state: 'failed', reason: 'boom' });
     const out = path.join(dir, 'export');
@@ -82,32 +130,73 @@ describe('ssl-ad CLI', () => {
     assert.match(r.out, /2 rows/);
     const expected = collectRows(dir);
     assert.equal(expected.length, 2);
-    const csv = aq.fromCSV(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8')).objects() as Array<Record<string, unknown>>;
-    const arrow = aq.fromArrow(new Uint8Array(fs.readFileSync(path.join(out, 'tidy.arrow')))).objects() as Array<Record<string, unknown>>;
+    const csv = aq.fromCSV(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8')).objects() as Array<
+      Record<string, unknown>
+    >;
+    const arrow = aq.fromArrow(new Uint8Array(fs.readFileSync(path.join(out, 'tidy.arrow')))).objects() as Array<
+      Record<string, unknown>
+    >;
     for (const table of [csv, arrow]) {
       assert.equal(table.length, 2);
       table.forEach((t, i) => {
-        for (const key of ['runId', 'split', 'metric', 'value', 'evalProportion', 'seed'] as const) assert.equal(t[key], expected[i][key], `${key} of row ${i}`);
+        for (const key of ['runId', 'split', 'metric', 'value', 'evalProportion', 'seed'] as const)
+          assert.equal(t[key], expected[i][key], `${key} of row ${i}`);
       });
     }
-    assert.match(r.err + (await cli(['export', '--format', 'parquet', '--results', dir])).err, /--format: "parquet" is not allowed; allowed: csv,arrow/);
+    assert.match(
+      r.err + (await cli(['export', '--format', 'parquet', '--results', dir])).err,
+      /--format: "parquet" is not allowed; allowed: csv,arrow/,
+    );
   });
 
   it('export --grids keeps only the runs of the named grids at the scale', async () => {
     const dir = tempDir('export-grids');
-    const inGrid = openRun(dir, makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'));
-    const offGrid = openRun(dir, makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05, probe: { standardize: false } }, 'smoke'));
+    const inGrid = openRun(
+      dir,
+      makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke'),
+    );
+    const offGrid = openRun(
+      dir,
+      makeRunConfig(
+        { method: 'simclr', backbone: 'resnet18', trainProportion: 0.05, probe: { standardize: false } },
+        'smoke',
+      ),
+    );
     for (const run of [inGrid, offGrid]) {
       run.writeRows([row(run.id, 'f1', 0.25)]);
       run.setStatus({ state: 'done' });
     }
     const out = path.join(dir, 'export');
-    let r = await cli(['export', '--results', dir, '--out', out, '--grids', 'ssl,resolution', '--scale', 'smoke', '--format', 'csv']);
+    let r = await cli([
+      'export',
+      '--results',
+      dir,
+      '--out',
+      out,
+      '--grids',
+      'ssl,resolution',
+      '--scale',
+      'smoke',
+      '--format',
+      'csv',
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /1 rows .*runs of the ssl, resolution grids/);
     assert.match(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8'), new RegExp(inGrid.id));
     assert.doesNotMatch(fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8'), new RegExp(offGrid.id));
-    r = await cli(['export', '--results', dir, '--out', out, '--grids', 'ssl', '--scale', 'default', '--format', 'csv']);
+    r = await cli([
+      'export',
+      '--results',
+      dir,
+      '--out',
+      out,
+      '--grids',
+      'ssl',
+      '--scale',
+      'default',
+      '--format',
+      'csv',
+    ]);
     assert.match(r.out, /0 rows/);
     r = await cli(['export', '--results', dir, '--grids', 'sweeps']);
     assert.match(r.err, /--grids: "sweeps" is not allowed; allowed: ssl,resolution,augmentation,fashion-mnist/);

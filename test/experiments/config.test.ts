@@ -3,22 +3,48 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openRun } from '../../lib/experiments/store';
-import { makeRunConfig, PAPER_LARS_ETA, runId, scaledLearningRates, validateRunConfig, type RunConfig } from '../../lib/experiments/config';
+import {
+  makeRunConfig,
+  PAPER_LARS_ETA,
+  runId,
+  scaledLearningRates,
+  validateRunConfig,
+  type RunConfig,
+} from '../../lib/experiments/config';
 
 describe('run configs', () => {
   it('the CPU scales standardise the SSL probe and raise its lr; the paper scale and supervised keep the paper’s probe', () => {
     for (const scale of ['smoke', 'default'] as const) {
       for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
         const config = makeRunConfig({ method, backbone: 'resnet18' }, scale);
-        assert.deepEqual(config.probe, { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true }, `${method} at ${scale}`);
+        assert.deepEqual(
+          config.probe,
+          { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true },
+          `${method} at ${scale}`,
+        );
       }
       assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr, 0.12);
-      assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false });
+      assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, {
+        lr: 1e-3,
+        momentum: 0.9,
+        weightDecay: 0,
+        standardize: false,
+      });
     }
-    assert.deepEqual(makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe, { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false });
-    assert.deepEqual(makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe, { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false });
+    assert.deepEqual(
+      makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
+      { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false },
+    );
+    assert.deepEqual(
+      makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
+      { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false },
+    );
     // batch 64 at the default scale: 0.12 · 64/256 per step.
-    assert.ok(Math.abs(scaledLearningRates(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')).probeLr - 0.03) < 1e-12);
+    assert.ok(
+      Math.abs(
+        scaledLearningRates(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')).probeLr - 0.03,
+      ) < 1e-12,
+    );
   });
 
   it('a plain probe hashes as a config written before the standardize field, so finished runs keep their ids', () => {
@@ -32,37 +58,81 @@ describe('run configs', () => {
 
   it('every scale keeps the paper’s LARS trust coefficient; an η override is its own run', () => {
     for (const scale of ['smoke', 'default'] as const) {
-      for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const) assert.equal(makeRunConfig({ method, backbone: 'vit_tiny' }, scale).optimizer.eta, PAPER_LARS_ETA, `${method} at ${scale}`);
+      for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const)
+        assert.equal(
+          makeRunConfig({ method, backbone: 'vit_tiny' }, scale).optimizer.eta,
+          PAPER_LARS_ETA,
+          `${method} at ${scale}`,
+        );
     }
-    assert.equal(makeRunConfig({ method: 'byol', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').optimizer.eta, 0.001);
-    assert.equal(makeRunConfig({ method: 'byol', backbone: 'resnet18', optimizer: { eta: 0.02 } }, 'default').optimizer.eta, 0.02);
+    assert.equal(
+      makeRunConfig({ method: 'byol', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').optimizer
+        .eta,
+      0.001,
+    );
+    assert.equal(
+      makeRunConfig({ method: 'byol', backbone: 'resnet18', optimizer: { eta: 0.02 } }, 'default').optimizer.eta,
+      0.02,
+    );
   });
 
   it('the paper’s trust coefficient hashes as a config written before the eta field, so runs finished before it keep their ids', () => {
-    for (const overrides of [{ method: 'dino', backbone: 'resnet18' }, { method: 'simclr', backbone: 'vit_tiny' }] as const) {
+    for (const overrides of [
+      { method: 'dino', backbone: 'resnet18' },
+      { method: 'simclr', backbone: 'vit_tiny' },
+    ] as const) {
       const config = makeRunConfig(overrides, 'default');
       const { eta: _dropped, ...oldOptimizer } = config.optimizer;
       const written = JSON.parse(JSON.stringify({ ...config, optimizer: oldOptimizer })) as RunConfig;
       assert.equal(runId(validateRunConfig(written)), runId(config), overrides.method);
       assert.equal(written.optimizer.eta, PAPER_LARS_ETA, 'an old config file reads as the paper’s η');
     }
-    assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'default')));
+    assert.notEqual(
+      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')),
+      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'default')),
+    );
   });
 
   it('MAE runs trained with the 3-head encoder get new ids; no other method’s id moves', () => {
     // Ids of the default-scale runs before the 12-head fix (measured on that code).
-    assert.notEqual(runId(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default')), 'mae-vit_tiny-p45-s42-e906ec1de3f7');
-    assert.equal(runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')), 'simclr-vit_tiny-p45-s42-f8b46e000e8d');
-    assert.equal(runId(makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'default')), 'supervised-resnet18-p45-s42-2278f5c66b33');
+    assert.notEqual(
+      runId(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default')),
+      'mae-vit_tiny-p45-s42-e906ec1de3f7',
+    );
+    assert.equal(
+      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')),
+      'simclr-vit_tiny-p45-s42-f8b46e000e8d',
+    );
+    assert.equal(
+      runId(makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'default')),
+      'supervised-resnet18-p45-s42-2278f5c66b33',
+    );
   });
 
   it('rejects a negative or non-numeric optimizer.eta, naming the field', () => {
-    assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: -1 } }, 'smoke'), /optimizer\.eta = -1/);
-    assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: 'big' as unknown as number } }, 'smoke'), /optimizer\.eta = "big"/);
+    assert.throws(
+      () => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: -1 } }, 'smoke'),
+      /optimizer\.eta = -1/,
+    );
+    assert.throws(
+      () =>
+        makeRunConfig(
+          { method: 'simclr', backbone: 'resnet18', optimizer: { eta: 'big' as unknown as number } },
+          'smoke',
+        ),
+      /optimizer\.eta = "big"/,
+    );
   });
 
   it('rejects a probe.standardize that is not a boolean, naming the field', () => {
-    assert.throws(() => makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: 'yes' as unknown as boolean } }, 'smoke'), /probe\.standardize = "yes"; allowed: true, false/);
+    assert.throws(
+      () =>
+        makeRunConfig(
+          { method: 'simclr', backbone: 'resnet18', probe: { standardize: 'yes' as unknown as boolean } },
+          'smoke',
+        ),
+      /probe\.standardize = "yes"; allowed: true, false/,
+    );
   });
 });
 
@@ -70,16 +140,44 @@ describe('config validation catches what would fail later', () => {
   const base = { method: 'dino' as const, backbone: 'resnet18' as const };
   // Each of these trained until a NaN, a division by zero or a shape error before it was checked.
   const cases: Array<[string, Parameters<typeof makeRunConfig>[0], RegExp]> = [
-    ['studentTemperature 0', { ...base, settings: { studentTemperature: 0 } }, /settings\.studentTemperature = 0; expected a number in \[0\.0001, 10\]/],
+    [
+      'studentTemperature 0',
+      { ...base, settings: { studentTemperature: 0 } },
+      /settings\.studentTemperature = 0; expected a number in \[0\.0001, 10\]/,
+    ],
     ['teacherTemperature 0', { ...base, settings: { teacherTemperature: 0 } }, /settings\.teacherTemperature = 0/],
-    ['warmupTeacherTemperature negative', { ...base, settings: { warmupTeacherTemperature: -0.04 } }, /settings\.warmupTeacherTemperature = -0\.04/],
-    ['warmupTeacherTemperatureEpochs 1.5', { ...base, settings: { warmupTeacherTemperatureEpochs: 1.5 } }, /settings\.warmupTeacherTemperatureEpochs = 1\.5; expected an integer/],
-    ['freezePrototypesEpochs -1', { ...base, settings: { freezePrototypesEpochs: -1 } }, /settings\.freezePrototypesEpochs = -1/],
+    [
+      'warmupTeacherTemperature negative',
+      { ...base, settings: { warmupTeacherTemperature: -0.04 } },
+      /settings\.warmupTeacherTemperature = -0\.04/,
+    ],
+    [
+      'warmupTeacherTemperatureEpochs 1.5',
+      { ...base, settings: { warmupTeacherTemperatureEpochs: 1.5 } },
+      /settings\.warmupTeacherTemperatureEpochs = 1\.5; expected an integer/,
+    ],
+    [
+      'freezePrototypesEpochs -1',
+      { ...base, settings: { freezePrototypesEpochs: -1 } },
+      /settings\.freezePrototypesEpochs = -1/,
+    ],
     ['lambda negative', { method: 'barlow', backbone: 'resnet18', settings: { lambda: -1 } }, /settings\.lambda = -1/],
     ['scaleLoss 0', { method: 'barlow', backbone: 'resnet18', settings: { scaleLoss: 0 } }, /settings\.scaleLoss = 0/],
-    ['normPixLoss "yes"', { method: 'mae', backbone: 'vit_tiny', settings: { normPixLoss: 'yes' as unknown as boolean } }, /settings\.normPixLoss = "yes"; allowed: true, false/],
-    ['maskRatio keeping no patch', { method: 'mae', backbone: 'vit_tiny', imageSize: 16, patchSize: 8, settings: { maskRatio: 0.9 } }, /settings\.maskRatio = 0\.9; keeps no patch of the 4/],
-    ['decoderHeads not dividing decoderEmbedDim', { method: 'mae', backbone: 'vit_tiny', settings: { decoderHeads: 5 } }, /settings\.decoderHeads = 5; must divide decoderEmbedDim 64/],
+    [
+      'normPixLoss "yes"',
+      { method: 'mae', backbone: 'vit_tiny', settings: { normPixLoss: 'yes' as unknown as boolean } },
+      /settings\.normPixLoss = "yes"; allowed: true, false/,
+    ],
+    [
+      'maskRatio keeping no patch',
+      { method: 'mae', backbone: 'vit_tiny', imageSize: 16, patchSize: 8, settings: { maskRatio: 0.9 } },
+      /settings\.maskRatio = 0\.9; keeps no patch of the 4/,
+    ],
+    [
+      'decoderHeads not dividing decoderEmbedDim',
+      { method: 'mae', backbone: 'vit_tiny', settings: { decoderHeads: 5 } },
+      /settings\.decoderHeads = 5; must divide decoderEmbedDim 64/,
+    ],
     ['augment.hflip "no"', { ...base, augment: { hflip: 'no' as unknown as boolean } }, /augment\.hflip = "no"/],
     ['augment.enabled 1', { ...base, augment: { enabled: 1 as unknown as boolean } }, /augment\.enabled = 1/],
     ['dataset.dir ""', { ...base, dataset: { dir: '' } }, /dataset\.dir = ""; expected a folder path or null/],
@@ -105,7 +203,10 @@ describe('run folders written before probe.standardize and optimizer.eta', () =>
       const first = openRun(dir, config);
       const { standardize: _dropped, ...oldProbe } = config.probe;
       const { eta: _alsoDropped, ...oldOptimizer } = config.optimizer;
-      fs.writeFileSync(first.configFile, JSON.stringify({ ...config, probe: oldProbe, optimizer: oldOptimizer }, null, 1));
+      fs.writeFileSync(
+        first.configFile,
+        JSON.stringify({ ...config, probe: oldProbe, optimizer: oldOptimizer }, null, 1),
+      );
       const again = openRun(dir, config);
       assert.equal(again.id, first.id);
       assert.equal(again.config().probe.standardize, false);

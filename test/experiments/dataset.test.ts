@@ -19,11 +19,20 @@ import { FAKE_TRAINER, ROOT, runCli, tempDir } from './helpers';
 const HEADER = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'].join(',');
 
 function row(filename: string, code: number | null): string {
-  return [filename, ...SEWER_CODES.map((_, k) => (k === code ? '1' : '0')), '0', code === null ? '1' : '0', code === null ? '0' : '1', '5'].join(',');
+  return [
+    filename,
+    ...SEWER_CODES.map((_, k) => (k === code ? '1' : '0')),
+    '0',
+    code === null ? '1' : '0',
+    code === null ? '0' : '1',
+    '5',
+  ].join(',');
 }
 
 async function writePng(file: string, value: number): Promise<void> {
-  await sharp(Buffer.alloc(8 * 8 * 3, value), { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(file);
+  await sharp(Buffer.alloc(8 * 8 * 3, value), { raw: { width: 8, height: 8, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 /** A Sewer-ML-layout folder: 6 train and 2 val images. */
@@ -32,8 +41,14 @@ async function sewerFolder(): Promise<string> {
   fs.mkdirSync(path.join(dir, 'images'));
   const names = Array.from({ length: 8 }, (_, i) => `${String(i + 1).padStart(8, '0')}.png`);
   for (const [i, name] of names.entries()) await writePng(path.join(dir, 'images', name), 30 * i);
-  fs.writeFileSync(path.join(dir, 'SewerML_Train.csv'), [HEADER, ...names.slice(0, 6).map((n, i) => row(n, i % 2 ? i : null))].join('\n') + '\n');
-  fs.writeFileSync(path.join(dir, 'SewerML_Val.csv'), [HEADER, row(names[6], null), row(names[7], 2)].join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'SewerML_Train.csv'),
+    [HEADER, ...names.slice(0, 6).map((n, i) => row(n, i % 2 ? i : null))].join('\n') + '\n',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'SewerML_Val.csv'),
+    [HEADER, row(names[6], null), row(names[7], 2)].join('\n') + '\n',
+  );
   return dir;
 }
 
@@ -80,22 +95,61 @@ describe('dataset identity in run ids', function () {
 
   it('a Sewer-ML folder that does not exist is an error naming it, before any run is looked up', () => {
     process.env.SSLAD_SEWERML_DIR = path.join(tempDir('sewer-missing'), 'no-such-folder');
-    assert.throws(() => runId(sewerConfig()), /SSLAD_SEWERML_DIR = .*no-such-folder: the dataset folder does not exist/);
-    const withDir = makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir: '/no/such/sewer-ml' } }, 'smoke');
+    assert.throws(
+      () => runId(sewerConfig()),
+      /SSLAD_SEWERML_DIR = .*no-such-folder: the dataset folder does not exist/,
+    );
+    const withDir = makeRunConfig(
+      { method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir: '/no/such/sewer-ml' } },
+      'smoke',
+    );
     assert.throws(() => runId(withDir), /dataset\.dir = \/no\/such\/sewer-ml: the dataset folder does not exist/);
   });
 
   it('train on a missing folder, or with SSLAD_BACKEND=nosuch: one line without a stack trace, exit 2, no run folder', async () => {
     const results = tempDir('identity-cli');
-    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--results', results];
-    const missing = await runCli([...args, '--override', '{"dataset":{"kind":"sewerml"}}'], { SSLAD_SEWERML_DIR: '/no/such/folder', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+    const args = [
+      'train',
+      '--method',
+      'supervised',
+      '--backbone',
+      'resnet18',
+      '--scale',
+      'smoke',
+      '--results',
+      results,
+    ];
+    const missing = await runCli([...args, '--override', '{"dataset":{"kind":"sewerml"}}'], {
+      SSLAD_SEWERML_DIR: '/no/such/folder',
+      SSLAD_TRAINER_MODULE: FAKE_TRAINER,
+    });
     assert.equal(missing.code, 2, missing.output);
-    assert.equal(missing.output.trim(), 'ssl-ad train: SSLAD_SEWERML_DIR = /no/such/folder: the dataset folder does not exist');
+    assert.equal(
+      missing.output.trim(),
+      'ssl-ad train: SSLAD_SEWERML_DIR = /no/such/folder: the dataset folder does not exist',
+    );
     const backend = await runCli(args, { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
     assert.equal(backend.code, 2, backend.output);
     assert.match(backend.output.trim(), /^ssl-ad train: SSLAD_BACKEND=nosuch is not a backend; use one of [a-z, ]+$/);
     assert.deepEqual(fs.readdirSync(results), [], 'no run folder was created');
-    const sweep = await runCli(['sweep', '--study', 'ssl', '--scale', 'smoke', '--methods', 'supervised', '--backbones', 'resnet18', '--proportions', '0.45', '--results', results], { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+    const sweep = await runCli(
+      [
+        'sweep',
+        '--study',
+        'ssl',
+        '--scale',
+        'smoke',
+        '--methods',
+        'supervised',
+        '--backbones',
+        'resnet18',
+        '--proportions',
+        '0.45',
+        '--results',
+        results,
+      ],
+      { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER },
+    );
     assert.equal(sweep.code, 2, sweep.output);
     assert.doesNotMatch(sweep.output, /\n\s+at /, 'no stack trace');
     assert.deepEqual(listRuns(results), []);
@@ -105,7 +159,19 @@ describe('dataset identity in run ids', function () {
     const dir = await sewerFolder();
     const results = tempDir('identity-rerun');
     const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
-    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--override', '{"dataset":{"kind":"sewerml"}}', '--results', results];
+    const args = [
+      'train',
+      '--method',
+      'supervised',
+      '--backbone',
+      'resnet18',
+      '--scale',
+      'smoke',
+      '--override',
+      '{"dataset":{"kind":"sewerml"}}',
+      '--results',
+      results,
+    ];
     const first = await runCli(args, env);
     assert.equal(first.code, 0, first.output);
     const again = await runCli(args, env);
@@ -122,7 +188,19 @@ describe('dataset identity in run ids', function () {
     const dir = await sewerFolder();
     const results = tempDir('identity-expected');
     const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
-    const args = ['train', '--method', 'supervised', '--backbone', 'resnet18', '--scale', 'smoke', '--override', '{"dataset":{"kind":"sewerml"}}', '--results', results];
+    const args = [
+      'train',
+      '--method',
+      'supervised',
+      '--backbone',
+      'resnet18',
+      '--scale',
+      'smoke',
+      '--override',
+      '{"dataset":{"kind":"sewerml"}}',
+      '--results',
+      results,
+    ];
     process.env.SSLAD_SEWERML_DIR = dir;
     const listed = runId(sewerConfig()); // what the sweep saw
     const csv = path.join(dir, 'SewerML_Train.csv');
@@ -136,21 +214,38 @@ describe('dataset identity in run ids', function () {
   it('ssl-ad status shows the dataset identity a run recorded', async () => {
     const dir = await sewerFolder();
     const results = tempDir('identity-status');
-    const run = openRun(results, makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir } }, 'smoke'));
+    const run = openRun(
+      results,
+      makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml', dir } }, 'smoke'),
+    );
     const identity = sewerMlIdentity(dir);
     run.writeDataset(identity);
     const lines: string[] = [];
-    assert.equal(await main(['status', '--results', results], { log: (l) => lines.push(l), err: (l) => lines.push(l) }), 0);
-    assert.ok(lines.some((l) => l.includes(`data: sewerml ${fs.realpathSync(dir)} #${identity.digest.slice(0, 8)} (8 images)`)), lines.join('\n'));
+    assert.equal(
+      await main(['status', '--results', results], { log: (l) => lines.push(l), err: (l) => lines.push(l) }),
+      0,
+    );
+    assert.ok(
+      lines.some((l) => l.includes(`data: sewerml ${fs.realpathSync(dir)} #${identity.digest.slice(0, 8)} (8 images)`)),
+      lines.join('\n'),
+    );
     const json: string[] = [];
     await main(['status', '--json', '--results', results], { log: (l) => json.push(l), err: (l) => json.push(l) });
-    assert.equal(JSON.parse(json.join('\n'))[0].datasetIdentity.splits.train.annotationSha256, identity.splits.train.annotationSha256);
+    assert.equal(
+      JSON.parse(json.join('\n'))[0].datasetIdentity.splits.train.annotationSha256,
+      identity.splits.train.annotationSha256,
+    );
   });
 
   it('finished runs on the bundled synthetic data and on the published Fashion-MNIST keep their ids', () => {
     // The committed default-scale table was trained before dataset identities existed.
     const committed = new Set(
-      fs.readFileSync(path.join(ROOT, 'data', 'results', 'default', 'tidy.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0]),
+      fs
+        .readFileSync(path.join(ROOT, 'data', 'results', 'default', 'tidy.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(',')[0]),
     );
     const configs = [
       ...(['ssl', 'resolution', 'augmentation'] as const).flatMap((g) => studyGrid(g, { scale: 'default' })),

@@ -23,7 +23,9 @@ export async function runExperiment(config: RunConfig, options: { resultsDir: st
   const run = openRun(options.resultsDir, config);
   if (run.status().state === 'done') return run.status();
   const epochFile = path.join(run.checkpointDir, 'epoch.json');
-  let epoch = fs.existsSync(epochFile) ? (JSON.parse(fs.readFileSync(epochFile, 'utf8')) as { epoch: number }).epoch : 0;
+  let epoch = fs.existsSync(epochFile)
+    ? (JSON.parse(fs.readFileSync(epochFile, 'utf8')) as { epoch: number }).epoch
+    : 0;
   // As the real trainer does on resume: a kill between a log append and its checkpoint leaves a record to drop.
   run.truncateLogAfterStep(epoch);
   run.setStatus({ state: 'running', epoch });
@@ -42,9 +44,20 @@ export async function runExperiment(config: RunConfig, options: { resultsDir: st
   }
   const rows: ResultRow[] = [];
   const cell = (split: 'train' | 'val', evalProportion: number, metric: string): ResultRow => ({
-    runId: run.id, method: config.method, backbone: config.backbone, trainProportion: config.trainProportion, evalProportion, split, metric,
-    value: fakeValue(run.id, split, evalProportion, metric), seed: config.seed, threshold: 0, epoch: config.epochs,
-    dataset: config.dataset.kind, scale: config.scale, imageSize: config.imageSize,
+    runId: run.id,
+    method: config.method,
+    backbone: config.backbone,
+    trainProportion: config.trainProportion,
+    evalProportion,
+    split,
+    metric,
+    value: fakeValue(run.id, split, evalProportion, metric),
+    seed: config.seed,
+    threshold: 0,
+    epoch: config.epochs,
+    dataset: config.dataset.kind,
+    scale: config.scale,
+    imageSize: config.imageSize,
   });
   for (const metric of FAKE_METRICS) rows.push(cell('train', config.trainProportion, metric));
   for (const p of config.evalProportions) for (const metric of FAKE_METRICS) rows.push(cell('val', p, metric));

@@ -15,7 +15,10 @@ export function tempDir(prefix: string): string {
 }
 
 /** The CLI in a child process; `detached` puts it in its own process group (for kill -9 of the group). */
-export function spawnCli(args: string[], options: { env?: Record<string, string>; detached?: boolean } = {}): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string>; detached?: boolean } = {},
+): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, ['--require', require.resolve('tsx/cjs'), CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
@@ -29,7 +32,10 @@ export function spawnCli(args: string[], options: { env?: Record<string, string>
   return { child, output: () => text, exit };
 }
 
-export async function runCli(args: string[], env?: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runCli(
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const cli = spawnCli(args, { env });
   const code = await cli.exit;
   return { code, output: cli.output() };

@@ -26,7 +26,10 @@ describe('run locks', () => {
     const dir = tempDir('lock-stale');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     const deadPid = Number(dead.stdout);
-    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid, host: os.hostname(), startTicks: 1, acquiredAt: 'then' }));
+    fs.writeFileSync(
+      path.join(dir, LOCK_FILE),
+      JSON.stringify({ pid: deadPid, host: os.hostname(), startTicks: 1, acquiredAt: 'then' }),
+    );
     assert.equal(liveLockHolder(dir), null);
     const lock = acquireRunLock(dir);
     assert.ok(lock.acquired, 'the stale lock was broken');

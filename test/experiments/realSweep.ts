@@ -7,7 +7,21 @@ import { ResultRow } from '../../lib/experiments/store';
 export const REAL_OVERRIDES = { evalProportions: [0.15, 0.45], batchSize: 8, monitorSamples: 16 };
 
 export function realSweepArgs(methods: string, proportions: string): string[] {
-  return ['sweep', '--study', 'ssl', '--scale', 'smoke', '--methods', methods, '--backbones', 'resnet18', '--proportions', proportions, '--override', JSON.stringify(REAL_OVERRIDES)];
+  return [
+    'sweep',
+    '--study',
+    'ssl',
+    '--scale',
+    'smoke',
+    '--methods',
+    methods,
+    '--backbones',
+    'resnet18',
+    '--proportions',
+    proportions,
+    '--override',
+    JSON.stringify(REAL_OVERRIDES),
+  ];
 }
 
 export function realConfigs(methods: Array<'supervised' | 'simclr'>, proportions: number[]): RunConfig[] {

@@ -21,15 +21,37 @@ function have(binary: string): boolean {
 describe('SLURM array scripts', () => {
   it('one task per unfinished run, each calling the CLI train on its config file', () => {
     const dir = tempDir('slurm-script');
-    const configs = sslGrid({ scale: 'smoke', methods: ['supervised'], backbones: ['resnet18'], proportions: [0.05, 0.15, 0.45] });
+    const configs = sslGrid({
+      scale: 'smoke',
+      methods: ['supervised'],
+      backbones: ['resnet18'],
+      proportions: [0.05, 0.15, 0.45],
+    });
     const finished = openRun(dir, configs[1]);
     finished.setStatus({ state: 'done' });
-    const job = writeSlurmArray(configs, { resultsDir: dir, name: 'test-array', partition: 'gpu', gres: 'gpu:1', maxParallel: 4, timeLimit: '01:00:00' });
+    const job = writeSlurmArray(configs, {
+      resultsDir: dir,
+      name: 'test-array',
+      partition: 'gpu',
+      gres: 'gpu:1',
+      maxParallel: 4,
+      timeLimit: '01:00:00',
+    });
     assert.equal(job.count, 2);
     assert.deepEqual(job.runIds, [runId(configs[0]), runId(configs[2])]);
-    assert.deepEqual(fs.readFileSync(job.tasksFile, 'utf8').trim().split('\n'), [path.join(dir, runId(configs[0]), 'config.json'), path.join(dir, runId(configs[2]), 'config.json')]);
+    assert.deepEqual(fs.readFileSync(job.tasksFile, 'utf8').trim().split('\n'), [
+      path.join(dir, runId(configs[0]), 'config.json'),
+      path.join(dir, runId(configs[2]), 'config.json'),
+    ]);
     const script = fs.readFileSync(job.script, 'utf8');
-    for (const line of ['#SBATCH --array=0-1%4', '#SBATCH --partition=gpu', '#SBATCH --gres=gpu:1', '#SBATCH --time=01:00:00', '#SBATCH --cpus-per-task=1', `#SBATCH --output=${job.logsDir}/%A_%a.out`]) {
+    for (const line of [
+      '#SBATCH --array=0-1%4',
+      '#SBATCH --partition=gpu',
+      '#SBATCH --gres=gpu:1',
+      '#SBATCH --time=01:00:00',
+      '#SBATCH --cpus-per-task=1',
+      `#SBATCH --output=${job.logsDir}/%A_%a.out`,
+    ]) {
       assert.ok(script.includes(line), `script has ${line}`);
     }
     assert.match(script, / train --config "\$config" --results /);
@@ -48,18 +70,29 @@ describe('SLURM one-node cluster on localhost', function () {
   before(function () {
     const missing = ['slurmctld', 'slurmd', 'sbatch', 'squeue', 'munged'].filter((b) => !have(b));
     if (missing.length) {
-      console.log(`    (skipped: ${missing.join(', ')} not installed; apt-get install -y slurm-wlm munge, as .ci/run does)`);
+      console.log(
+        `    (skipped: ${missing.join(', ')} not installed; apt-get install -y slurm-wlm munge, as .ci/run does)`,
+      );
       this.skip();
     }
-    if (!fs.existsSync(REAL_TRAINER)) throw new Error('lib/train/run.ts is missing; the SLURM test runs the real trainer');
-    const up = spawnSync('bash', [path.join(ROOT, 'scripts', 'slurm-local.sh'), 'up'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60000 });
+    if (!fs.existsSync(REAL_TRAINER))
+      throw new Error('lib/train/run.ts is missing; the SLURM test runs the real trainer');
+    const up = spawnSync('bash', [path.join(ROOT, 'scripts', 'slurm-local.sh'), 'up'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 60000,
+    });
     assert.equal(up.status, 0, `slurm-local.sh up failed:\n${up.stdout}\n${up.stderr}`);
     conf = up.stdout.trim().split('\n').pop()!;
     assert.ok(fs.existsSync(conf), conf);
   });
 
   after(() => {
-    spawnSync('bash', [path.join(ROOT, 'scripts', 'slurm-local.sh'), 'down'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30000 });
+    spawnSync('bash', [path.join(ROOT, 'scripts', 'slurm-local.sh'), 'down'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 30000,
+    });
   });
 
   it('a smoke sweep through sbatch gives the same rows as a local sweep', async () => {
@@ -72,14 +105,20 @@ describe('SLURM one-node cluster on localhost', function () {
     ]);
     const logs = () => {
       const slurmRoot = path.join(slurmDir, 'slurm');
-      return fs.existsSync(slurmRoot) ? spawnSync('sh', ['-c', `tail -n 20 ${slurmRoot}/*/logs/*`], { encoding: 'utf8' }).stdout : '';
+      return fs.existsSync(slurmRoot)
+        ? spawnSync('sh', ['-c', `tail -n 20 ${slurmRoot}/*/logs/*`], { encoding: 'utf8' }).stdout
+        : '';
     };
     assert.equal(viaSlurm.code, 0, `${viaSlurm.output}\n${logs()}`);
     assert.match(viaSlurm.output, /submitted job \d+/);
     assert.equal(local.code, 0, local.output);
     const configs = realConfigs(['supervised'], [0.15, 0.45]);
-    assert.deepEqual(listRuns(slurmDir).map((r) => r.id), configs.map(runId).sort());
-    for (const run of listRuns(slurmDir)) assert.equal(run.status().state, 'done', `${run.id}: ${run.status().reason ?? ''}\n${logs()}`);
+    assert.deepEqual(
+      listRuns(slurmDir).map((r) => r.id),
+      configs.map(runId).sort(),
+    );
+    for (const run of listRuns(slurmDir))
+      assert.equal(run.status().state, 'done', `${run.id}: ${run.status().reason ?? ''}\n${logs()}`);
     const slurmRows = valuesByKey(collectRows(slurmDir));
     const localRows = valuesByKey(collectRows(localDir));
     assert.ok(slurmRows.size > 0);

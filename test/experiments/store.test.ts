@@ -32,11 +32,17 @@ describe('results store writes', () => {
       if (offset > 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return fs.writeSync(fd, buffer, offset, Math.ceil(length / 2));
     };
-    assert.throws(() => writeFileAtomic(file, '{"state":"done","rows":12345}'), (err: NodeJS.ErrnoException) => {
-      assert.equal(err.code, 'ENOSPC');
-      assert.match(err.message, /cannot write .*status\.json \(ENOSPC: .*\); the previous version, if any, is unchanged/);
-      return true;
-    });
+    assert.throws(
+      () => writeFileAtomic(file, '{"state":"done","rows":12345}'),
+      (err: NodeJS.ErrnoException) => {
+        assert.equal(err.code, 'ENOSPC');
+        assert.match(
+          err.message,
+          /cannot write .*status\.json \(ENOSPC: .*\); the previous version, if any, is unchanged/,
+        );
+        return true;
+      },
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), '{"state":"running"}');
     assert.deepEqual(fs.readdirSync(dir), ['status.json']);
   });

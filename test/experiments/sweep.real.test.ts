@@ -25,19 +25,28 @@ describe('sweep with the real trainer', function () {
     const args = [...realSweepArgs('supervised,simclr', '0.45'), '--workers', '2', '--results', dir];
     const configs = realConfigs(['supervised', 'simclr'], [0.45]);
     const sweep = spawnCli(args, { detached: true });
-    await waitFor(() => listRuns(dir).some((r) => fs.existsSync(r.checkpointDir) && fs.readdirSync(r.checkpointDir).length > 0), 240000, `a first checkpoint (sweep output: ${sweep.output()})`);
+    await waitFor(
+      () => listRuns(dir).some((r) => fs.existsSync(r.checkpointDir) && fs.readdirSync(r.checkpointDir).length > 0),
+      240000,
+      `a first checkpoint (sweep output: ${sweep.output()})`,
+    );
     process.kill(-sweep.child.pid!, 'SIGKILL');
     await waitFor(() => !groupAlive(sweep.child.pid!), 10000, 'the process group to die');
     const states = listRuns(dir).map((r) => r.status().state);
-    assert.ok(states.filter((s) => s === 'done').length < states.length, `the kill came before the end (${states.join(', ')})`);
+    assert.ok(
+      states.filter((s) => s === 'done').length < states.length,
+      `the kill came before the end (${states.join(', ')})`,
+    );
 
     const rerun = await runCli(args);
     assert.equal(rerun.code, 0, rerun.output);
-    for (const run of listRuns(dir)) assert.equal(run.status().state, 'done', `${run.id}: ${run.status().reason ?? ''}`);
+    for (const run of listRuns(dir))
+      assert.equal(run.status().state, 'done', `${run.id}: ${run.status().reason ?? ''}`);
     const rows = collectRows(dir);
     const exact = rows.map(rowKey);
     assert.equal(new Set(exact).size, exact.length, 'no (runId, split, evalProportion, metric) twice');
     assert.deepEqual(rows.map(realRowKey).sort(), expectedRealKeys(configs, TABLE_METRICS));
-    for (const r of rows.filter((row) => row.split === 'train')) assert.ok(Math.abs(r.evalProportion - r.trainProportion) < 0.05, `${r.runId} train split at ${r.evalProportion}`);
+    for (const r of rows.filter((row) => row.split === 'train'))
+      assert.ok(Math.abs(r.evalProportion - r.trainProportion) < 0.05, `${r.runId} train split at ${r.evalProportion}`);
   });
 });

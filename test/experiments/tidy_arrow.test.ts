@@ -11,9 +11,20 @@ import { tidyArrowFile, TIDY_ARROW_TYPES } from '../../lib/experiments/tidy_arro
 /** Rows as two scales write them: 32 px and seed 42 on the smoke scale, 224 px and seed 1234 on the paper scale. */
 function exportRows(scale: string, imageSize: number, seed: number, count: number): ResultRow[] {
   return Array.from({ length: count }, (_, i) => ({
-    runId: `simclr-resnet18-${scale}-${i}`, method: 'simclr', backbone: 'resnet18', trainProportion: 0.05, evalProportion: 0.45,
-    split: i % 2 ? 'val' : 'train', metric: 'f1', value: i / count, seed, threshold: 0, epoch: scale === 'paper' ? 199 : 1,
-    dataset: scale === 'paper' ? 'sewer-ml' : 'synthetic-smoke', scale, imageSize,
+    runId: `simclr-resnet18-${scale}-${i}`,
+    method: 'simclr',
+    backbone: 'resnet18',
+    trainProportion: 0.05,
+    evalProportion: 0.45,
+    split: i % 2 ? 'val' : 'train',
+    metric: 'f1',
+    value: i / count,
+    seed,
+    threshold: 0,
+    epoch: scale === 'paper' ? 199 : 1,
+    dataset: scale === 'paper' ? 'sewer-ml' : 'synthetic-smoke',
+    scale,
+    imageSize,
   }));
 }
 
@@ -58,18 +69,27 @@ describe('experiments/tidy_arrow', () => {
   });
 
   it('types a column outside the fixed ones by its values, and refuses a non-integer seed', () => {
-    const rows = exportRows('smoke', 32, 42, 2).map((r, i) => ({ ...r, rule: i ? 'fixed' : 'priorShift', cut: i + 0.5 }));
+    const rows = exportRows('smoke', 32, 42, 2).map((r, i) => ({
+      ...r,
+      rule: i ? 'fixed' : 'priorShift',
+      cut: i + 0.5,
+    }));
     const table = tableFromIPC(tidyArrowFile(aq.from(rows)));
     const type = (name: string) => table.schema.fields.find((f) => f.name === name)!.type;
     assert.deepEqual(type('rule'), TIDY_ARROW_TYPES.runId());
     assert.deepEqual(type('cut'), TIDY_ARROW_TYPES.value());
-    assert.throws(() => tidyArrowFile(aq.from(exportRows('smoke', 32, 1.5, 2))), /row 0: seed = 1.5 is not a 32-bit integer/);
+    assert.throws(
+      () => tidyArrowFile(aq.from(exportRows('smoke', 32, 1.5, 2))),
+      /row 0: seed = 1.5 is not a 32-bit integer/,
+    );
   });
 
   it('concatenates the two exports in pyarrow (when a Python with pyarrow is found)', function () {
     const python = pythonWithPyarrow();
     if (!python) {
-      console.log('      skipped: no Python with pyarrow (Debian has no python3-pyarrow; set SSLAD_PYARROW_PYTHON); the schema is checked above with flechette');
+      console.log(
+        '      skipped: no Python with pyarrow (Debian has no python3-pyarrow; set SSLAD_PYARROW_PYTHON); the schema is checked above with flechette',
+      );
       this.skip();
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-arrow-'));
@@ -83,7 +103,9 @@ describe('experiments/tidy_arrow', () => {
         't = pa.concat_tables([a, b])',
         'print(t.num_rows, t.schema.field("imageSize").type, t.schema.field("seed").type, t.schema.field("value").type)',
       ].join('\n');
-      const result = spawnSync(python!, ['-c', code, path.join(dir, 'smoke.arrow'), path.join(dir, 'paper.arrow')], { encoding: 'utf8' });
+      const result = spawnSync(python!, ['-c', code, path.join(dir, 'smoke.arrow'), path.join(dir, 'paper.arrow')], {
+        encoding: 'utf8',
+      });
       assert.equal(result.status, 0, result.stderr);
       assert.equal(result.stdout.trim(), '10 int32 int32 double');
     } finally {

@@ -68,8 +68,14 @@ describe('losses against the PyTorch reference (tools/fixtures/make_loss_fixture
     const [p1, p2, z1m, z2m] = ['p1', 'p2', 'z1m', 'z2m'].map((k) => tensor(c, k) as tf.Tensor2D);
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => byolLoss(p1, p2, a as tf.Tensor2D, b as tf.Tensor2D));
     const [ga, gb] = grads([z1m, z2m]);
-    assert.equal(tf.tidy(() => tf.abs(ga).max().dataSync()[0]), 0);
-    assert.equal(tf.tidy(() => tf.abs(gb).max().dataSync()[0]), 0);
+    assert.equal(
+      tf.tidy(() => tf.abs(ga).max().dataSync()[0]),
+      0,
+    );
+    assert.equal(
+      tf.tidy(() => tf.abs(gb).max().dataSync()[0]),
+      0,
+    );
     tf.dispose([p1, p2, z1m, z2m, ga, gb]);
   });
 
@@ -91,7 +97,9 @@ describe('losses against the PyTorch reference (tools/fixtures/make_loss_fixture
     assertRel(loss, c.loss as number);
     assert.deepEqual(out.center.shape, [1, 32]);
     const got = out.center.dataSync();
-    (c.newCenter as number[]).forEach((v, i) => assert.ok(Math.abs(got[i] - v) <= 1e-6 + 1e-5 * Math.abs(v), `center[${i}]`));
+    (c.newCenter as number[]).forEach((v, i) =>
+      assert.ok(Math.abs(got[i] - v) <= 1e-6 + 1e-5 * Math.abs(v), `center[${i}]`),
+    );
     tf.dispose([s1, s2, t1, t2, center, out.center]);
     // the KL part (loss − teacher entropy) is never negative, and the entropy lies in [0, log K]
     assert.ok(loss - entropy >= -1e-5, `KL ${loss - entropy}`);
@@ -114,7 +122,12 @@ describe('losses against the PyTorch reference (tools/fixtures/make_loss_fixture
   it('DINO teacher temperature warm-up per epoch (numpy.linspace)', () => {
     const c = fixture.cases.dino_teacher_temp;
     (c.values as number[]).forEach((v, epoch) =>
-      assertRel(dinoTeacherTemp(epoch, c.warmupEpochs as number, c.epochs as number, 0.04, 0.07), v, 1e-12, `epoch ${epoch}`),
+      assertRel(
+        dinoTeacherTemp(epoch, c.warmupEpochs as number, c.epochs as number, 0.04, 0.07),
+        v,
+        1e-12,
+        `epoch ${epoch}`,
+      ),
     );
   });
 

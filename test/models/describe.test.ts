@@ -7,7 +7,12 @@ describe('models/describe', () => {
     const vit = createBackbone({ kind: 'vit_tiny', imageSize: 32, patchSize: 8, depth: 2, numHeads: 6 }, 1);
     const arch = describeBackbone(vit, 'vit_tiny');
     assert.deepEqual(
-      { depth: arch.kind !== 'resnet18' && arch.depth, heads: arch.kind !== 'resnet18' && arch.numHeads, mlp: arch.kind !== 'resnet18' && arch.mlpRatio, pos: arch.kind !== 'resnet18' && arch.posEmbed },
+      {
+        depth: arch.kind !== 'resnet18' && arch.depth,
+        heads: arch.kind !== 'resnet18' && arch.numHeads,
+        mlp: arch.kind !== 'resnet18' && arch.mlpRatio,
+        pos: arch.kind !== 'resnet18' && arch.posEmbed,
+      },
       { depth: 2, heads: 6, mlp: 4, pos: 'learned' },
     );
     vit.dispose();
@@ -21,7 +26,14 @@ describe('models/describe', () => {
     const resnet = createBackbone({ kind: 'resnet18', imageSize: 32 }, 1);
     assert.throws(() => describeBackbone(resnet, 'resnet18'), /pass the imageSize/);
     assert.throws(() => describeBackbone(resnet, 'vit_tiny', 32), /cannot be described as vit_tiny/);
-    assert.deepEqual(describeBackbone(resnet, 'resnet18', 32), { kind: 'resnet18', imageSize: 32, featureDim: 512, pooling: 'avg', layers: [2, 2, 2, 2], batchNormEps: 1e-5 });
+    assert.deepEqual(describeBackbone(resnet, 'resnet18', 32), {
+      kind: 'resnet18',
+      imageSize: 32,
+      featureDim: 512,
+      pooling: 'avg',
+      layers: [2, 2, 2, 2],
+      batchNormEps: 1e-5,
+    });
     resnet.dispose();
   });
 });

@@ -31,7 +31,13 @@ export function imagesNHWC(contents: SafetensorsContents, name = 'input'): tf.Te
  * ‖actual − expected‖∞ ≤ rtol·‖expected‖∞ (+ atol): relative to the tensor's scale, since elementwise relative
  * error is meaningless at the zeros ReLU features contain.
  */
-export function assertClose(actual: tf.Tensor | ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-7): void {
+export function assertClose(
+  actual: tf.Tensor | ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  rtol = 1e-4,
+  atol = 1e-7,
+): void {
   const a = actual instanceof tf.Tensor ? actual.dataSync() : actual;
   assert.equal(a.length, expected.length, `${what}: ${a.length} values vs ${expected.length} expected`);
   let maxDiff = 0;
@@ -40,9 +46,14 @@ export function assertClose(actual: tf.Tensor | ArrayLike<number>, expected: Arr
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - expected[i]);
     if (Number.isNaN(d)) assert.fail(`${what}: NaN at ${i} (got ${a[i]}, want ${expected[i]})`);
-    if (d > maxDiff) { maxDiff = d; worst = i; }
+    if (d > maxDiff) {
+      maxDiff = d;
+      worst = i;
+    }
     scale = Math.max(scale, Math.abs(expected[i]));
   }
-  assert.ok(maxDiff <= rtol * scale + atol,
-    `${what}: max |diff| ${maxDiff.toExponential(3)} at ${worst} (got ${a[worst]}, want ${expected[worst]}) exceeds ${rtol}·${scale.toExponential(3)}`);
+  assert.ok(
+    maxDiff <= rtol * scale + atol,
+    `${what}: max |diff| ${maxDiff.toExponential(3)} at ${worst} (got ${a[worst]}, want ${expected[worst]}) exceeds ${rtol}·${scale.toExponential(3)}`,
+  );
 }

@@ -32,7 +32,13 @@ describe('ResNet-18 (torchvision)', () => {
 
   it('formula weights agree bit-for-bit with the python generator', () => {
     for (const [name, expected] of Object.entries(names.formula_checks)) {
-      const shape = { 'conv1.weight': [64, 3, 7, 7], 'bn1.running_var': [64], 'blocks.0.norm1.weight': [192], cls_token: [1, 1, 192], 'layer4.1.conv2.weight': [512, 512, 3, 3] }[name]!;
+      const shape = {
+        'conv1.weight': [64, 3, 7, 7],
+        'bn1.running_var': [64],
+        'blocks.0.norm1.weight': [192],
+        cls_token: [1, 1, 192],
+        'layer4.1.conv2.weight': [512, 512, 3, 3],
+      }[name]!;
       assert.deepEqual(Array.from(formulaTensor(name, shape).slice(0, 4)), expected, name);
     }
   });
@@ -46,7 +52,10 @@ describe('ResNet-18 (torchvision)', () => {
       loadTorchStateDict(net, formulaStateDictBytes(net));
       x = imagesNHWC(ref);
     });
-    after(() => { net.dispose(); x.dispose(); });
+    after(() => {
+      net.dispose();
+      x.dispose();
+    });
 
     it('train mode: features, gradients and updated running statistics', function () {
       if (!hasConvFilterGradient()) this.skip(); // wasm gains Conv2DBackpropFilter from lib/backend/kernels

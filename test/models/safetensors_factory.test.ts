@@ -6,14 +6,21 @@ import * as tf from '@tensorflow/tfjs';
 import { createBackbone } from '../../lib/models';
 import { ByolMlp } from '../../lib/models/heads';
 import {
-  loadTorchStateDict, parseSafetensors, saveTorchStateDict, serializeSafetensors, torchStateDictBytes,
+  loadTorchStateDict,
+  parseSafetensors,
+  saveTorchStateDict,
+  serializeSafetensors,
+  torchStateDictBytes,
 } from '../../lib/models/safetensors';
 
 describe('safetensors I/O', () => {
   it('round-trips a module (floats and int64 BN counters) through a file', () => {
     const a = new ByolMlp({ inDim: 6, hiddenDim: 10, outDim: 4, seed: 1 });
     const b = new ByolMlp({ inDim: 6, hiddenDim: 10, outDim: 4, seed: 2 });
-    tf.tidy(() => { a.train(); a.forward(tf.randomNormal([5, 6], 0, 1, 'float32', 3) as tf.Tensor2D); });
+    tf.tidy(() => {
+      a.train();
+      a.forward(tf.randomNormal([5, 6], 0, 1, 'float32', 3) as tf.Tensor2D);
+    });
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'st-')), 'head.safetensors');
     saveTorchStateDict(a, file);
     const parsed = parseSafetensors(new Uint8Array(fs.readFileSync(file)));
@@ -23,20 +30,37 @@ describe('safetensors I/O', () => {
     for (const [x, y] of a.stateDict().map((p, i) => [p.variable, b.stateDict()[i].variable])) {
       assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
     }
-    assert.equal(b.stateDict().find((p) => p.name === '1.num_batches_tracked')!.variable.dataSync()[0], 1);
-    a.dispose(); b.dispose();
+    assert.equal(
+      b
+        .stateDict()
+        .find((p) => p.name === '1.num_batches_tracked')!
+        .variable.dataSync()[0],
+      1,
+    );
+    a.dispose();
+    b.dispose();
   });
 
   it('names missing tensors, shape mismatches (both shapes) and unexpected keys', () => {
     const head = new ByolMlp({ inDim: 6, hiddenDim: 10, outDim: 4, seed: 1 });
     const good = parseSafetensors(torchStateDictBytes(head));
-    const entries = [...good.tensors].filter(([n]) => n !== '3.bias').map(([name, t]) => ({ name, shape: t.shape, values: t.values }));
+    const entries = [...good.tensors]
+      .filter(([n]) => n !== '3.bias')
+      .map(([name, t]) => ({ name, shape: t.shape, values: t.values }));
     entries.push({ name: 'head.weight', shape: [1], values: new Float32Array(1) });
     const bad = entries.map((e) => (e.name === '0.weight' ? { ...e, shape: [6, 10] } : e));
-    assert.throws(() => loadTorchStateDict(head, serializeSafetensors(bad)), (err: Error) =>
-      /missing tensor '3\.bias'/.test(err.message) && /'0\.weight': checkpoint shape \[6,10\] but model expects torch shape \[10,6\]/.test(err.message)
-      && /unexpected keys: head\.weight/.test(err.message));
-    const onlyUnexpected = serializeSafetensors([...good.tensors].map(([name, t]) => ({ name, shape: t.shape, values: t.values })).concat([{ name: 'head.weight', shape: [1], values: new Float32Array(1) }]));
+    assert.throws(
+      () => loadTorchStateDict(head, serializeSafetensors(bad)),
+      (err: Error) =>
+        /missing tensor '3\.bias'/.test(err.message) &&
+        /'0\.weight': checkpoint shape \[6,10\] but model expects torch shape \[10,6\]/.test(err.message) &&
+        /unexpected keys: head\.weight/.test(err.message),
+    );
+    const onlyUnexpected = serializeSafetensors(
+      [...good.tensors]
+        .map(([name, t]) => ({ name, shape: t.shape, values: t.values }))
+        .concat([{ name: 'head.weight', shape: [1], values: new Float32Array(1) }]),
+    );
     assert.deepEqual(loadTorchStateDict(head, onlyUnexpected, { strict: false }).unexpected, ['head.weight']);
     assert.throws(() => parseSafetensors(new Uint8Array([1, 2, 3]), 'x.safetensors'), /x\.safetensors: too short/);
     head.dispose();

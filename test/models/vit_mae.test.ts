@@ -12,10 +12,19 @@ import { createBackbone } from '../../lib/models';
 import { formulaStateDictBytes } from './formula_weights';
 import { FIXTURES, assertClose, asTensor, fixture, imagesNHWC, stored } from './helpers';
 
-const names = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'names.json'), 'utf8')).names as Record<string, Array<[string, number[]]>>;
+const names = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'names.json'), 'utf8')).names as Record<
+  string,
+  Array<[string, number[]]>
+>;
 
-function torchNamesAndShapes(modules: Array<{ stateDict(): Array<{ name: string; variable: tf.Variable }> }>): Map<string, number[]> {
-  return new Map(modules.flatMap((m) => m.stateDict().map(({ name, variable }) => [name, torchShape(variable.shape)] as [string, number[]])));
+function torchNamesAndShapes(
+  modules: Array<{ stateDict(): Array<{ name: string; variable: tf.Variable }> }>,
+): Map<string, number[]> {
+  return new Map(
+    modules.flatMap((m) =>
+      m.stateDict().map(({ name, variable }) => [name, torchShape(variable.shape)] as [string, number[]]),
+    ),
+  );
 }
 
 describe('ViT-Tiny (timm vit_tiny_patch16_224)', () => {
@@ -53,7 +62,9 @@ describe('ViT-Tiny (timm vit_tiny_patch16_224)', () => {
     for (const [key, t] of ref.tensors) {
       if (!key.startsWith('grad.')) continue;
       const g = grads[params.get(key.slice(5))!];
-      const ours = tf.tidy(() => (g.rank === 4 ? tf.transpose(g, [3, 2, 0, 1]) : g.rank === 2 ? tf.transpose(g) : g.clone()));
+      const ours = tf.tidy(() =>
+        g.rank === 4 ? tf.transpose(g, [3, 2, 0, 1]) : g.rank === 2 ? tf.transpose(g) : g.clone(),
+      );
       assertClose(ours, t.values, `gradient of ${key.slice(5)}`, 1e-3);
       ours.dispose();
     }
@@ -82,7 +93,10 @@ describe('MAE (encoder ViT-Tiny 12 heads, sin-cos positions; decoder 192/12 head
   it('fixed 2-D sin-cos position embedding equals MAE’s get_2d_sincos_pos_embed', () => {
     const encoder = maeEncoder({ seed: 0, imageSize: 32, patchSize: 8, depth: 1 });
     assertClose(encoder.posEmbed, stored(ref, 'pos_embed').values, 'pos_embed', 1e-6);
-    assert.ok(encoder.namedBuffers().some((b) => b.name === 'pos_embed'), 'pos_embed is a buffer, not trained');
+    assert.ok(
+      encoder.namedBuffers().some((b) => b.name === 'pos_embed'),
+      'pos_embed is a buffer, not trained',
+    );
     encoder.dispose();
   });
 
@@ -120,7 +134,10 @@ describe('MAE (encoder ViT-Tiny 12 heads, sin-cos positions; decoder 192/12 head
 
   it('a training run builds the encoder with 12 heads (config → createMethod → backbone) and matches the reference', () => {
     // Head count changes no tensor shape, so only the forward can tell 12 heads from the ViT fallback of 3.
-    const config = makeRunConfig({ method: 'mae', backbone: 'vit_tiny', imageSize: 32, patchSize: 8, vitDepth: 2 }, 'smoke');
+    const config = makeRunConfig(
+      { method: 'mae', backbone: 'vit_tiny', imageSize: 32, patchSize: 8, vitDepth: 2 },
+      'smoke',
+    );
     const method = createMethod(config, { posWeight: 1 });
     try {
       const encoder = method.backbone;
@@ -139,8 +156,14 @@ describe('MAE (encoder ViT-Tiny 12 heads, sin-cos positions; decoder 192/12 head
   });
 
   it('an explicit undefined in the factory config keeps each default (MAE 12 heads, ViT-Tiny 3, depth 12)', () => {
-    const mae = createBackbone({ kind: 'mae_vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined }, 0);
-    const vit = createBackbone({ kind: 'vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined }, 0);
+    const mae = createBackbone(
+      { kind: 'mae_vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined },
+      0,
+    );
+    const vit = createBackbone(
+      { kind: 'vit_tiny', imageSize: 32, patchSize: 8, depth: undefined, numHeads: undefined },
+      0,
+    );
     try {
       assert.ok(mae instanceof VisionTransformer && vit instanceof VisionTransformer);
       assert.deepEqual([mae.numHeads, mae.depth, vit.numHeads, vit.depth], [12, 12, 3, 12]);

@@ -93,13 +93,17 @@ function runTwoSteps(
     const g = gradsAt(params, step);
     opt.step(g);
     tf.dispose(Object.values(g));
-    for (const [name, p] of Object.entries(params)) assertClose(p.variable.dataSync(), expected[step][name], `step ${step} ${name}`);
+    for (const [name, p] of Object.entries(params))
+      assertClose(p.variable.dataSync(), expected[step][name], `step ${step} ${name}`);
   }
   opt.dispose();
   Object.values(params).forEach((p) => p.variable.dispose());
 }
 
-function groups(params: Record<string, NamedParam>, probe: Partial<{ lr: number; weightDecay: number; betas: [number, number] }>) {
+function groups(
+  params: Record<string, NamedParam>,
+  probe: Partial<{ lr: number; weightDecay: number; betas: [number, number] }>,
+) {
   return [
     { name: 'main', params: fx.main.map((n) => params[n]) },
     { name: 'classifier', params: fx.probe.map((n) => params[n]), ...probe },
@@ -141,14 +145,20 @@ describe('optimisers against PyTorch (tools/fixtures/make_optim_fixtures.py)', (
 
   it('SGD with momentum (torch.optim.SGD): two steps with weight decay', () => {
     runTwoSteps(
-      (p) => new Sgd([{ name: 'all', params: Object.values(p) }], { lr: fx.sgd.lr, weightDecay: fx.sgd.weightDecay, momentum: 0.9 }),
+      (p) =>
+        new Sgd([{ name: 'all', params: Object.values(p) }], {
+          lr: fx.sgd.lr,
+          weightDecay: fx.sgd.weightDecay,
+          momentum: 0.9,
+        }),
       fx.sgd.steps,
     );
   });
 
   it('getState/setState resumes bit-exactly', () => {
     for (const make of [
-      (p: NamedParam[]) => new AdamW([{ name: 'g', params: p }], { lr: 1e-2, weightDecay: 0.05, excludeBiasAndNorm: true }),
+      (p: NamedParam[]) =>
+        new AdamW([{ name: 'g', params: p }], { lr: 1e-2, weightDecay: 0.05, excludeBiasAndNorm: true }),
       (p: NamedParam[]) => new Lars([{ name: 'g', params: p }], { lr: 0.3, weightDecay: 1e-2 }),
     ]) {
       const straight = makeParams();
@@ -167,19 +177,30 @@ describe('optimisers against PyTorch (tools/fixtures/make_optim_fixtures.py)', (
       }
       // Serialise through plain arrays, as a checkpoint would.
       const state = optB1.getState();
-      const saved = state.tensors.map(({ name, tensor }) => ({ name, shape: tensor.shape, data: Array.from(tensor.dataSync()) }));
+      const saved = state.tensors.map(({ name, tensor }) => ({
+        name,
+        shape: tensor.shape,
+        data: Array.from(tensor.dataSync()),
+      }));
       tf.dispose(state.tensors.map((t) => t.tensor));
       optB1.dispose();
       const optB2 = make(Object.values(resumed));
       const restored = saved.map(({ name, shape, data }) => ({ name, tensor: tf.tensor(data, shape, 'float32') }));
-      optB2.setState({ tensors: restored, scalars: JSON.parse(JSON.stringify(state.scalars)) as Record<string, number> });
+      optB2.setState({
+        tensors: restored,
+        scalars: JSON.parse(JSON.stringify(state.scalars)) as Record<string, number>,
+      });
       tf.dispose(restored.map((t) => t.tensor));
       const g = gradsAt(resumed, 0);
       optB2.step(g);
       tf.dispose(Object.values(g));
       assert.equal(optB2.stepCount, 3);
       for (const name of Object.keys(straight)) {
-        assert.deepEqual(Array.from(resumed[name].variable.dataSync()), Array.from(straight[name].variable.dataSync()), name);
+        assert.deepEqual(
+          Array.from(resumed[name].variable.dataSync()),
+          Array.from(straight[name].variable.dataSync()),
+          name,
+        );
       }
       optA.dispose();
       optB2.dispose();
@@ -192,7 +213,10 @@ describe('optimisers against PyTorch (tools/fixtures/make_optim_fixtures.py)', (
     const opt = new Lars([{ name: 'g', params: Object.values(params) }]);
     const t = tf.zeros([2]);
     assert.throws(() => opt.setState({ tensors: [{ name: 'nope/mu', tensor: t }], scalars: {} }), /'nope\/mu'/);
-    assert.throws(() => opt.setState({ tensors: [{ name: 'w/mu', tensor: t }], scalars: {} }), /'w\/mu' has shape \[2\]/);
+    assert.throws(
+      () => opt.setState({ tensors: [{ name: 'w/mu', tensor: t }], scalars: {} }),
+      /'w\/mu' has shape \[2\]/,
+    );
     t.dispose();
     opt.dispose();
     Object.values(params).forEach((p) => p.variable.dispose());

@@ -14,11 +14,27 @@ function sampleRows(): ResultRow[] {
     for (const backbone of ['resnet18', 'vit_tiny'])
       for (const trainProportion of [0.01, 0.45])
         for (const seed of [1, 2])
-          for (const [split, evalProportion] of [['train', trainProportion], ['val', 0.45], ['val', 0.05]] as const)
+          for (const [split, evalProportion] of [
+            ['train', trainProportion],
+            ['val', 0.45],
+            ['val', 0.05],
+          ] as const)
             for (const metric of ['f1', 'f2Ciw', 'f1Normal', 'auroc']) {
               rows.push({
-                runId: `${method}-${backbone}-${trainProportion}-${seed}`, method, backbone, trainProportion, evalProportion, split, metric,
-                value: rng.next(), seed, threshold: 0, epoch: 1, dataset: 'synthetic', scale: 'smoke', imageSize: 32,
+                runId: `${method}-${backbone}-${trainProportion}-${seed}`,
+                method,
+                backbone,
+                trainProportion,
+                evalProportion,
+                split,
+                metric,
+                value: rng.next(),
+                seed,
+                threshold: 0,
+                epoch: 1,
+                dataset: 'synthetic',
+                scale: 'smoke',
+                imageSize: 32,
               });
             }
   return rows;
@@ -34,7 +50,9 @@ describe('report/danfo', () => {
     const backend = tf.getBackend();
     const dfd = loadDanfo();
     // The control: danfo really brings a second tfjs-core (else this test would prove nothing).
-    const danfoCore = require(require.resolve('@tensorflow/tfjs-core/package.json', { paths: [path.dirname(require.resolve('danfojs-node'))] }));
+    const danfoCore = require(
+      require.resolve('@tensorflow/tfjs-core/package.json', { paths: [path.dirname(require.resolve('danfojs-node'))] }),
+    );
     assert.match(danfoCore.version, /^3\./);
     assert.equal(require('@tensorflow/tfjs').version.tfjs, '4.22.0');
     assert.equal(tf.getBackend(), backend);
@@ -43,11 +61,17 @@ describe('report/danfo', () => {
     for (const [key, config] of kernels) assert.equal(liveKernels.get(key), config, `kernel ${key} was replaced`);
     const liveGradients = globals.get('gradRegistry')!;
     assert.equal(liveGradients.size, gradients.size);
-    for (const [key, config] of gradients) assert.equal(liveGradients.get(key), config, `gradient of ${key} was replaced`);
+    for (const [key, config] of gradients)
+      assert.equal(liveGradients.get(key), config, `gradient of ${key} was replaced`);
     // The backend still trains: d/dx Σ (x·W)² through matMul, on the project's backend.
     const grad = tf.tidy(() => {
-      const w = tf.tensor2d([[1, 2], [3, 4]]);
-      return tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, w))))(tf.tensor2d([[1, 1]])).arraySync();
+      const w = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
+      return tf
+        .grad((x: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, w))))(tf.tensor2d([[1, 1]]))
+        .arraySync();
     });
     // x·W = [4, 6]; gradient = 2·[4, 6]·Wᵀ = [2·(4 + 12), 2·(12 + 24)].
     assert.deepEqual(grad, [[32, 72]]);
@@ -71,15 +95,30 @@ describe('report/danfo', () => {
 
   it("does Table 1's mean over seeds as arquero's table1 does", () => {
     const rows = sampleRows();
-    const ours = table1(rows).objects() as Array<{ metric: string; method: string; backbone: string; trainProportion: number; value: number }>;
+    const ours = table1(rows).objects() as Array<{
+      metric: string;
+      method: string;
+      backbone: string;
+      trainProportion: number;
+      value: number;
+    }>;
     const viaDanfo = loadDanfo().toJSON(table1Danfo(rowsToDanfo(rows))) as Array<Record<string, string | number>>;
     // 3 metrics × 3 methods × 2 backbones × 2 proportions cells, each the mean of 2 seeds.
     assert.equal(ours.length, TABLE1_METRICS.length * 3 * 2 * 2);
     assert.equal(viaDanfo.length, ours.length);
     for (const cell of ours) {
-      const match = viaDanfo.filter((d) => d.metric === cell.metric && d.method === cell.method && d.backbone === cell.backbone && d.trainProportion === cell.trainProportion);
+      const match = viaDanfo.filter(
+        (d) =>
+          d.metric === cell.metric &&
+          d.method === cell.method &&
+          d.backbone === cell.backbone &&
+          d.trainProportion === cell.trainProportion,
+      );
       assert.equal(match.length, 1, `one danfo row for ${JSON.stringify(cell)}`);
-      assert.ok(Math.abs((match[0].value_mean as number) - cell.value) < 1e-12, `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ${cell.value}`);
+      assert.ok(
+        Math.abs((match[0].value_mean as number) - cell.value) < 1e-12,
+        `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ${cell.value}`,
+      );
     }
   });
 });
@@ -90,9 +129,16 @@ describe('report/danfo compareTable1', () => {
     const good = compareTable1(table1Danfo(rowsToDanfo(rows)), table1(rows));
     assert.equal(good.matched, good.cells);
     assert.match(good.sentence, /^danfo and arquero agree on all 36 cells/);
-    const changed = rows.map((r, i) => (i === rows.findIndex((x) => x.split === 'val' && x.evalProportion === 0.45 && x.metric === 'f1') ? { ...r, value: r.value + 0.5 } : r));
+    const changed = rows.map((r, i) =>
+      i === rows.findIndex((x) => x.split === 'val' && x.evalProportion === 0.45 && x.metric === 'f1')
+        ? { ...r, value: r.value + 0.5 }
+        : r,
+    );
     const bad = compareTable1(table1Danfo(rowsToDanfo(changed)), table1(rows));
-    assert.ok(Math.abs(bad.maxAbsDiff - 0.25) < 1e-12, `a 0.5 change in one of two seeds moves the mean by 0.25, got ${bad.maxAbsDiff}`);
+    assert.ok(
+      Math.abs(bad.maxAbsDiff - 0.25) < 1e-12,
+      `a 0.5 change in one of two seeds moves the mean by 0.25, got ${bad.maxAbsDiff}`,
+    );
     assert.match(bad.sentence, /disagree/);
   });
 });

@@ -4,7 +4,16 @@ import * as os from 'os';
 import * as path from 'path';
 import * as aq from 'arquero';
 import sharp from 'sharp';
-import { heatmap, lineChart, scatter, barChart, compileFigure, renderSvg, showFigure, FigureSpec } from '../../lib/report/figures';
+import {
+  heatmap,
+  lineChart,
+  scatter,
+  barChart,
+  compileFigure,
+  renderSvg,
+  showFigure,
+  FigureSpec,
+} from '../../lib/report/figures';
 
 /** Cell label texts in the SVG, in document order. */
 function svgTexts(svg: string): string[] {
@@ -27,10 +36,36 @@ describe('report figures', () => {
   });
 
   const specs: Array<[string, FigureSpec]> = [
-    ['heatmap', heatmap(grid, { x: 'evalProportion', y: 'row', color: 'value', column: 'metric', title: 'Heatmap title ZQX', xFormat: '.0%' })],
-    ['lineChart', lineChart(epochs, { x: 'epoch', y: 'rankMe', color: 'backbone', column: 'method', title: 'Line title ZQX', points: true })],
-    ['scatter', scatter(epochs, { x: 'rankMe', y: 'f1', color: 'method', shape: 'backbone', title: 'Scatter title ZQX' })],
-    ['barChart', barChart(epochs, { x: 'epoch', y: 'f1', color: 'backbone', title: 'Bar title ZQX', labelFormat: '.2f' })],
+    [
+      'heatmap',
+      heatmap(grid, {
+        x: 'evalProportion',
+        y: 'row',
+        color: 'value',
+        column: 'metric',
+        title: 'Heatmap title ZQX',
+        xFormat: '.0%',
+      }),
+    ],
+    [
+      'lineChart',
+      lineChart(epochs, {
+        x: 'epoch',
+        y: 'rankMe',
+        color: 'backbone',
+        column: 'method',
+        title: 'Line title ZQX',
+        points: true,
+      }),
+    ],
+    [
+      'scatter',
+      scatter(epochs, { x: 'rankMe', y: 'f1', color: 'method', shape: 'backbone', title: 'Scatter title ZQX' }),
+    ],
+    [
+      'barChart',
+      barChart(epochs, { x: 'epoch', y: 'f1', color: 'backbone', title: 'Bar title ZQX', labelFormat: '.2f' }),
+    ],
   ];
 
   for (const [name, spec] of specs) {
@@ -40,12 +75,17 @@ describe('report figures', () => {
       assert.deepEqual(warnings, []);
       const svg = await renderSvg(spec);
       assert.ok(svg.startsWith('<svg'), svg.slice(0, 40));
-      assert.ok(svgTexts(svg).some((t) => t.includes('title ZQX')), 'title text missing from the SVG');
+      assert.ok(
+        svgTexts(svg).some((t) => t.includes('title ZQX')),
+        'title text missing from the SVG',
+      );
     });
   }
 
   it('heatmap prints every valid cell value with the format, skips null cells, keeps facet order', async () => {
-    const svg = await renderSvg(heatmap(grid, { x: 'evalProportion', y: 'row', color: 'value', column: 'metric', title: 't', format: '.3f' }));
+    const svg = await renderSvg(
+      heatmap(grid, { x: 'evalProportion', y: 'row', color: 'value', column: 'metric', title: 't', format: '.3f' }),
+    );
     const texts = svgTexts(svg);
     for (const label of ['0.050', '0.743', '0.123', '0.832', '0.823', '0.755', '0.868']) {
       assert.ok(texts.includes(label), `cell label ${label} missing`);
@@ -58,22 +98,45 @@ describe('report figures', () => {
   });
 
   it('lineChart draws a log x axis when asked, and compiles', () => {
-    const spec = lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'log x', xLog: true }) as unknown as { encoding: { x: { scale?: { type: string } } } };
+    const spec = lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'log x', xLog: true }) as unknown as {
+      encoding: { x: { scale?: { type: string } } };
+    };
     assert.equal(spec.encoding.x.scale?.type, 'log');
-    assert.equal((lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'linear x' }) as unknown as { encoding: { x: { scale?: unknown } } }).encoding.x.scale, undefined);
+    assert.equal(
+      (
+        lineChart(epochs, { x: 'epoch', y: 'rankMe', title: 'linear x' }) as unknown as {
+          encoding: { x: { scale?: unknown } };
+        }
+      ).encoding.x.scale,
+      undefined,
+    );
     assert.ok(compileFigure(spec as unknown as FigureSpec));
   });
 
   it('names a missing column in the error', () => {
-    assert.throws(() => scatter(epochs, { x: 'rankme', y: 'f1', title: 'x' }), /scatter "x": the table has no column "rankme"/);
+    assert.throws(
+      () => scatter(epochs, { x: 'rankme', y: 'f1', title: 'x' }),
+      /scatter "x": the table has no column "rankme"/,
+    );
   });
 
   it('showFigure writes the SVG and a PNG at the requested density, and displays nothing outside Jupyter', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'figures-'));
     try {
-      const spec = lineChart(epochs, { x: 'epoch', y: 'rankMe', color: 'backbone', title: 'RankMe', width: 200, height: 100 });
+      const spec = lineChart(epochs, {
+        x: 'epoch',
+        y: 'rankMe',
+        color: 'backbone',
+        title: 'RankMe',
+        width: 200,
+        height: 100,
+      });
       const files = await showFigure(spec, { name: 'rankme-test', dir, density: 144 });
-      assert.deepEqual(files, { svg: path.join(dir, 'rankme-test.svg'), png: path.join(dir, 'rankme-test.png'), displayed: 'none' });
+      assert.deepEqual(files, {
+        svg: path.join(dir, 'rankme-test.svg'),
+        png: path.join(dir, 'rankme-test.png'),
+        displayed: 'none',
+      });
       const svg = fs.readFileSync(files.svg, 'utf8');
       const width = Number(/^<svg[^>]* width="(\d+)"/.exec(svg)?.[1]);
       const height = Number(/^<svg[^>]* height="(\d+)"/.exec(svg)?.[1]);
@@ -95,7 +158,12 @@ describe('report figures', () => {
     const fakePath = path.join(os.tmpdir(), 'fake', 'node_modules', 'tslab', 'dist', 'jupyter.js');
     const globals = globalThis as { __tslab__?: unknown };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'figures-'));
-    require.cache[fakePath] = { exports: { lastWriteDisplayData: (content: { data: Record<string, unknown> }, update: boolean) => sent.push({ content, update }) } } as unknown as NodeJS.Module;
+    require.cache[fakePath] = {
+      exports: {
+        lastWriteDisplayData: (content: { data: Record<string, unknown> }, update: boolean) =>
+          sent.push({ content, update }),
+      },
+    } as unknown as NodeJS.Module;
     globals.__tslab__ = {};
     try {
       const spec = scatter(epochs, { x: 'rankMe', y: 'f1', color: 'method', title: 'In kernel' });

@@ -25,8 +25,7 @@ function linesBetween(lines: string[], start: RegExp, end: RegExp, from = 0): st
 }
 
 function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
-  const found = cells.filter((c) =>
-    (Object.keys(where) as Array<keyof PaperCell>).every((k) => c[k] === where[k]));
+  const found = cells.filter((c) => (Object.keys(where) as Array<keyof PaperCell>).every((k) => c[k] === where[k]));
   assert.equal(found.length, 1, `expected one cell for ${JSON.stringify(where)}, found ${found.length}`);
   return found[0];
 }
@@ -51,11 +50,16 @@ function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
         const backbone = col < 5 ? 'resnet18' : 'vit_tiny';
         const trainProportion = PROPORTIONS[col % 5];
         assert.equal(lookup(cells, { metric, method: 'supervised', backbone, trainProportion }).value, supervised[col]);
-        const methods = backbone === 'resnet18' ? ['byol', 'barlow', 'dino', 'simclr'] : ['byol', 'barlow', 'dino', 'mae', 'simclr'];
+        const methods =
+          backbone === 'resnet18' ? ['byol', 'barlow', 'dino', 'simclr'] : ['byol', 'barlow', 'dino', 'mae', 'simclr'];
         const values = decimals(merged[col]);
         assert.equal(values.length, methods.length, `${metric} column ${col}: ${merged[col]}`);
         methods.forEach((method, i) => {
-          assert.equal(lookup(cells, { metric, method, backbone, trainProportion }).value, values[i], `${metric} ${backbone} ${method} ${trainProportion}`);
+          assert.equal(
+            lookup(cells, { metric, method, backbone, trainProportion }).value,
+            values[i],
+            `${metric} ${backbone} ${method} ${trainProportion}`,
+          );
           checked++;
         });
         assert.equal(lookup(cells, { metric, method: 'mae', backbone: 'resnet18', trainProportion }).value, null);
@@ -65,12 +69,16 @@ function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
   });
 
   it('Table 1 matches the text: SimCLR best with ResNet-18 above 5 %, BYOL best F2_CIW at 1 %, ResNet DINO poor at 1–2 %', () => {
-    const f1 = paperCells('table1').filter((c) => c.metric === 'f1' && c.backbone === 'resnet18' && c.method !== 'supervised' && c.value !== null);
+    const f1 = paperCells('table1').filter(
+      (c) => c.metric === 'f1' && c.backbone === 'resnet18' && c.method !== 'supervised' && c.value !== null,
+    );
     for (const p of [0.05, 0.15, 0.45]) {
       const best = f1.filter((c) => c.trainProportion === p).sort((a, b) => (b.value ?? 0) - (a.value ?? 0))[0];
       assert.equal(best.method, 'simclr', `best SSL F1 at ${p}`);
     }
-    const f2At1 = paperCells('table1').filter((c) => c.metric === 'f2Ciw' && c.trainProportion === 0.01 && c.method !== 'supervised' && c.value !== null);
+    const f2At1 = paperCells('table1').filter(
+      (c) => c.metric === 'f2Ciw' && c.trainProportion === 0.01 && c.method !== 'supervised' && c.value !== null,
+    );
     assert.equal(f2At1.sort((a, b) => (b.value ?? 0) - (a.value ?? 0))[0].method, 'byol');
     assert.ok((lookup(f1, { method: 'dino', trainProportion: 0.01 }).value ?? 1) < 0.1);
   });
@@ -97,27 +105,48 @@ function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
     const t3 = paperCells('table3');
     metrics.forEach((metric, m) => {
       const supervised = decimals(t3rows[2 * m]);
-      const merged = t3rows[2 * m + 1].split('\t').filter((c) => decimals(c).length > 0).map(decimals);
+      const merged = t3rows[2 * m + 1]
+        .split('\t')
+        .filter((c) => decimals(c).length > 0)
+        .map(decimals);
       assert.equal(supervised.length, 10);
       assert.equal(merged.length, 10);
       for (let col = 0; col < 10; col++) {
-        const where = { metric, split: col < 5 ? 'train' as const : 'val' as const, trainProportion: PROPORTIONS[col % 5] };
+        const where = {
+          metric,
+          split: col < 5 ? ('train' as const) : ('val' as const),
+          trainProportion: PROPORTIONS[col % 5],
+        };
         assert.equal(lookup(t3, { ...where, method: 'supervised' }).value, supervised[col]);
         ['byol', 'barlow', 'dino', 'simclr'].forEach((method, i) => {
           assert.equal(lookup(t3, { ...where, method }).value, merged[col][i], `table3 ${metric} ${method} col ${col}`);
         });
       }
     });
-    const t4rows = linesBetween(lines, /^\s*<b>TRAIN<\/b>/, /^Table 4:/, table3Start).filter((l) => decimals(l).length === 10);
+    const t4rows = linesBetween(lines, /^\s*<b>TRAIN<\/b>/, /^Table 4:/, table3Start).filter(
+      (l) => decimals(l).length === 10,
+    );
     assert.equal(t4rows.length, 30);
     const t4 = paperCells('table4');
-    const labels: Record<string, string> = { Supervised: 'supervised', BYOL: 'byol', 'Barlow Twins': 'barlow', DINO: 'dino', MAE: 'mae', SimCLR: 'simclr' };
+    const labels: Record<string, string> = {
+      Supervised: 'supervised',
+      BYOL: 'byol',
+      'Barlow Twins': 'barlow',
+      DINO: 'dino',
+      MAE: 'mae',
+      SimCLR: 'simclr',
+    };
     t4rows.forEach((line, r) => {
       const metric = metrics[Math.floor(r / 6)];
       const label = Object.keys(labels).find((name) => line.includes(`\t${name}\t`) || line.includes(`<b>${name}</b>`));
       assert.ok(label, `no method label in: ${line}`);
       decimals(line).forEach((value, col) => {
-        const where = { metric, method: labels[label], split: col < 5 ? 'train' as const : 'val' as const, trainProportion: PROPORTIONS[col % 5] };
+        const where = {
+          metric,
+          method: labels[label],
+          split: col < 5 ? ('train' as const) : ('val' as const),
+          trainProportion: PROPORTIONS[col % 5],
+        };
         assert.equal(lookup(t4, where).value, value, `table4 ${JSON.stringify(where)}`);
       });
     });
@@ -132,18 +161,26 @@ function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
     let nulls = 0;
     rows.forEach((line, r) => {
       // Keep purely numeric tab cells: labels such as "MAE 1%" or "2%" carry a percent sign.
-      const numbers = line.split('\t').map((c) => c.trim()).filter((c) => /^\d+\.\d*$/.test(c));
+      const numbers = line
+        .split('\t')
+        .map((c) => c.trim())
+        .filter((c) => /^\d+\.\d*$/.test(c));
       assert.equal(numbers.length, 15, `figure 2 row ${r}: ${line}`);
       numbers.forEach((text, i) => {
         const cell = lookup(cells, {
-          metric: metrics[Math.floor(i / 5)], method: methods[Math.floor(r / 5)],
-          trainProportion: PROPORTIONS[r % 5], evalProportion: PROPORTIONS[i % 5],
+          metric: metrics[Math.floor(i / 5)],
+          method: methods[Math.floor(r / 5)],
+          trainProportion: PROPORTIONS[r % 5],
+          evalProportion: PROPORTIONS[i % 5],
         });
         if (/\.$/.test(text)) {
           assert.equal(cell.value, null, `"${text}" is illegible and should be null`);
           nulls++;
         } else {
-          assert.ok(cell.value !== null && Math.abs(cell.value - Number(text) / 100) < 1e-12, `${text} vs ${cell.value}`);
+          assert.ok(
+            cell.value !== null && Math.abs(cell.value - Number(text) / 100) < 1e-12,
+            `${text} vs ${cell.value}`,
+          );
         }
       });
     });
@@ -157,7 +194,18 @@ describe('paper tables (arquero)', () => {
     for (const [name, rows] of Object.entries(sizes)) {
       const t = paperTable(name as keyof typeof sizes);
       assert.equal(t.numRows(), rows, name);
-      assert.deepEqual(t.columnNames(), ['table', 'metric', 'method', 'backbone', 'split', 'trainProportion', 'evalProportion', 'resolution', 'value', 'note']);
+      assert.deepEqual(t.columnNames(), [
+        'table',
+        'metric',
+        'method',
+        'backbone',
+        'split',
+        'trainProportion',
+        'evalProportion',
+        'resolution',
+        'value',
+        'note',
+      ]);
     }
     assert.equal(allPaperCells().numRows(), 970);
   });
@@ -165,7 +213,13 @@ describe('paper tables (arquero)', () => {
   it('Table 1 equals the VAL half of Tables 3 and 4 (the paper is self-consistent)', () => {
     const appendix = [...paperCells('table3'), ...paperCells('table4')];
     for (const c of paperCells('table1').filter((cell) => cell.value !== null)) {
-      const twin = lookup(appendix, { metric: c.metric, method: c.method, backbone: c.backbone, split: 'val', trainProportion: c.trainProportion });
+      const twin = lookup(appendix, {
+        metric: c.metric,
+        method: c.method,
+        backbone: c.backbone,
+        split: 'val',
+        trainProportion: c.trainProportion,
+      });
       assert.equal(twin.value, c.value);
     }
   });

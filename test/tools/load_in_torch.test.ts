@@ -19,7 +19,9 @@ const SCRIPT = path.resolve(__dirname, '..', '..', 'tools', 'load_in_torch.py');
 function torchMissing(): string | null {
   if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
   const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-  return probe.status === 0 ? null : `${PYTHON} cannot import torch/torchvision (${probe.stderr.trim().split('\n').pop()})`;
+  return probe.status === 0
+    ? null
+    : `${PYTHON} cannot import torch/torchvision (${probe.stderr.trim().split('\n').pop()})`;
 }
 
 interface Report {
@@ -40,8 +42,15 @@ describe('tools/load_in_torch.py', function () {
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-torch-'));
   const small = { trainProportion: 0.15, evalProportions: [0.15, 0.45], epochs: 1, batchSize: 8, monitorSamples: 16 };
   const runs: Array<{ name: string; config: RunConfig; heads?: number }> = [
-    { name: 'ResNet-18 (supervised, its own classifier)', config: makeRunConfig({ method: 'supervised', backbone: 'resnet18', ...small }, 'smoke') },
-    { name: 'ViT-Tiny (SimCLR, standardising probe)', config: makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', ...small }, 'smoke'), heads: 3 },
+    {
+      name: 'ResNet-18 (supervised, its own classifier)',
+      config: makeRunConfig({ method: 'supervised', backbone: 'resnet18', ...small }, 'smoke'),
+    },
+    {
+      name: 'ViT-Tiny (SimCLR, standardising probe)',
+      config: makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', ...small }, 'smoke'),
+      heads: 3,
+    },
   ];
 
   before(function () {
@@ -59,7 +68,8 @@ describe('tools/load_in_torch.py', function () {
       const status = await runExperiment(config, { resultsDir, quiet: true });
       assert.equal(status.state, 'done', status.reason);
       const dir = path.join(resultsDir, runId(config));
-      for (const file of [BACKBONE_FILE, CLASSIFIER_FILE, REFERENCE_BATCH_FILE]) assert.ok(fs.existsSync(path.join(dir, file)), file);
+      for (const file of [BACKBONE_FILE, CLASSIFIER_FILE, REFERENCE_BATCH_FILE])
+        assert.ok(fs.existsSync(path.join(dir, file)), file);
       const { status: code, report, stderr } = loadInTorch([dir]);
       assert.equal(code, 0, `load_in_torch failed: ${stderr}\n${JSON.stringify(report)}`);
       assert.ok(report!.ok);
@@ -77,8 +87,19 @@ describe('tools/load_in_torch.py', function () {
     const { tensors, metadata } = readSafetensorsFile(path.join(dir, BACKBONE_FILE));
     assert.equal(metadata.numHeads, '3');
     const wrong = path.join(resultsDir, 'wrong-heads.safetensors');
-    writeSafetensorsFile(wrong, [...tensors].map(([n, t]) => ({ name: n, shape: t.shape, values: t.values })), { ...metadata, numHeads: '6' });
-    const { status, report } = loadInTorch(['--backbone', wrong, '--classifier', path.join(dir, CLASSIFIER_FILE), '--reference', path.join(dir, REFERENCE_BATCH_FILE)]);
+    writeSafetensorsFile(
+      wrong,
+      [...tensors].map(([n, t]) => ({ name: n, shape: t.shape, values: t.values })),
+      { ...metadata, numHeads: '6' },
+    );
+    const { status, report } = loadInTorch([
+      '--backbone',
+      wrong,
+      '--classifier',
+      path.join(dir, CLASSIFIER_FILE),
+      '--reference',
+      path.join(dir, REFERENCE_BATCH_FILE),
+    ]);
     assert.equal(status, 1);
     assert.equal(report!.ok, false);
     assert.ok(report!.features.maxAbsDiff > 1e-3, `features should disagree: ${JSON.stringify(report!.features)}`);
@@ -88,7 +109,11 @@ describe('tools/load_in_torch.py', function () {
     const dir = path.join(resultsDir, runId(runs[0].config));
     const { tensors } = readSafetensorsFile(path.join(dir, BACKBONE_FILE));
     const old = path.join(resultsDir, 'old.safetensors');
-    writeSafetensorsFile(old, [...tensors].map(([n, t]) => ({ name: n, shape: t.shape, values: t.values })), { format: 'pt', runId: 'x', method: 'supervised' });
+    writeSafetensorsFile(
+      old,
+      [...tensors].map(([n, t]) => ({ name: n, shape: t.shape, values: t.values })),
+      { format: 'pt', runId: 'x', method: 'supervised' },
+    );
     const { status, stderr } = loadInTorch(['--backbone', old]);
     assert.equal(status, 2);
     assert.match(stderr, /old\.safetensors: metadata has no 'kind'/);

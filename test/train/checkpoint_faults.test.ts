@@ -16,7 +16,18 @@ import { readSafetensorsFile } from '../../lib/models/safetensors';
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-ckpt-faults-'));
 
 function config(): RunConfig {
-  return makeRunConfig({ method: 'supervised', backbone: 'resnet18', trainProportion: 0.15, evalProportions: [0.15, 0.45], epochs: 2, batchSize: 8, monitorSamples: 16 }, 'smoke');
+  return makeRunConfig(
+    {
+      method: 'supervised',
+      backbone: 'resnet18',
+      trainProportion: 0.15,
+      evalProportions: [0.15, 0.45],
+      epochs: 2,
+      batchSize: 8,
+      monitorSamples: 16,
+    },
+    'smoke',
+  );
 }
 
 function assertSameResults(a: string, b: string, c: RunConfig): void {
@@ -31,9 +42,23 @@ function assertSameResults(a: string, b: string, c: RunConfig): void {
     }
     assert.ok(maxDiff <= 1e-6, `${file}: weights differ by ${maxDiff}`);
   }
-  assert.deepEqual(openRun(b, c).rows().map((r) => r.value), openRun(a, c).rows().map((r) => r.value));
-  const steps = openRun(b, c).log<{ kind: string; step: number }>().filter((r) => r.kind === 'step').map((r) => r.step);
-  assert.deepEqual(steps, [...new Set(steps)].sort((p, q) => p - q), 'every step logged once');
+  assert.deepEqual(
+    openRun(b, c)
+      .rows()
+      .map((r) => r.value),
+    openRun(a, c)
+      .rows()
+      .map((r) => r.value),
+  );
+  const steps = openRun(b, c)
+    .log<{ kind: string; step: number }>()
+    .filter((r) => r.kind === 'step')
+    .map((r) => r.step);
+  assert.deepEqual(
+    steps,
+    [...new Set(steps)].sort((p, q) => p - q),
+    'every step logged once',
+  );
 }
 
 describe('checkpoint faults', function () {
@@ -53,7 +78,9 @@ describe('checkpoint faults', function () {
     assert.equal(identity.kind, 'synthetic');
     assert.equal(identity.generatorVersion, 3);
     assert.ok(identity.splits.train.images.count > 0 && /^[0-9a-f]{16}$/.test(identity.splits.train.annotationSha256));
-    const start = openRun(straightDir, c).log<{ kind: string; datasetIdentity?: string }>().find((r) => r.kind === 'start');
+    const start = openRun(straightDir, c)
+      .log<{ kind: string; datasetIdentity?: string }>()
+      .find((r) => r.kind === 'start');
     assert.equal(start?.datasetIdentity, identity.digest);
   });
   afterEach(() => Object.assign(atomicWriteFs, saved));
@@ -81,19 +108,34 @@ describe('checkpoint faults', function () {
     assert.match(String(failed.reason), /previous version, if any, is unchanged/);
     const run = openRun(dir, c);
     const checkpoint = readSafetensorsFile(path.join(run.checkpointDir, CHECKPOINT_FILE));
-    assert.equal(JSON.parse(checkpoint.metadata.position).epoch, 1, 'the checkpoint of epoch 1 is still in place, whole');
-    assert.deepEqual(fs.readdirSync(run.checkpointDir).filter((f) => f.includes('.tmp-')), [], 'no temporary file is left behind');
+    assert.equal(
+      JSON.parse(checkpoint.metadata.position).epoch,
+      1,
+      'the checkpoint of epoch 1 is still in place, whole',
+    );
+    assert.deepEqual(
+      fs.readdirSync(run.checkpointDir).filter((f) => f.includes('.tmp-')),
+      [],
+      'no temporary file is left behind',
+    );
 
     Object.assign(atomicWriteFs, saved); // the space is freed
     const resumed = await runExperiment(c, { resultsDir: dir, quiet: true });
     assert.equal(resumed.state, 'done', resumed.reason);
-    assert.ok(run.log<{ kind: string; epoch?: number }>().some((r) => r.kind === 'resume' && r.epoch === 1), 'resumed from the checkpoint of epoch 1');
+    assert.ok(
+      run.log<{ kind: string; epoch?: number }>().some((r) => r.kind === 'resume' && r.epoch === 1),
+      'resumed from the checkpoint of epoch 1',
+    );
     assertSameResults(straightDir, dir, c);
   });
 
   it('a checkpoint torn by an older writer is treated as absent: the run says so, restarts, and equals an uninterrupted run', async () => {
     const dir = path.join(root, 'torn');
-    const halted = await runExperiment(c, { resultsDir: dir, quiet: true, haltAfterSteps: stepsOfOneEpoch(straightDir, c) + 1 });
+    const halted = await runExperiment(c, {
+      resultsDir: dir,
+      quiet: true,
+      haltAfterSteps: stepsOfOneEpoch(straightDir, c) + 1,
+    });
     assert.equal(halted.state, 'running');
     const run = openRun(dir, c);
     const file = path.join(run.checkpointDir, CHECKPOINT_FILE);
@@ -110,5 +152,9 @@ describe('checkpoint faults', function () {
 });
 
 function stepsOfOneEpoch(dir: string, c: RunConfig): number {
-  return openRun(dir, c).log<{ kind: string }>().filter((r) => r.kind === 'step').length / c.epochs;
+  return (
+    openRun(dir, c)
+      .log<{ kind: string }>()
+      .filter((r) => r.kind === 'step').length / c.epochs
+  );
 }

@@ -11,12 +11,26 @@ import { runExperiment } from '../../lib/train/run';
 describe('linear evaluation on frozen features', function () {
   this.timeout(600000);
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-frozen-'));
-  const config = makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', trainProportion: 0.15, evalProportions: [0.15, 0.45], epochs: 1, batchSize: 8, monitorSamples: 16 }, 'smoke');
+  const config = makeRunConfig(
+    {
+      method: 'simclr',
+      backbone: 'vit_tiny',
+      trainProportion: 0.15,
+      evalProportions: [0.15, 0.45],
+      epochs: 1,
+      batchSize: 8,
+      monitorSamples: 16,
+    },
+    'smoke',
+  );
 
   after(() => fs.rmSync(resultsDir, { recursive: true, force: true }));
 
   it('refuses an unfinished run unless asked for the random-initialisation baseline', async () => {
-    await assert.rejects(frozenLinearProbe(config, { resultsDir }), /has no backbone\.safetensors: the run has not finished/);
+    await assert.rejects(
+      frozenLinearProbe(config, { resultsDir }),
+      /has no backbone\.safetensors: the run has not finished/,
+    );
     const baseline = await frozenLinearProbe(config, { resultsDir, randomInit: true });
     assert.equal(baseline.backbone, 'random-init');
     assert.equal(baseline.backboneDrift, 0, 'the untrained backbone is its initialisation');
@@ -31,13 +45,23 @@ describe('linear evaluation on frozen features', function () {
     assert.ok(result.converged, `not converged after ${result.iterations} iterations`);
     assert.equal(result.featureDim, 192);
     // The final drift is the last epoch's logged drift: both measure the saved backbone against the seed's init.
-    const logged = openRun(resultsDir, config).log<{ kind: string; backbone_drift: number }>().filter((r) => r.kind === 'epoch').pop()!.backbone_drift;
-    assert.ok(result.backboneDrift! > 0 && Math.abs(result.backboneDrift! - logged) < 1e-5, `drift ${result.backboneDrift} vs logged ${logged}`);
+    const logged = openRun(resultsDir, config)
+      .log<{ kind: string; backbone_drift: number }>()
+      .filter((r) => r.kind === 'epoch')
+      .pop()!.backbone_drift;
+    assert.ok(
+      result.backboneDrift! > 0 && Math.abs(result.backboneDrift! - logged) < 1e-5,
+      `drift ${result.backboneDrift} vs logged ${logged}`,
+    );
     // 192 features for a few dozen training images: a fit that sees the right labels separates them; one whose
     // labels were shuffled against the features would not.
     assert.ok(result.train.auroc > 0.95, `train AUROC ${result.train.auroc}`);
-    assert.deepEqual(result.val.map((v) => v.proportion), [0.15, 0.45]);
-    for (const v of result.val) assert.ok(v.metrics.auroc >= 0 && v.metrics.auroc <= 1 && v.metrics.f1 >= 0 && v.metrics.f1 <= 1);
+    assert.deepEqual(
+      result.val.map((v) => v.proportion),
+      [0.15, 0.45],
+    );
+    for (const v of result.val)
+      assert.ok(v.metrics.auroc >= 0 && v.metrics.auroc <= 1 && v.metrics.f1 >= 0 && v.metrics.f1 <= 1);
     assert.equal(readFrozenProbe(openRun(resultsDir, config).dir)!.val[1].metrics.f1, result.val[1].metrics.f1);
   });
 

@@ -12,12 +12,17 @@ describe('BackboneDrift', () => {
     try {
       assert.equal(drift.measure(method.backbone), 0);
       const matrices = method.backbone.namedParameters().filter((p) => p.variable.rank > 1);
-      const total = Math.sqrt(matrices.reduce((sum, p) => sum + tf.tidy(() => tf.sum(tf.square(p.variable)).dataSync()[0]), 0));
+      const total = Math.sqrt(
+        matrices.reduce((sum, p) => sum + tf.tidy(() => tf.sum(tf.square(p.variable)).dataSync()[0]), 0),
+      );
       const target = matrices[0].variable;
       const step = tf.tidy(() => tf.mul(tf.onesLike(target), 0.01));
       target.assign(tf.tidy(() => tf.add(target, step)));
       const expected = (0.01 * Math.sqrt(target.size)) / total;
-      assert.ok(Math.abs(drift.measure(method.backbone) - expected) < 1e-5 * expected + 1e-7, `${drift.measure(method.backbone)} vs ${expected}`);
+      assert.ok(
+        Math.abs(drift.measure(method.backbone) - expected) < 1e-5 * expected + 1e-7,
+        `${drift.measure(method.backbone)} vs ${expected}`,
+      );
       // Biases and norm scales are not counted.
       const bias = method.backbone.namedParameters().find((p) => p.variable.rank === 1)!;
       bias.variable.assign(tf.tidy(() => tf.add(bias.variable, 1)));
@@ -30,7 +35,12 @@ describe('BackboneDrift', () => {
   });
 
   it('measures 0 between two builds of one config, for every method (what a resumed run relies on)', () => {
-    for (const [method, backbone] of [['supervised', 'resnet18'], ['byol', 'resnet18'], ['dino', 'vit_tiny'], ['mae', 'vit_tiny']] as const) {
+    for (const [method, backbone] of [
+      ['supervised', 'resnet18'],
+      ['byol', 'resnet18'],
+      ['dino', 'vit_tiny'],
+      ['mae', 'vit_tiny'],
+    ] as const) {
       const config = makeRunConfig({ method, backbone }, 'smoke');
       const first = createMethod(config, { posWeight: 2 });
       const drift = BackboneDrift.fromInitial(first.backbone);

@@ -16,7 +16,12 @@ const root = path.resolve(__dirname, '..', '..');
 describe('train/progress', () => {
   it('writes plain lines with images/s and ETA outside a notebook, and always the final one', () => {
     const lines: string[] = [];
-    const progress = createProgress({ label: 'simclr p05', total: 100, write: (l) => lines.push(l), everySeconds: 3600 });
+    const progress = createProgress({
+      label: 'simclr p05',
+      total: 100,
+      write: (l) => lines.push(l),
+      everySeconds: 3600,
+    });
     progress.update(40, 'loss 1.0'); // the first line comes at once
     progress.update(10, 'loss 0.9'); // then not before everySeconds
     progress.done('val F1 0.5'); // the last one always
@@ -26,33 +31,48 @@ describe('train/progress', () => {
   });
 
   it('formats durations', () => {
-    assert.deepEqual([formatDuration(59.4), formatDuration(61), formatDuration(3725), formatDuration(NaN)], ['59s', '1m01s', '1h02m', '?']);
+    assert.deepEqual(
+      [formatDuration(59.4), formatDuration(61), formatDuration(3725), formatDuration(NaN)],
+      ['59s', '1m01s', '1h02m', '?'],
+    );
   });
 });
 
 function jupyter(): string | null {
-  for (const candidate of ['/usr/bin/jupyter', 'jupyter']) if (spawnSync(candidate, ['nbconvert', '--version']).status === 0) return candidate;
+  for (const candidate of ['/usr/bin/jupyter', 'jupyter'])
+    if (spawnSync(candidate, ['nbconvert', '--version']).status === 0) return candidate;
   return null;
 }
 
 function chromium(): string | null {
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (fs.existsSync(candidate)) return candidate;
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser'])
+    if (fs.existsSync(candidate)) return candidate;
   return null;
 }
 
 describe('train/progress in a tslab notebook', function () {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-progress-'));
   const notebook = path.join(dir, 'progress.ipynb');
-  let executed: { cells: Array<{ outputs: Array<{ output_type: string; data?: Record<string, string | string[]>; text?: string | string[] }> }> } | null = null;
+  let executed: {
+    cells: Array<{
+      outputs: Array<{ output_type: string; data?: Record<string, string | string[]>; text?: string | string[] }>;
+    }>;
+  } | null = null;
   /** nbformat stores multi-line strings as lists of lines. */
-  const joined = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join('') : value ?? '');
+  const joined = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join('') : (value ?? ''));
   let finalLine = '';
-  const env = { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}:${process.env.PATH}`, SSLAD_QUIET: '' };
+  const env = {
+    ...process.env,
+    PATH: `${path.join(root, 'node_modules', '.bin')}:${process.env.PATH}`,
+    SSLAD_QUIET: '',
+  };
 
   before(function () {
     const jup = jupyter();
     if (!jup) {
-      console.log('      skipped: jupyter nbconvert not found (apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel)');
+      console.log(
+        '      skipped: jupyter nbconvert not found (apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel)',
+      );
       this.skip();
     }
     require('../../scripts/ensure-built').ensureBuilt({ quiet: true });
@@ -63,12 +83,30 @@ describe('train/progress in a tslab notebook', function () {
       `const status = await runExperiment(config, { resultsDir: ${JSON.stringify(path.join(dir, 'results'))} });`,
       'status.state',
     ];
-    fs.writeFileSync(notebook, JSON.stringify({
-      cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: source.join('\n') }],
-      metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
-      nbformat: 4, nbformat_minor: 5,
-    }));
-    const run = spawnSync(jup!, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab', '--ExecutePreprocessor.timeout=600', '--output', 'executed.ipynb', notebook], { cwd: dir, env, encoding: 'utf8' });
+    fs.writeFileSync(
+      notebook,
+      JSON.stringify({
+        cells: [{ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: source.join('\n') }],
+        metadata: { kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    const run = spawnSync(
+      jup!,
+      [
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        '--ExecutePreprocessor.kernel_name=tslab',
+        '--ExecutePreprocessor.timeout=600',
+        '--output',
+        'executed.ipynb',
+        notebook,
+      ],
+      { cwd: dir, env, encoding: 'utf8' },
+    );
     assert.equal(run.status, 0, run.stderr);
     executed = JSON.parse(fs.readFileSync(path.join(dir, 'executed.ipynb'), 'utf8'));
   });
@@ -77,31 +115,69 @@ describe('train/progress in a tslab notebook', function () {
 
   it('shows one display, updated in place to the final state, and no progress lines on stderr', () => {
     const outputs = executed!.cells[0].outputs;
-    const displays = outputs.filter((o) => o.output_type === 'display_data' && /img\/s/.test(joined(o.data?.['text/plain'])));
+    const displays = outputs.filter(
+      (o) => o.output_type === 'display_data' && /img\/s/.test(joined(o.data?.['text/plain'])),
+    );
     assert.equal(displays.length, 1, JSON.stringify(outputs, null, 1).slice(0, 2000));
     finalLine = joined(displays[0].data!['text/plain']);
-    assert.match(finalLine, /^supervised\/vit_tiny p=0.15 █{24} 100% (\d+)\/\1 img · [\d.]+ img\/s · ETA 0s · val F1 [\d.]+ in \d+s$/);
+    assert.match(
+      finalLine,
+      /^supervised\/vit_tiny p=0.15 █{24} 100% (\d+)\/\1 img · [\d.]+ img\/s · ETA 0s · val F1 [\d.]+ in \d+s$/,
+    );
     const streamed = outputs.filter((o) => o.output_type === 'stream' && /img\/s/.test(joined(o.text)));
     assert.equal(streamed.length, 0, 'progress also went to stderr');
     // tslab prints the cell's value (the run's state) as the last output.
     const last = outputs[outputs.length - 1];
-    assert.equal(joined(last.output_type === 'stream' ? last.text : last.data?.['text/plain']).trim().replace(/'/g, ''), 'done');
+    assert.equal(
+      joined(last.output_type === 'stream' ? last.text : last.data?.['text/plain'])
+        .trim()
+        .replace(/'/g, ''),
+      'done',
+    );
   });
 
   for (const template of ['lab', 'classic']) {
     it(`renders in nbconvert's ${template} HTML${chromium() ? ', screenshotted with headless Chromium' : ''}`, async function () {
       const html = path.join(dir, `progress-${template}.html`);
-      const convert = spawnSync(jupyter()!, ['nbconvert', '--to', 'html', '--template', template, '--output', path.basename(html), path.join(dir, 'executed.ipynb')], { cwd: dir, env, encoding: 'utf8' });
+      const convert = spawnSync(
+        jupyter()!,
+        [
+          'nbconvert',
+          '--to',
+          'html',
+          '--template',
+          template,
+          '--output',
+          path.basename(html),
+          path.join(dir, 'executed.ipynb'),
+        ],
+        { cwd: dir, env, encoding: 'utf8' },
+      );
       assert.equal(convert.status, 0, convert.stderr);
       const page = fs.readFileSync(html, 'utf8');
-      assert.ok(page.includes(finalLine.replace(/&/g, '&amp;').replace(/</g, '&lt;')), 'the final progress line is in the page');
+      assert.ok(
+        page.includes(finalLine.replace(/&/g, '&amp;').replace(/</g, '&lt;')),
+        'the final progress line is in the page',
+      );
       const browser = chromium();
       if (!browser) {
         console.log('      (no screenshot: apt-get install -y chromium)');
         return;
       }
       const png = path.join(dir, `progress-${template}.png`);
-      const shot = spawnSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1400,900', `file://${html}`], { encoding: 'utf8', timeout: 120000 });
+      const shot = spawnSync(
+        browser,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--hide-scrollbars',
+          `--screenshot=${png}`,
+          '--window-size=1400,900',
+          `file://${html}`,
+        ],
+        { encoding: 'utf8', timeout: 120000 },
+      );
       assert.ok(fs.existsSync(png), `chromium wrote no screenshot: ${shot.stderr}`);
       // The bar is 24 full blocks in a row: some row of the page must hold a long run of dark pixels.
       const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });

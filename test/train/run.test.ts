@@ -3,9 +3,22 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { makeRunConfig, type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/experiments/config';
+import {
+  makeRunConfig,
+  type RunConfig,
+  type RunOverrides,
+  type MethodName,
+  type BackboneName,
+} from '../../lib/experiments/config';
 import { openRun, RunRecord } from '../../lib/experiments/store';
-import { evaluateRun, failureMessage, formatTerms, runExperiment, runOptimizer, TABLE_METRICS } from '../../lib/train/run';
+import {
+  evaluateRun,
+  failureMessage,
+  formatTerms,
+  runExperiment,
+  runOptimizer,
+  TABLE_METRICS,
+} from '../../lib/train/run';
 import { createMethod } from '../../lib/methods';
 import { scaledLearningRates } from '../../lib/experiments/config';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
@@ -14,7 +27,19 @@ const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-train-'));
 
 /** A smoke run small enough for the suite: one or two short epochs on the smoke synthetic set. */
 function tinyConfig(method: MethodName, backbone: BackboneName, extra: RunOverrides = {}): RunConfig {
-  return makeRunConfig({ method, backbone, trainProportion: 0.15, evalProportions: [0.15, 0.45], epochs: 1, batchSize: 8, monitorSamples: 16, ...extra }, 'smoke');
+  return makeRunConfig(
+    {
+      method,
+      backbone,
+      trainProportion: 0.15,
+      evalProportions: [0.15, 0.45],
+      epochs: 1,
+      batchSize: 8,
+      monitorSamples: 16,
+      ...extra,
+    },
+    'smoke',
+  );
 }
 
 function steps(run: RunRecord): Array<Record<string, number>> {
@@ -35,7 +60,11 @@ describe('trainer', function () {
     const stepsPerEpoch = steps(openRun(straightDir, config)).length / 2;
 
     // Killed one step into the second epoch: the checkpoint of epoch 1 is the last thing written.
-    const halted = await runExperiment(config, { resultsDir: resumedDir, quiet: true, haltAfterSteps: stepsPerEpoch + 1 });
+    const halted = await runExperiment(config, {
+      resultsDir: resumedDir,
+      quiet: true,
+      haltAfterSteps: stepsPerEpoch + 1,
+    });
     assert.equal(halted.state, 'running');
     const resumed = await runExperiment(config, { resultsDir: resumedDir, quiet: true });
     assert.equal(resumed.state, 'done', resumed.reason);
@@ -52,17 +81,40 @@ describe('trainer', function () {
       }
       assert.ok(maxDiff <= 1e-6, `${file}: weights differ by ${maxDiff}`);
     }
-    assert.ok(readSafetensorsFile(path.join(openRun(straightDir, config).dir, 'classifier.safetensors')).tensors.has('norm.running_mean'));
+    assert.ok(
+      readSafetensorsFile(path.join(openRun(straightDir, config).dir, 'classifier.safetensors')).tensors.has(
+        'norm.running_mean',
+      ),
+    );
     // The log holds every step exactly once after the resume.
     const resumedSteps = steps(openRun(resumedDir, config)).map((r) => r.step);
-    assert.deepEqual(resumedSteps, Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i));
-    assert.deepEqual(openRun(straightDir, config).rows().map((r) => r.value), openRun(resumedDir, config).rows().map((r) => r.value));
+    assert.deepEqual(
+      resumedSteps,
+      Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i),
+    );
+    assert.deepEqual(
+      openRun(straightDir, config)
+        .rows()
+        .map((r) => r.value),
+      openRun(resumedDir, config)
+        .rows()
+        .map((r) => r.value),
+    );
     // The backbone's drift from its initialisation is measured from the same point after a resume.
-    const drifts = (dir: string) => openRun(dir, config).log<{ kind: string; backbone_drift: number }>().filter((r) => r.kind === 'epoch').map((r) => r.backbone_drift);
+    const drifts = (dir: string) =>
+      openRun(dir, config)
+        .log<{ kind: string; backbone_drift: number }>()
+        .filter((r) => r.kind === 'epoch')
+        .map((r) => r.backbone_drift);
     const straightDrift = drifts(straightDir);
     assert.equal(straightDrift.length, 2);
-    assert.ok(straightDrift.every((d) => Number.isFinite(d) && d > 0), `drift ${straightDrift}`);
-    drifts(resumedDir).forEach((d, i) => assert.ok(Math.abs(d - straightDrift[i]) < 1e-6, `epoch ${i}: drift ${d} vs ${straightDrift[i]}`));
+    assert.ok(
+      straightDrift.every((d) => Number.isFinite(d) && d > 0),
+      `drift ${straightDrift}`,
+    );
+    drifts(resumedDir).forEach((d, i) =>
+      assert.ok(Math.abs(d - straightDrift[i]) < 1e-6, `epoch ${i}: drift ${d} vs ${straightDrift[i]}`),
+    );
   });
 
   it('stops a run whose loss turns NaN as diverged, keeping what was logged before', async () => {
@@ -74,7 +126,10 @@ describe('trainer', function () {
     assert.match(String(status.reason), /loss: NaN/);
     assert.doesNotMatch(String(status.reason), /null/);
     const run = openRun(resultsRoot, config);
-    assert.deepEqual(steps(run).map((r) => r.step), [0, 1]);
+    assert.deepEqual(
+      steps(run).map((r) => r.step),
+      [0, 1],
+    );
     const diverged = run.log<{ kind: string; terms?: Record<string, string> }>().find((r) => r.kind === 'diverged');
     assert.ok(diverged?.terms && diverged.terms.loss === 'NaN', 'the diverged record names the loss terms');
   });
@@ -86,15 +141,26 @@ describe('trainer', function () {
     assert.equal(status.state, 'done', status.reason);
     // Within the last epoch: optimiser slots of DINO's prototypes appear lazily once they unfreeze in epoch 1,
     // and the loader's prefetched batch (3 tensors) is not in flight at an epoch's first and last steps.
-    const counts = steps(openRun(resultsRoot, config)).filter((r) => r.epoch === 1).map((r) => r.tensors);
+    const counts = steps(openRun(resultsRoot, config))
+      .filter((r) => r.epoch === 1)
+      .map((r) => r.tensors);
     assert.ok(counts.length >= 5);
     assert.equal(new Set(counts.slice(1, -1)).size, 1, `live tensors changed across steps: ${counts.join(', ')}`);
     assert.equal(tf.memory().numTensors, before);
   });
 
   const combos: Array<[MethodName, BackboneName]> = [
-    ['supervised', 'resnet18'], ['simclr', 'resnet18'], ['byol', 'resnet18'], ['barlow', 'resnet18'], ['dino', 'resnet18'],
-    ['supervised', 'vit_tiny'], ['simclr', 'vit_tiny'], ['byol', 'vit_tiny'], ['barlow', 'vit_tiny'], ['dino', 'vit_tiny'], ['mae', 'vit_tiny'],
+    ['supervised', 'resnet18'],
+    ['simclr', 'resnet18'],
+    ['byol', 'resnet18'],
+    ['barlow', 'resnet18'],
+    ['dino', 'resnet18'],
+    ['supervised', 'vit_tiny'],
+    ['simclr', 'vit_tiny'],
+    ['byol', 'vit_tiny'],
+    ['barlow', 'vit_tiny'],
+    ['dino', 'vit_tiny'],
+    ['mae', 'vit_tiny'],
   ];
   for (const [method, backbone] of combos) {
     it(`trains ${method} on ${backbone} at the smoke scale and writes its evaluation rows`, async () => {
@@ -113,7 +179,10 @@ describe('trainer', function () {
   }
 
   it('re-evaluates a finished run from its saved backbone and classifier to the same rows', async () => {
-    for (const [method, backbone] of [['supervised', 'vit_tiny'], ['simclr', 'vit_tiny']] as Array<[MethodName, BackboneName]>) {
+    for (const [method, backbone] of [
+      ['supervised', 'vit_tiny'],
+      ['simclr', 'vit_tiny'],
+    ] as Array<[MethodName, BackboneName]>) {
       const config = tinyConfig(method, backbone);
       const status = await runExperiment(config, { resultsDir: resultsRoot, quiet: true });
       assert.equal(status.state, 'done', status.reason);
@@ -123,7 +192,11 @@ describe('trainer', function () {
       again.forEach((row, i) => {
         assert.equal(row.metric, stored[i].metric);
         if (Number.isNaN(stored[i].value)) assert.ok(Number.isNaN(row.value));
-        else assert.ok(Math.abs(row.value - stored[i].value) < 1e-6, `${method} ${row.split} ${row.evalProportion} ${row.metric}: ${row.value} vs ${stored[i].value}`);
+        else
+          assert.ok(
+            Math.abs(row.value - stored[i].value) < 1e-6,
+            `${method} ${row.split} ${row.evalProportion} ${row.metric}: ${row.value} vs ${stored[i].value}`,
+          );
       });
     }
   });
@@ -150,7 +223,10 @@ describe('trainer', function () {
   });
 
   it('formats loss terms with their non-finite values, which JSON would print as null', () => {
-    assert.equal(formatTerms({ loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5 }), '{loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5}');
+    assert.equal(
+      formatTerms({ loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5 }),
+      '{loss: NaN, probe_loss: Infinity, kl: -Infinity, ce: 0.5}',
+    );
   });
 
   it('explains a wasm abort as memory, naming the batch, size and patch count; other errors pass through', () => {

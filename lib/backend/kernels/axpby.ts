@@ -13,8 +13,12 @@ import { AXPBY, nativeKernelsActive } from './native';
 
 export function axpby(a: number, x: tf.Tensor, b: number, y: tf.Tensor): tf.Tensor {
   const fused =
-    nativeKernelsActive() && tf.getBackend() === 'wasm' && x.dtype === 'float32' && y.dtype === 'float32' &&
-    tf.util.arraysEqual(x.shape, y.shape) && tf.getKernel(AXPBY, 'wasm') !== undefined;
+    nativeKernelsActive() &&
+    tf.getBackend() === 'wasm' &&
+    x.dtype === 'float32' &&
+    y.dtype === 'float32' &&
+    tf.util.arraysEqual(x.shape, y.shape) &&
+    tf.getKernel(AXPBY, 'wasm') !== undefined;
   if (fused) return tf.engine().runKernel(AXPBY, { x, y }, { a, b }) as tf.Tensor;
   return tf.tidy(() => {
     const ax = a === 1 ? x : tf.mul(x, a);

@@ -26,14 +26,24 @@ function swapLastTwo(rank: number): number[] {
  */
 const PACK_COST = 8;
 
-export function transposedIsCheaper(m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): boolean {
+export function transposedIsCheaper(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): boolean {
   const direct = PACK_COST * k * n + (transposeA ? m * k : 0) + (transposeB ? k * n : 0);
   const swapped = PACK_COST * k * m + (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + m * n;
   return swapped < direct;
 }
 
 /** op(a) is [m, k] and op(b) is [kB, n] in the last two axes (kB must equal k for a valid product). */
-export function matMulGeometry(a: TensorInfo, b: TensorInfo, attrs: KernelAttrs): { transposeA: boolean; transposeB: boolean; m: number; k: number; kB: number; n: number } {
+export function matMulGeometry(
+  a: TensorInfo,
+  b: TensorInfo,
+  attrs: KernelAttrs,
+): { transposeA: boolean; transposeB: boolean; m: number; k: number; kB: number; n: number } {
   const transposeA = Boolean(attrs.transposeA);
   const transposeB = Boolean(attrs.transposeB);
   const aRank = a.shape.length;

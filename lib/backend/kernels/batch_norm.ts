@@ -71,7 +71,11 @@ function batchNormTrainWasm(args: { inputs: KernelInputs; backend: BackendWasm; 
  * Inputs dy, x, mean, variance, weight; outputs dx, dweight, dbias. With x̂ = (x − μ)·σ⁻¹:
  * dbias = Σ dy, dweight = Σ dy·x̂, dx = w·σ⁻¹·(dy − dbias/M − x̂·dweight/M).
  */
-function batchNormTrainGradWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo[] {
+function batchNormTrainGradWasm(args: {
+  inputs: KernelInputs;
+  backend: BackendWasm;
+  attrs: KernelAttrs;
+}): TensorInfo[] {
   const { inputs, backend } = args;
   const eps = Number(args.attrs.eps);
   const { dy, x, mean, variance, weight } = inputs;
@@ -119,7 +123,10 @@ export const batchNormTrainKernel = batchNormTrainWasm;
 export const batchNormTrainGradKernel = batchNormTrainGradWasm;
 
 function fusedAvailable(): boolean {
-  return tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend()) !== undefined;
+  return (
+    tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined &&
+    tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend()) !== undefined
+  );
 }
 
 /**
@@ -127,10 +134,17 @@ function fusedAvailable(): boolean {
  * in x, weight and bias. Returns the batch mean and biased variance for the running statistics (not
  * differentiated). Call inside a tidy.
  */
-export function batchNormTrain(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
+export function batchNormTrain(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  eps: number,
+): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   const channels = x.shape[x.rank - 1];
   if (weight.size !== channels || bias.size !== channels) {
-    throw new Error(`batchNormTrain: x [${x.shape}] has ${channels} channels but weight has ${weight.size} and bias ${bias.size}`);
+    throw new Error(
+      `batchNormTrain: x [${x.shape}] has ${channels} channels but weight has ${weight.size} and bias ${bias.size}`,
+    );
   }
   const rows = x.size / channels;
   const axes = [...Array(x.rank - 1).keys()];
@@ -139,14 +153,22 @@ export function batchNormTrain(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor,
   // customGrad runs its forward in a tidy: the statistics are kept there and handed to the caller's scope below.
   const op = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     if (fused) {
-      const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { eps }) as unknown as tf.Tensor[];
+      const [y, mean, variance] = tf
+        .engine()
+        .runKernel(BATCH_NORM_TRAIN, { x: xIn, weight: w, bias: b }, { eps }) as unknown as tf.Tensor[];
       stats = [tf.keep(mean), tf.keep(variance)];
       save([xIn, mean, variance, w]);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, m, v, ws] = saved;
-          return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, x: xs, mean: m, variance: v, weight: ws }, { eps }) as unknown as tf.Tensor[];
+          return tf
+            .engine()
+            .runKernel(
+              BATCH_NORM_TRAIN_GRAD,
+              { dy, x: xs, mean: m, variance: v, weight: ws },
+              { eps },
+            ) as unknown as tf.Tensor[];
         },
       };
     }

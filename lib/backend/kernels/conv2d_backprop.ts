@@ -42,7 +42,12 @@ export function convInfo(xShape: number[], filterShape: number[], attrs: ConvAtt
 }
 
 function explicitPad(top: number, bottom: number, left: number, right: number) {
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /**
@@ -76,7 +81,15 @@ function planPhases(kernel: number, stride: number, padBefore: number, inLength:
     cropAfter = -after;
     after = 0;
   }
-  return { taps, padBefore: before, padAfter: after, cropBefore, cropAfter, outLength, offset: padBefore - stride * firstBlock };
+  return {
+    taps,
+    padBefore: before,
+    padAfter: after,
+    cropBefore,
+    cropAfter,
+    outLength,
+    offset: padBefore - stride * firstBlock,
+  };
 }
 
 /**
@@ -84,7 +97,14 @@ function planPhases(kernel: number, stride: number, padBefore: number, inLength:
  * orders them. Taps are whole Cin×Cout blocks, so the flip and phase split are block copies on the heap
  * (wasm's Reverse and rank-6 Transpose are slow); one rank-3 transpose then puts Cout before Cin.
  */
-function phaseFilter(scope: KernelScope, filter: TensorInfo, sh: number, sw: number, ah: number, aw: number): TensorInfo {
+function phaseFilter(
+  scope: KernelScope,
+  filter: TensorInfo,
+  sh: number,
+  sw: number,
+  ah: number,
+  aw: number,
+): TensorInfo {
   const [kh, kw, cin, cout] = filter.shape;
   const block = cin * cout;
   const taps = scope.alloc([ah * aw, sh * sw * cin, cout]);
@@ -112,7 +132,6 @@ function interleavePhases(scope: KernelScope, phases: TensorInfo, s: number): Te
   const split = scope.reshape(phases, [n * qh, qw, s, c / s]);
   return scope.reshape(scope.transpose(split, [0, 2, 1, 3]), [n, qh * s, qw * s, c / (s * s)]);
 }
-
 
 /**
  * Column (im2col) formulations pay off for the input gradient of strided layers (no stride² phase
@@ -161,7 +180,11 @@ function backpropInputByColumns(scope: KernelScope, dy: TensorInfo, filter: Tens
   const pixels = g.n * g.ho * g.wo;
   const row = g.kh * g.kw * g.cin;
   const dyT = scope.transpose(scope.reshape(dy, [pixels, g.cout]), [1, 0]);
-  const colsT = scope.call('BatchMatMul', { a: scope.reshape(filter, [1, row, g.cout]), b: scope.reshape(dyT, [1, g.cout, pixels]) }, { transposeA: false, transposeB: false });
+  const colsT = scope.call(
+    'BatchMatMul',
+    { a: scope.reshape(filter, [1, row, g.cout]), b: scope.reshape(dyT, [1, g.cout, pixels]) },
+    { transposeA: false, transposeB: false },
+  );
   const cols = scope.transpose(scope.reshape(colsT, [row, pixels]), [1, 0]);
   const dx = scope.alloc([g.n, g.h, g.w, g.cin]);
   const src = heapView(scope.backend, cols);
@@ -223,7 +246,11 @@ function backpropFilterByColumns(scope: KernelScope, x: TensorInfo, dy: TensorIn
   const row = g.kh * g.kw * g.cin;
   const cols = columnsOf(scope, x, g);
   const colsT = scope.transpose(cols, [1, 0]);
-  const dw = scope.call('BatchMatMul', { a: scope.reshape(colsT, [1, row, pixels]), b: scope.reshape(dy, [1, pixels, g.cout]) }, { transposeA: false, transposeB: false });
+  const dw = scope.call(
+    'BatchMatMul',
+    { a: scope.reshape(colsT, [1, row, pixels]), b: scope.reshape(dy, [1, pixels, g.cout]) },
+    { transposeA: false, transposeB: false },
+  );
   return scope.reshape(dw, [g.kh, g.kw, g.cin, g.cout]);
 }
 
@@ -244,7 +271,21 @@ function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendW
   try {
     const [kh, kw, , cout] = filter.shape;
     if (inputGradByColumns(n, sh, dy.shape[1] * dy.shape[2], kh * kw, cin)) {
-      const geometry = { n, h, w, cin, kh, kw, cout, ho: dy.shape[1], wo: dy.shape[2], sh, sw, top: info.padInfo.top, left: info.padInfo.left };
+      const geometry = {
+        n,
+        h,
+        w,
+        cin,
+        kh,
+        kw,
+        cout,
+        ho: dy.shape[1],
+        wo: dy.shape[2],
+        sh,
+        sw,
+        top: info.padInfo.top,
+        left: info.padInfo.left,
+      };
       return scope.keep(backpropInputByColumns(scope, dy, filter, geometry));
     }
     const dyUsed = scope.slice(
@@ -253,12 +294,16 @@ function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendW
       [n, dy.shape[1] - rows.cropBefore - rows.cropAfter, dy.shape[2] - cols.cropBefore - cols.cropAfter, dy.shape[3]],
     );
     const g = phaseFilter(scope, filter, sh, sw, rows.taps, cols.taps);
-    const phases = scope.call('Conv2D', { x: dyUsed, filter: g }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
-      dataFormat: 'NHWC',
-    });
+    const phases = scope.call(
+      'Conv2D',
+      { x: dyUsed, filter: g },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: explicitPad(rows.padBefore, rows.padAfter, cols.padBefore, cols.padAfter),
+        dataFormat: 'NHWC',
+      },
+    );
     const interleaved = sh > 1 ? interleavePhases(scope, phases, sh) : phases;
     return scope.keep(scope.slice(interleaved, [0, rows.offset, cols.offset, 0], [n, h, w, cin]));
   } finally {
@@ -266,15 +311,23 @@ function conv2dBackpropInputWasm(args: { inputs: KernelInputs; backend: BackendW
   }
 }
 
-function conv2dBackpropFilterWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: KernelAttrs }): TensorInfo {
+function conv2dBackpropFilterWasm(args: {
+  inputs: KernelInputs;
+  backend: BackendWasm;
+  attrs: KernelAttrs;
+}): TensorInfo {
   const { inputs, backend } = args;
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
   const { x, dy } = inputs;
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') {
-    throw new Error(`Conv2DBackpropFilter (wasm, project kernel): dataFormat ${attrs.dataFormat} unsupported; use NHWC`);
+    throw new Error(
+      `Conv2DBackpropFilter (wasm, project kernel): dataFormat ${attrs.dataFormat} unsupported; use NHWC`,
+    );
   }
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`Conv2DBackpropFilter (wasm, project kernel): x is ${x.dtype} and dy ${dy.dtype}; both must be float32`);
+    throw new Error(
+      `Conv2DBackpropFilter (wasm, project kernel): x is ${x.dtype} and dy ${dy.dtype}; both must be float32`,
+    );
   }
   const info = convInfo(x.shape, attrs.filterShape, attrs);
   const [kh, kw, cin, cout] = attrs.filterShape;
@@ -306,14 +359,20 @@ function conv2dBackpropFilterWasm(args: { inputs: KernelInputs; backend: Backend
     }
     const xT = scope.transpose(xUsed, [3, 1, 2, 0]); // [Cin, H, W, N]: batch = Cin, channels = N
     const dyT = scope.transpose(dy, [1, 2, 0, 3]); // filter [Ho, Wo, N, Cout]
-    const dwT = scope.call('Conv2D', { x: xT, filter: dyT }, {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      pad: explicitPad(top, Math.max(bottom, 0), left, Math.max(right, 0)),
-      dataFormat: 'NHWC',
-    });
+    const dwT = scope.call(
+      'Conv2D',
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        dilations: [sh, sw],
+        pad: explicitPad(top, Math.max(bottom, 0), left, Math.max(right, 0)),
+        dataFormat: 'NHWC',
+      },
+    );
     if (dwT.shape[1] !== kh || dwT.shape[2] !== kw) {
-      throw new Error(`Conv2DBackpropFilter (wasm, project kernel): internal shape ${dwT.shape} for filter ${attrs.filterShape}`);
+      throw new Error(
+        `Conv2DBackpropFilter (wasm, project kernel): internal shape ${dwT.shape} for filter ${attrs.filterShape}`,
+      );
     }
     return scope.keep(scope.transpose(dwT, [1, 2, 0, 3]));
   } finally {

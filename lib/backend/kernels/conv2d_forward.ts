@@ -20,7 +20,8 @@ function conv2dWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: K
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs;
   const dilations = attrs.dilations as number | [number, number] | undefined;
-  const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations.some((d) => d !== 1) : dilations !== 1);
+  const dilated =
+    dilations !== undefined && (Array.isArray(dilations) ? dilations.some((d) => d !== 1) : dilations !== 1);
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || x.dtype !== 'float32' || filter.dtype !== 'float32' || dilated) {
     return wasmKernel('Conv2D')(args);
   }
@@ -28,12 +29,24 @@ function conv2dWasm(args: { inputs: KernelInputs; backend: BackendWasm; attrs: K
   const info = convInfo(x.shape, filter.shape, attrs as unknown as Parameters<typeof convInfo>[2]);
   const pixels = info.batchSize * info.outHeight * info.outWidth;
   const row = kh * kw * cin;
-  if (pixels * row > COLUMN_LIMIT || !transposedIsCheaper(pixels, row, cout, false, false)) return wasmKernel('Conv2D')(args);
+  if (pixels * row > COLUMN_LIMIT || !transposedIsCheaper(pixels, row, cout, false, false))
+    return wasmKernel('Conv2D')(args);
   const scope = new KernelScope(backend);
   try {
     const geometry = {
-      n: info.batchSize, h: info.inHeight, w: info.inWidth, cin, kh, kw, cout, ho: info.outHeight, wo: info.outWidth,
-      sh: info.strideHeight, sw: info.strideWidth, top: info.padInfo.top, left: info.padInfo.left,
+      n: info.batchSize,
+      h: info.inHeight,
+      w: info.inWidth,
+      cin,
+      kh,
+      kw,
+      cout,
+      ho: info.outHeight,
+      wo: info.outWidth,
+      sh: info.strideHeight,
+      sw: info.strideWidth,
+      top: info.padInfo.top,
+      left: info.padInfo.left,
     };
     const cols = columnsOf(scope, x, geometry);
     const product = batchMatMulKernel({

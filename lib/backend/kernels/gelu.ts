@@ -23,7 +23,8 @@ export function geluExact(x: tf.Tensor): tf.Tensor {
     save([xIn]);
     return {
       value: tf.engine().runKernel(GELU, { x: xIn }, {}) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD, { dy, x: saved[0] }, {}) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(GELU_GRAD, { dy, x: saved[0] }, {}) as tf.Tensor,
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(x);

@@ -97,26 +97,35 @@ export const layerNormKernel = layerNormWasm;
 export const layerNormGradKernel = layerNormGradWasm;
 
 function fusedAvailable(): boolean {
-  return tf.getKernel(LAYER_NORM, tf.getBackend()) !== undefined && tf.getKernel(LAYER_NORM_GRAD, tf.getBackend()) !== undefined;
+  return (
+    tf.getKernel(LAYER_NORM, tf.getBackend()) !== undefined &&
+    tf.getKernel(LAYER_NORM_GRAD, tf.getBackend()) !== undefined
+  );
 }
 
 /** nn.LayerNorm's maths over the last axis, differentiable in x, weight and bias. Call inside a tidy. */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
   const d = x.shape[x.rank - 1];
   if (weight.size !== d || bias.size !== d) {
-    throw new Error(`layerNorm: x [${x.shape}] has last dimension ${d} but weight has ${weight.size} and bias ${bias.size}`);
+    throw new Error(
+      `layerNorm: x [${x.shape}] has last dimension ${d} but weight has ${weight.size} and bias ${bias.size}`,
+    );
   }
   const fused = fusedAvailable();
   const leading = [...Array(x.rank - 1).keys()];
   const op = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     if (fused) {
-      const [y, rstd] = tf.engine().runKernel(LAYER_NORM, { x: xIn, weight: w, bias: b }, { eps }) as unknown as tf.Tensor[];
+      const [y, rstd] = tf
+        .engine()
+        .runKernel(LAYER_NORM, { x: xIn, weight: w, bias: b }, { eps }) as unknown as tf.Tensor[];
       save([xIn, rstd, w]);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, r, ws] = saved;
-          return tf.engine().runKernel(LAYER_NORM_GRAD, { dy, x: xs, rstd: r, weight: ws }, {}) as unknown as tf.Tensor[];
+          return tf
+            .engine()
+            .runKernel(LAYER_NORM_GRAD, { dy, x: xs, rstd: r, weight: ws }, {}) as unknown as tf.Tensor[];
         },
       };
     }

@@ -28,12 +28,27 @@ function maxPoolGradWasm(args: { inputs: KernelInputs; backend: BackendWasm; att
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs;
   if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new Error(`MaxPoolGrad (wasm, project kernel): input is ${input.dtype} and dy ${dy.dtype}; both must be float32`);
+    throw new Error(
+      `MaxPoolGrad (wasm, project kernel): input is ${input.dtype} and dy ${dy.dtype}; both must be float32`,
+    );
   }
   const info = maxPoolInfo(input, attrs);
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    filterHeight,
+    filterWidth,
+  } = info;
   if (dy.shape[1] !== outHeight || dy.shape[2] !== outWidth || dy.shape[3] !== c) {
-    throw new Error(`MaxPoolGrad (wasm, project kernel): dy [${dy.shape}] does not match the pooled shape of input [${input.shape}]`);
+    throw new Error(
+      `MaxPoolGrad (wasm, project kernel): dy [${dy.shape}] does not match the pooled shape of input [${input.shape}]`,
+    );
   }
   const top = info.padInfo.top;
   const left = info.padInfo.left;

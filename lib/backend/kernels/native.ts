@@ -95,13 +95,33 @@ function geometry(pass: ConvPass, xShape: number[], filterShape: number[], attrs
     padA >= 0 && padB >= 0 && Math.floor((inLen + padA + padB - k) / s) + 1 === out;
   if (!fits(info.inHeight, top, bottom, kh, sh, ho) || !fits(info.inWidth, left, right, kw, sw, wo)) return null;
   if (info.batchSize * ho * wo * cin * cout === 0) return null;
-  return Int32Array.from([info.batchSize, info.inHeight, info.inWidth, cin, kh, kw, cout, ho, wo, sh, sw, top, bottom, left, right, convMode(pass, cin, Math.max(sh, sw), ho * wo)]);
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    cin,
+    kh,
+    kw,
+    cout,
+    ho,
+    wo,
+    sh,
+    sw,
+    top,
+    bottom,
+    left,
+    right,
+    convMode(pass, cin, Math.max(sh, sw), ho * wo),
+  ]);
 }
 
 function conv2dNative(args: Args): TensorInfo {
   const { x, filter } = args.inputs;
   const native = live();
-  const g = native && x.dtype === 'float32' && filter.dtype === 'float32' ? geometry('forward', x.shape, filter.shape, args.attrs) : null;
+  const g =
+    native && x.dtype === 'float32' && filter.dtype === 'float32'
+      ? geometry('forward', x.shape, filter.shape, args.attrs)
+      : null;
   if (!native || !g) return conv2dKernel(args);
   const out = args.backend.makeOutput([g[0], g[7], g[8], g[6]], 'float32');
   native.conv2d(f32(args.backend, x), f32(args.backend, filter), f32(args.backend, out), g);
@@ -112,7 +132,10 @@ function conv2dBackpropInputNative(args: Args): TensorInfo {
   const { dy, filter } = args.inputs;
   const inputShape = args.attrs.inputShape as number[];
   const native = live();
-  const g = native && dy.dtype === 'float32' && filter.dtype === 'float32' ? geometry('input', inputShape, filter.shape, args.attrs) : null;
+  const g =
+    native && dy.dtype === 'float32' && filter.dtype === 'float32'
+      ? geometry('input', inputShape, filter.shape, args.attrs)
+      : null;
   if (!native || !g) return conv2dBackpropInputKernel(args);
   const out = args.backend.makeOutput(inputShape.slice(), 'float32');
   native.conv2dBackpropInput(f32(args.backend, dy), f32(args.backend, filter), f32(args.backend, out), g);
@@ -123,7 +146,10 @@ function conv2dBackpropFilterNative(args: Args): TensorInfo {
   const { x, dy } = args.inputs;
   const filterShape = args.attrs.filterShape as number[];
   const native = live();
-  const g = native && x.dtype === 'float32' && dy.dtype === 'float32' ? geometry('filter', x.shape, filterShape, args.attrs) : null;
+  const g =
+    native && x.dtype === 'float32' && dy.dtype === 'float32'
+      ? geometry('filter', x.shape, filterShape, args.attrs)
+      : null;
   if (!native || !g) return conv2dBackpropFilterKernel(args);
   const out = args.backend.makeOutput(filterShape.slice(), 'float32');
   native.conv2dBackpropFilter(f32(args.backend, x), f32(args.backend, dy), f32(args.backend, out), g);
@@ -139,18 +165,25 @@ function withoutLeadingOnes(shape: number[]): number[] {
 function batchMatMulNative(args: Args): TensorInfo {
   const { a, b } = args.inputs;
   const native = live();
-  if (!native || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return batchMatMulKernel(args);
+  if (!native || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2)
+    return batchMatMulKernel(args);
   const { transposeA, transposeB, m, k, kB, n } = matMulGeometry(a, b, args.attrs);
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
   const batchA = tf.util.sizeFromShape(aBatch);
   const batchB = tf.util.sizeFromShape(bBatch);
   // One batch of 1 broadcasts, or both batches are the same; anything else is the wasm kernel's.
-  const simple = batchA === 1 || batchB === 1 || tf.util.arraysEqual(withoutLeadingOnes(aBatch), withoutLeadingOnes(bBatch));
+  const simple =
+    batchA === 1 || batchB === 1 || tf.util.arraysEqual(withoutLeadingOnes(aBatch), withoutLeadingOnes(bBatch));
   if (k !== kB || !simple || m * n * k === 0) return batchMatMulKernel(args);
   const outBatch = tf.backend_util.assertAndGetBroadcastShape(aBatch, bBatch);
   const out = args.backend.makeOutput([...outBatch, m, n], 'float32');
-  native.batchMatMul(f32(args.backend, a), f32(args.backend, b), f32(args.backend, out), Int32Array.from([batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]));
+  native.batchMatMul(
+    f32(args.backend, a),
+    f32(args.backend, b),
+    f32(args.backend, out),
+    Int32Array.from([batchA, batchB, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0]),
+  );
   return out;
 }
 
@@ -162,28 +195,49 @@ function rowsAndLast(x: TensorInfo): { rows: number; last: number } {
 function batchNormTrainNative(args: Args): TensorInfo[] {
   const { x, weight, bias } = args.inputs;
   const native = live();
-  if (!native || x.dtype !== 'float32' || x.shape.length < 1 || tf.util.sizeFromShape(x.shape) === 0) return batchNormTrainKernel(args);
+  if (!native || x.dtype !== 'float32' || x.shape.length < 1 || tf.util.sizeFromShape(x.shape) === 0)
+    return batchNormTrainKernel(args);
   const { rows, last } = rowsAndLast(x);
   const { backend } = args;
   const y = backend.makeOutput(x.shape, 'float32');
   const mean = backend.makeOutput([last], 'float32');
   const variance = backend.makeOutput([last], 'float32');
-  native.batchNormTrain(f32(backend, x), f32(backend, weight), f32(backend, bias), f32(backend, y), f32(backend, mean), f32(backend, variance), rows, last, Number(args.attrs.eps));
+  native.batchNormTrain(
+    f32(backend, x),
+    f32(backend, weight),
+    f32(backend, bias),
+    f32(backend, y),
+    f32(backend, mean),
+    f32(backend, variance),
+    rows,
+    last,
+    Number(args.attrs.eps),
+  );
   return [y, mean, variance];
 }
 
 function batchNormTrainGradNative(args: Args): TensorInfo[] {
   const { dy, x, mean, variance, weight } = args.inputs;
   const native = live();
-  if (!native || x.dtype !== 'float32' || dy.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) return batchNormTrainGradKernel(args);
+  if (!native || x.dtype !== 'float32' || dy.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
+    return batchNormTrainGradKernel(args);
   const { rows, last } = rowsAndLast(x);
   const { backend } = args;
   const dx = backend.makeOutput(x.shape, 'float32');
   const dw = backend.makeOutput([last], 'float32');
   const db = backend.makeOutput([last], 'float32');
   native.batchNormTrainGrad(
-    f32(backend, dy), f32(backend, x), f32(backend, mean), f32(backend, variance), f32(backend, weight),
-    f32(backend, dx), f32(backend, dw), f32(backend, db), rows, last, Number(args.attrs.eps),
+    f32(backend, dy),
+    f32(backend, x),
+    f32(backend, mean),
+    f32(backend, variance),
+    f32(backend, weight),
+    f32(backend, dx),
+    f32(backend, dw),
+    f32(backend, db),
+    rows,
+    last,
+    Number(args.attrs.eps),
   );
   return [dx, dw, db];
 }
@@ -196,20 +250,40 @@ function layerNormNative(args: Args): TensorInfo[] {
   const { backend } = args;
   const y = backend.makeOutput(x.shape, 'float32');
   const rstd = backend.makeOutput([rows], 'float32');
-  native.layerNorm(f32(backend, x), f32(backend, weight), f32(backend, bias), f32(backend, y), f32(backend, rstd), rows, last, Number(args.attrs.eps));
+  native.layerNorm(
+    f32(backend, x),
+    f32(backend, weight),
+    f32(backend, bias),
+    f32(backend, y),
+    f32(backend, rstd),
+    rows,
+    last,
+    Number(args.attrs.eps),
+  );
   return [y, rstd];
 }
 
 function layerNormGradNative(args: Args): TensorInfo[] {
   const { dy, x, rstd, weight } = args.inputs;
   const native = live();
-  if (!native || x.dtype !== 'float32' || dy.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0) return layerNormGradKernel(args);
+  if (!native || x.dtype !== 'float32' || dy.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
+    return layerNormGradKernel(args);
   const { rows, last } = rowsAndLast(x);
   const { backend } = args;
   const dx = backend.makeOutput(x.shape, 'float32');
   const dw = backend.makeOutput([last], 'float32');
   const db = backend.makeOutput([last], 'float32');
-  native.layerNormGrad(f32(backend, dy), f32(backend, x), f32(backend, rstd), f32(backend, weight), f32(backend, dx), f32(backend, dw), f32(backend, db), rows, last);
+  native.layerNormGrad(
+    f32(backend, dy),
+    f32(backend, x),
+    f32(backend, rstd),
+    f32(backend, weight),
+    f32(backend, dx),
+    f32(backend, dw),
+    f32(backend, db),
+    rows,
+    last,
+  );
   return [dx, dw, db];
 }
 
@@ -234,11 +308,22 @@ function maxPoolGradNative(args: Args): TensorInfo {
   const native = live();
   if (!native || dy.dtype !== 'float32' || input.dtype !== 'float32') return maxPoolGradKernel(args);
   const info = maxPoolInfo(input, args.attrs);
-  if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== info.inChannels) return maxPoolGradKernel(args);
+  if (dy.shape[1] !== info.outHeight || dy.shape[2] !== info.outWidth || dy.shape[3] !== info.inChannels)
+    return maxPoolGradKernel(args);
   const out = args.backend.makeOutput(input.shape, 'float32');
   const params = Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
   native.maxPoolGrad(f32(args.backend, dy), f32(args.backend, input), f32(args.backend, out), params);
   return out;
@@ -249,7 +334,10 @@ export const GELU_GRAD = 'SsladGeluGrad';
 
 function requireNative(kernel: string): NativeAddon {
   const native = live();
-  if (!native) throw new Error(`${kernel}: the native kernels are off; callers check nativeKernelsActive() first (lib/backend/kernels/gelu.ts)`);
+  if (!native)
+    throw new Error(
+      `${kernel}: the native kernels are off; callers check nativeKernelsActive() first (lib/backend/kernels/gelu.ts)`,
+    );
   return native;
 }
 
@@ -280,7 +368,14 @@ function axpbyNative(args: Args): TensorInfo {
     throw new Error(`${AXPBY}: x [${x.shape}] ${x.dtype} and y [${y.shape}] ${y.dtype} must be float32 of one shape`);
   }
   const out = args.backend.makeOutput(x.shape, 'float32');
-  native.axpby(f32(args.backend, x), f32(args.backend, y), f32(args.backend, out), Number(args.attrs.a), Number(args.attrs.b), tf.util.sizeFromShape(x.shape));
+  native.axpby(
+    f32(args.backend, x),
+    f32(args.backend, y),
+    f32(args.backend, out),
+    Number(args.attrs.a),
+    Number(args.attrs.b),
+    tf.util.sizeFromShape(x.shape),
+  );
   return out;
 }
 

@@ -118,7 +118,11 @@ export function sliceKernel(args: { inputs: KernelInputs; backend: BackendWasm; 
   const { inputs, backend, attrs } = args;
   const { x } = inputs;
   if (x.dtype === 'string' || x.dtype === 'complex64') return wasmKernel('Slice')(args);
-  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, attrs.begin as number[], attrs.size as number[]);
+  const [begin, size] = tf.slice_util.parseSliceParams(
+    x as tf.TensorInfo as tf.Tensor,
+    attrs.begin as number[],
+    attrs.size as number[],
+  );
   const out = backend.makeOutput(size, x.dtype);
   const total = tf.util.sizeFromShape(size);
   if (total === 0) return out;
@@ -172,14 +176,20 @@ export function concatKernel(args: { inputs: KernelInputs; backend: BackendWasm;
   const { backend, attrs } = args;
   const list = Object.values(args.inputs) as TensorInfo[];
   const dtype = list[0]?.dtype;
-  if (!dtype || dtype === 'string' || dtype === 'complex64' || list.some((t) => t.dtype !== dtype)) return wasmKernel('Concat')(args);
+  if (!dtype || dtype === 'string' || dtype === 'complex64' || list.some((t) => t.dtype !== dtype))
+    return wasmKernel('Concat')(args);
   const axis = tf.util.parseAxisParam(attrs.axis as number, list[0].shape)[0];
-  const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis);
+  const outShape = tf.backend_util.computeOutShape(
+    list.map((t) => t.shape),
+    axis,
+  );
   const out = backend.makeOutput(outShape, dtype);
   const total = tf.util.sizeFromShape(outShape);
   if (total === 0) return out;
   const outer = tf.util.sizeFromShape(outShape.slice(0, axis));
-  const parts = list.filter((t) => tf.util.sizeFromShape(t.shape) > 0).map((t) => ({ view: heapView(backend, t), inner: tf.util.sizeFromShape(t.shape.slice(axis)) }));
+  const parts = list
+    .filter((t) => tf.util.sizeFromShape(t.shape) > 0)
+    .map((t) => ({ view: heapView(backend, t), inner: tf.util.sizeFromShape(t.shape.slice(axis)) }));
   const dst = heapView(backend, out);
   for (let o = 0, at = 0; o < outer; o++) {
     for (const { view, inner } of parts) {
