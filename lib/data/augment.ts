@@ -80,7 +80,13 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
 // Parameter sampling (torchvision's get_params logic, on our seeded stream)
 
 /** torchvision RandomResizedCrop.get_params: 10 attempts, then the centre-crop fallback. */
-export function sampleCropParams(rng: Rng, height: number, width: number, scale: [number, number], ratio: [number, number]): CropParams {
+export function sampleCropParams(
+  rng: Rng,
+  height: number,
+  width: number,
+  scale: [number, number],
+  ratio: [number, number],
+): CropParams {
   const area = height * width;
   const logRatio: [number, number] = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -121,7 +127,13 @@ export function sampleJitterParams(rng: Rng, strength: number): JitterParams {
 }
 
 /** Parameters for a batch of n images of height×width. */
-export function sampleAugmentParams(rng: Rng, n: number, height: number, width: number, config: AugmentConfig): AugmentParams[] {
+export function sampleAugmentParams(
+  rng: Rng,
+  n: number,
+  height: number,
+  width: number,
+  config: AugmentConfig,
+): AugmentParams[] {
   const out: AugmentParams[] = [];
   for (let i = 0; i < n; i++) {
     const crop = sampleCropParams(rng, height, width, [config.minScale, 1], config.ratio);
@@ -144,11 +156,17 @@ function cubicFar(x: number): number {
 }
 
 /** Source indices (relative to the crop) and weights for one axis, torch align_corners=False. */
-export function resizeTaps(inSize: number, outSize: number, interpolation: Interpolation): { indices: Int32Array[]; weights: Float32Array[] } {
+export function resizeTaps(
+  inSize: number,
+  outSize: number,
+  interpolation: Interpolation,
+): { indices: Int32Array[]; weights: Float32Array[] } {
   const scale = inSize / outSize;
   if (interpolation === 'bilinear') {
-    const i0 = new Int32Array(outSize), i1 = new Int32Array(outSize);
-    const w0 = new Float32Array(outSize), w1 = new Float32Array(outSize);
+    const i0 = new Int32Array(outSize),
+      i1 = new Int32Array(outSize);
+    const w0 = new Float32Array(outSize),
+      w1 = new Float32Array(outSize);
     for (let o = 0; o < outSize; o++) {
       const src = Math.max(scale * (o + 0.5) - 0.5, 0);
       const low = Math.min(Math.floor(src), inSize - 1);
@@ -190,7 +208,14 @@ export function resizedCrop(
   const [n, height, width, channels] = images.shape;
   if (crops.length !== n) throw new Error(`resizedCrop: ${crops.length} crops for a batch of ${n}`);
   for (const [i, c] of crops.entries()) {
-    if (c.top < 0 || c.left < 0 || c.height < 1 || c.width < 1 || c.top + c.height > height || c.left + c.width > width) {
+    if (
+      c.top < 0 ||
+      c.left < 0 ||
+      c.height < 1 ||
+      c.width < 1 ||
+      c.top + c.height > height ||
+      c.left + c.width > width
+    ) {
       throw new Error(`resizedCrop: crop ${i} ${JSON.stringify(c)} is outside the ${height}×${width} image`);
     }
   }
@@ -220,13 +245,22 @@ export function resizedCrop(
     const byRow = images.reshape([n * height, width * channels]);
     let vertical: tf.Tensor | null = null;
     for (let k = 0; k < taps; k++) {
-      const term = tf.mul(tf.gather(byRow, tf.tensor1d(rowIndex[k], 'int32')), tf.tensor2d(rowWeight[k], [n * outHeight, 1]));
+      const term = tf.mul(
+        tf.gather(byRow, tf.tensor1d(rowIndex[k], 'int32')),
+        tf.tensor2d(rowWeight[k], [n * outHeight, 1]),
+      );
       vertical = vertical ? tf.add(vertical, term) : term;
     }
-    const byColumn = vertical!.reshape([n, outHeight, width, channels]).transpose([0, 2, 1, 3]).reshape([n * width, outHeight * channels]);
+    const byColumn = vertical!
+      .reshape([n, outHeight, width, channels])
+      .transpose([0, 2, 1, 3])
+      .reshape([n * width, outHeight * channels]);
     let horizontal: tf.Tensor | null = null;
     for (let k = 0; k < taps; k++) {
-      const term = tf.mul(tf.gather(byColumn, tf.tensor1d(colIndex[k], 'int32')), tf.tensor2d(colWeight[k], [n * outWidth, 1]));
+      const term = tf.mul(
+        tf.gather(byColumn, tf.tensor1d(colIndex[k], 'int32')),
+        tf.tensor2d(colWeight[k], [n * outWidth, 1]),
+      );
       horizontal = horizontal ? tf.add(horizontal, term) : term;
     }
     return horizontal!.reshape([n, outWidth, outHeight, channels]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
@@ -275,7 +309,8 @@ export function adjustSaturation(images: tf.Tensor4D, factors: number[]): tf.Ten
 
 /** torchvision `adjust_hue` for float images: RGB → HSV, h ← (h + factor) mod 1, HSV → RGB. */
 export function adjustHue(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
-  for (const f of factors) if (!(f >= -0.5 && f <= 0.5)) throw new Error(`adjustHue: hue factor ${f} is not in [-0.5, 0.5]`);
+  for (const f of factors)
+    if (!(f >= -0.5 && f <= 0.5)) throw new Error(`adjustHue: hue factor ${f} is not in [-0.5, 0.5]`);
   return tf.tidy(() => {
     const [r, g, b] = tf.split(images, 3, 3);
     const maxc = tf.max(images, 3, true);
@@ -304,7 +339,8 @@ export function adjustHue(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
     const q = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, fraction))), 0, 1);
     const t = tf.clipByValue(tf.mul(value, tf.sub(1, tf.mul(saturation, tf.sub(1, fraction)))), 0, 1);
     const masks = [0, 1, 2, 3, 4, 5].map((k) => tf.cast(tf.equal(sectorIndex, k), 'float32'));
-    const pick = (choices: tf.Tensor[]): tf.Tensor => choices.map((c, k) => tf.mul(masks[k], c)).reduce((acc, term) => tf.add(acc, term));
+    const pick = (choices: tf.Tensor[]): tf.Tensor =>
+      choices.map((c, k) => tf.mul(masks[k], c)).reduce((acc, term) => tf.add(acc, term));
     const red = pick([value, q, p, p, t, value]);
     const green = pick([t, value, value, q, p, p]);
     const blue = pick([p, p, t, value, value, q]);
@@ -314,7 +350,9 @@ export function adjustHue(images: tf.Tensor4D, factors: number[]): tf.Tensor4D {
 
 /** (x − mean) / std per channel. */
 export function normalize(images: tf.Tensor4D, mean: readonly number[], std: readonly number[]): tf.Tensor4D {
-  return tf.tidy(() => tf.div(tf.sub(images, tf.tensor1d(mean as number[])), tf.tensor1d(std as number[])) as tf.Tensor4D);
+  return tf.tidy(
+    () => tf.div(tf.sub(images, tf.tensor1d(mean as number[])), tf.tensor1d(std as number[])) as tf.Tensor4D,
+  );
 }
 
 const JITTER_OPS = [adjustBrightness, adjustContrast, adjustSaturation, adjustHue];
@@ -347,7 +385,8 @@ export function colorJitter(images: tf.Tensor4D, params: JitterParams[]): tf.Ten
           }
         }
         if (members.length === 0) continue;
-        const group = members.length === n ? current : (tf.gather(current, tf.tensor1d(members, 'int32')) as tf.Tensor4D);
+        const group =
+          members.length === n ? current : (tf.gather(current, tf.tensor1d(members, 'int32')) as tf.Tensor4D);
         parts.push(JITTER_OPS[op](group, factors));
         positions.push(...members);
       }
@@ -372,8 +411,15 @@ export function colorJitter(images: tf.Tensor4D, params: JitterParams[]): tf.Ten
 // result once. The tensor ops above remain the readable reference; both are tested against torchvision.
 
 function resizedCropPixels(
-  src: Float32Array, height: number, width: number, crop: CropParams, outSize: number, interpolation: Interpolation, flip: boolean,
-  out: Float32Array, outOffset: number,
+  src: Float32Array,
+  height: number,
+  width: number,
+  crop: CropParams,
+  outSize: number,
+  interpolation: Interpolation,
+  flip: boolean,
+  out: Float32Array,
+  outOffset: number,
 ): void {
   const rows = resizeTaps(crop.height, outSize, interpolation);
   const cols = resizeTaps(crop.width, outSize, interpolation);
@@ -391,7 +437,9 @@ function resizedCropPixels(
   for (let o = 0; o < outSize; o++) {
     for (let q = 0; q < outSize; q++) {
       const from = flip ? outSize - 1 - q : q;
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = 0; k < taps; k++) {
         const weight = cols.weights[k][from];
         const at = o * rowLength + (crop.left + cols.indices[k][from]) * 3;
@@ -410,13 +458,18 @@ function resizedCropPixels(
 const clampUnit = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 function hueShiftPixel(px: Float32Array, i: number, shift: number): void {
-  const r = px[i], g = px[i + 1], b = px[i + 2];
-  const maxc = Math.max(r, g, b), minc = Math.min(r, g, b);
+  const r = px[i],
+    g = px[i + 1],
+    b = px[i + 2];
+  const maxc = Math.max(r, g, b),
+    minc = Math.min(r, g, b);
   const equal = maxc === minc;
   const chroma = maxc - minc;
   const s = chroma / (equal ? 1 : maxc);
   const divisor = equal ? 1 : chroma;
-  const rc = (maxc - r) / divisor, gc = (maxc - g) / divisor, bc = (maxc - b) / divisor;
+  const rc = (maxc - r) / divisor,
+    gc = (maxc - g) / divisor,
+    bc = (maxc - b) / divisor;
   let h = maxc === r ? bc - gc : maxc === g ? 2 + rc - bc : 4 + gc - rc;
   h = (((h / 6 + 1) % 1) + 1) % 1;
   h = (((h + shift) % 1) + 1) % 1;
@@ -424,8 +477,17 @@ function hueShiftPixel(px: Float32Array, i: number, shift: number): void {
   const sector6 = Math.floor(h * 6);
   const f = h * 6 - sector6;
   const sector = ((sector6 % 6) + 6) % 6;
-  const p = clampUnit(v * (1 - s)), q = clampUnit(v * (1 - s * f)), t = clampUnit(v * (1 - s * (1 - f)));
-  const table = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][sector];
+  const p = clampUnit(v * (1 - s)),
+    q = clampUnit(v * (1 - s * f)),
+    t = clampUnit(v * (1 - s * (1 - f)));
+  const table = [
+    [v, t, p],
+    [q, v, p],
+    [p, v, t],
+    [p, q, v],
+    [t, p, v],
+    [v, p, q],
+  ][sector];
   px[i] = table[0];
   px[i + 1] = table[1];
   px[i + 2] = table[2];
@@ -458,14 +520,29 @@ function jitterPixels(px: Float32Array, offset: number, count: number, params: J
 }
 
 /** Apply given parameters to raw NHWC RGB pixels in [0, 1]; returns the augmented pixels (outSize², NHWC). */
-export function augmentPixels(pixels: Float32Array, n: number, height: number, width: number, params: AugmentParams[], config: AugmentConfig): Float32Array {
+export function augmentPixels(
+  pixels: Float32Array,
+  n: number,
+  height: number,
+  width: number,
+  params: AugmentParams[],
+  config: AugmentConfig,
+): Float32Array {
   if (params.length !== n) throw new Error(`augmentPixels: ${params.length} parameter sets for a batch of ${n}`);
-  if (pixels.length !== n * height * width * 3) throw new Error(`augmentPixels: ${pixels.length} values, expected ${n}×${height}×${width}×3`);
+  if (pixels.length !== n * height * width * 3)
+    throw new Error(`augmentPixels: ${pixels.length} values, expected ${n}×${height}×${width}×3`);
   const size = config.outSize;
   const out = new Float32Array(n * size * size * 3);
   for (let i = 0; i < n; i++) {
     const c = params[i].crop;
-    if (c.top < 0 || c.left < 0 || c.height < 1 || c.width < 1 || c.top + c.height > height || c.left + c.width > width) {
+    if (
+      c.top < 0 ||
+      c.left < 0 ||
+      c.height < 1 ||
+      c.width < 1 ||
+      c.top + c.height > height ||
+      c.left + c.width > width
+    ) {
       throw new Error(`augmentPixels: crop ${i} ${JSON.stringify(c)} is outside the ${height}×${width} image`);
     }
     const image = pixels.subarray(i * height * width * 3, (i + 1) * height * width * 3);
@@ -473,7 +550,8 @@ export function augmentPixels(pixels: Float32Array, n: number, height: number, w
     jitterPixels(out, i * size * size * 3, size * size, params[i].jitter);
   }
   if (config.mean && config.std) {
-    const mean = config.mean, std = config.std;
+    const mean = config.mean,
+      std = config.std;
     for (let i = 0; i < out.length; i += 3) {
       out[i] = (out[i] - mean[0]) / std[0];
       out[i + 1] = (out[i + 1] - mean[1]) / std[1];
@@ -502,7 +580,10 @@ export function applyAugmentTensor(images: tf.Tensor4D, params: AugmentParams[],
       config.interpolation,
       params.map((p) => p.flip),
     );
-    const jittered = colorJitter(cropped, params.map((p) => p.jitter));
+    const jittered = colorJitter(
+      cropped,
+      params.map((p) => p.jitter),
+    );
     return config.mean && config.std ? normalize(jittered, config.mean, config.std) : jittered;
   });
 }
@@ -516,7 +597,12 @@ export function augmentBatch(images: tf.Tensor4D, rng: Rng, config: AugmentConfi
 /** Evaluation transform: resize to outSize (skipped when already that size) and normalise. */
 export function evalTransform(
   images: tf.Tensor4D,
-  options: { outSize: number; mean?: readonly number[] | null; std?: readonly number[] | null; interpolation?: Interpolation },
+  options: {
+    outSize: number;
+    mean?: readonly number[] | null;
+    std?: readonly number[] | null;
+    interpolation?: Interpolation;
+  },
 ): tf.Tensor4D {
   const [n, height, width] = images.shape;
   const mean = options.mean === undefined ? SEWER_MEAN : options.mean;
@@ -525,7 +611,13 @@ export function evalTransform(
     const sized =
       height === options.outSize && width === options.outSize
         ? images
-        : resizedCrop(images, Array.from({ length: n }, () => ({ top: 0, left: 0, height, width })), options.outSize, options.outSize, options.interpolation ?? 'bicubic');
+        : resizedCrop(
+            images,
+            Array.from({ length: n }, () => ({ top: 0, left: 0, height, width })),
+            options.outSize,
+            options.outSize,
+            options.interpolation ?? 'bicubic',
+          );
     return mean && std ? normalize(sized, mean, std) : (tf.clone(sized) as tf.Tensor4D);
   });
 }

@@ -18,7 +18,18 @@ import type { DatasetSplit, SewerRecord } from './types';
 import { identityDigest, realDir, sha256Hex, type DatasetIdentity, type SplitIdentity } from './identity';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 
 const FILES = {
   train: { images: 'train-images-idx3-ubyte.gz', labels: 'train-labels-idx1-ubyte.gz' },
@@ -39,15 +50,19 @@ export const FASHION_MNIST_CONTENT_SHA256: Record<string, string> = {
 
 function readIdx(file: string): { dims: number[]; data: Uint8Array; sha256: string } {
   if (!fs.existsSync(file)) {
-    throw new Error(`${file} not found: install Debian's Fashion-MNIST package (apt-get install dataset-fashion-mnist) or pass dir`);
+    throw new Error(
+      `${file} not found: install Debian's Fashion-MNIST package (apt-get install dataset-fashion-mnist) or pass dir`,
+    );
   }
   const raw = zlib.gunzipSync(fs.readFileSync(file));
-  if (raw[0] !== 0 || raw[1] !== 0 || raw[2] !== 0x08) throw new Error(`${file}: not an unsigned-byte IDX file (magic ${raw.readUInt32BE(0).toString(16)})`);
+  if (raw[0] !== 0 || raw[1] !== 0 || raw[2] !== 0x08)
+    throw new Error(`${file}: not an unsigned-byte IDX file (magic ${raw.readUInt32BE(0).toString(16)})`);
   const rank = raw[3];
   const dims = Array.from({ length: rank }, (_, i) => raw.readUInt32BE(4 + 4 * i));
   const start = 4 + 4 * rank;
   const expected = dims.reduce((a, b) => a * b, 1);
-  if (raw.length - start !== expected) throw new Error(`${file}: ${raw.length - start} data bytes, header says ${expected}`);
+  if (raw.length - start !== expected)
+    throw new Error(`${file}: ${raw.length - start} data bytes, header says ${expected}`);
   return { dims, data: new Uint8Array(raw.buffer, raw.byteOffset + start, expected), sha256: sha256Hex(raw) };
 }
 
@@ -60,7 +75,13 @@ export interface FashionMnistOptions {
   dir?: string;
 }
 
-function splitIdentity(dir: string, files: { images: string; labels: string }, imagesSha: string, labelsSha: string, count: number): SplitIdentity {
+function splitIdentity(
+  dir: string,
+  files: { images: string; labels: string },
+  imagesSha: string,
+  labelsSha: string,
+  count: number,
+): SplitIdentity {
   const imageFile = path.join(dir, files.images);
   return {
     annotation: path.resolve(dir, files.labels),
@@ -86,14 +107,19 @@ export function fashionMnistIdentity(dir: string = FASHION_MNIST_DIR): DatasetId
 export function isPublishedFashionMnist(identity: DatasetIdentity): boolean {
   return (['train', 'val'] as const).every((split) => {
     const s = identity.splits[split];
-    return s !== undefined && s.annotationSha256 === FASHION_MNIST_CONTENT_SHA256[FILES[split].labels] && s.images.digest === FASHION_MNIST_CONTENT_SHA256[FILES[split].images];
+    return (
+      s !== undefined &&
+      s.annotationSha256 === FASHION_MNIST_CONTENT_SHA256[FILES[split].labels] &&
+      s.images.digest === FASHION_MNIST_CONTENT_SHA256[FILES[split].images]
+    );
   });
 }
 
 export function readFashionMnistSplit(options: FashionMnistOptions): DatasetSplit {
   const dir = options.dir ?? FASHION_MNIST_DIR;
   const defectClass = options.defectClass ?? 6;
-  if (!(Number.isInteger(defectClass) && defectClass >= 0 && defectClass <= 9)) throw new Error(`readFashionMnistSplit: defectClass must be 0–9, got ${defectClass}`);
+  if (!(Number.isInteger(defectClass) && defectClass >= 0 && defectClass <= 9))
+    throw new Error(`readFashionMnistSplit: defectClass must be 0–9, got ${defectClass}`);
   const files = FILES[options.split];
   if (!files) throw new Error(`readFashionMnistSplit: unknown split ${JSON.stringify(options.split)} (train or val)`);
   const images = readIdx(path.join(dir, files.images));

@@ -92,12 +92,22 @@ export class ImageCache {
 
   /** Open (and validate, or reset) the cache folder of a split at a resolution. Builds nothing yet. */
   static async open(split: DatasetSplit, options: ImageCacheOptions): Promise<ImageCache> {
-    if (!(Number.isInteger(options.resolution) && options.resolution > 0)) throw new Error(`ImageCache: bad resolution ${options.resolution}`);
+    if (!(Number.isInteger(options.resolution) && options.resolution > 0))
+      throw new Error(`ImageCache: bad resolution ${options.resolution}`);
     const shardSize = options.shardSize ?? 512;
-    const dir = path.join(options.cacheDir ?? DEFAULT_CACHE_DIR, safeName(split.datasetId), `${split.split}-${options.resolution}px`);
+    const dir = path.join(
+      options.cacheDir ?? DEFAULT_CACHE_DIR,
+      safeName(split.datasetId),
+      `${split.split}-${options.resolution}px`,
+    );
     const meta: CacheMeta = {
-      datasetId: split.datasetId, split: split.split, resolution: options.resolution, fingerprint: split.fingerprint,
-      rowCount: split.rowCount, shardSize, format: 'uint8-rgb-hwc',
+      datasetId: split.datasetId,
+      split: split.split,
+      resolution: options.resolution,
+      fingerprint: split.fingerprint,
+      rowCount: split.rowCount,
+      shardSize,
+      format: 'uint8-rgb-hwc',
     };
     const metaPath = path.join(dir, 'meta.json');
     let existing: CacheMeta | null = null;
@@ -171,7 +181,8 @@ export class ImageCache {
         if (!record) continue; // skipped by the reader: leave zeros, never served
         try {
           const pixels = await this.split.loadImage(record, this.resolution);
-          if (pixels.length !== this.imageBytes) throw new Error(`decoded ${pixels.length} bytes, expected ${this.imageBytes}`);
+          if (pixels.length !== this.imageBytes)
+            throw new Error(`decoded ${pixels.length} bytes, expected ${this.imageBytes}`);
           buffer.set(pixels, (index - first) * this.imageBytes);
           this.decodedCount++;
         } catch (err) {
@@ -185,7 +196,8 @@ export class ImageCache {
       if ((this.options.onBadImage ?? 'error') === 'error') {
         throw new Error(
           `${this.split.datasetId} (${this.split.split}): ${failures.length} image(s) could not be decoded:\n` +
-            failures.map((f) => `  ${f.filename}: ${f.reason}`).join('\n') + `\n(use onBadImage: 'skip' to skip and count them)`,
+            failures.map((f) => `  ${f.filename}: ${f.reason}`).join('\n') +
+            `\n(use onBadImage: 'skip' to skip and count them)`,
         );
       }
       fs.writeFileSync(this.shardPath(shard).replace(/\.u8$/, '.bad.json'), JSON.stringify(failures));
@@ -201,7 +213,9 @@ export class ImageCache {
       fs.renameSync(temporary, target);
     } catch (err) {
       fs.rmSync(temporary, { force: true });
-      throw new Error(`cannot write the decoded-image cache ${target} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was cached for it`);
+      throw new Error(
+        `cannot write the decoded-image cache ${target} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was cached for it`,
+      );
     }
     return buffer;
   }
@@ -250,7 +264,8 @@ export class ImageCache {
     await Promise.all([...shards].map(async (s) => loaded.set(s, await this.shard(s))));
     return Array.from({ length: indices.length }, (_, k) => {
       const index = indices[k];
-      if (index < 0 || index >= this.split.rowCount || !this.byIndex[index]) throw new Error(`ImageCache: no record with index ${index} in ${this.split.split}`);
+      if (index < 0 || index >= this.split.rowCount || !this.byIndex[index])
+        throw new Error(`ImageCache: no record with index ${index} in ${this.split.split}`);
       const shard = Math.floor(index / this.shardSize);
       const offset = (index - shard * this.shardSize) * this.imageBytes;
       return loaded.get(shard)!.subarray(offset, offset + this.imageBytes);
@@ -311,7 +326,9 @@ export class DataLoader {
 
   batchesPerEpoch(): number {
     const dropLast = this.options.dropLast ?? this.options.mode !== 'eval';
-    return dropLast ? Math.floor(this.records.length / this.options.batchSize) : Math.ceil(this.records.length / this.options.batchSize);
+    return dropLast
+      ? Math.floor(this.records.length / this.options.batchSize)
+      : Math.ceil(this.records.length / this.options.batchSize);
   }
 
   /** Record order of an epoch (depends only on seed and epoch). */
@@ -342,7 +359,14 @@ export class DataLoader {
     if (mode === 'eval') {
       const images = tf.tensor4d(floats, [n, res, res, 3]);
       try {
-        views = [evalTransform(images, { outSize: this.config.outSize, mean: this.config.mean, std: this.config.std, interpolation: this.config.interpolation })];
+        views = [
+          evalTransform(images, {
+            outSize: this.config.outSize,
+            mean: this.config.mean,
+            std: this.config.std,
+            interpolation: this.config.interpolation,
+          }),
+        ];
       } finally {
         images.dispose();
       }
@@ -350,7 +374,10 @@ export class DataLoader {
       // augment on the pixel array and upload each view once (see augment.ts for why not tensor ops)
       const rng = new Rng(mixSeed(seed, 'augment', epoch, batchIndex));
       const view = (): tf.Tensor4D =>
-        tf.tensor4d(augmentPixels(floats, n, res, res, sampleAugmentParams(rng, n, res, res, this.config), this.config), [n, this.config.outSize, this.config.outSize, 3]);
+        tf.tensor4d(
+          augmentPixels(floats, n, res, res, sampleAugmentParams(rng, n, res, res, this.config), this.config),
+          [n, this.config.outSize, this.config.outSize, 3],
+        );
       views = mode === 'ssl' ? [view(), view()] : [view()];
     }
     const labels = tf.tensor1d(Float32Array.from(defects));

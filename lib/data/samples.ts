@@ -28,7 +28,9 @@ export function codeCounts(records: readonly SewerRecord[]): CodeCounts {
   let defect = 0;
   records.forEach((record, i) => {
     if (record.codes.length !== SEWER_CODES.length) {
-      throw new Error(`codeCounts: record ${i} (${record.filename}) has ${record.codes.length} code flags, expected ${SEWER_CODES.length}`);
+      throw new Error(
+        `codeCounts: record ${i} (${record.filename}) has ${record.codes.length} code flags, expected ${SEWER_CODES.length}`,
+      );
     }
     for (let k = 0; k < perCode.length; k++) perCode[k] += record.codes[k] ? 1 : 0;
     defect += record.defect;
@@ -44,7 +46,10 @@ export interface CodeCountRow {
 }
 
 /** Table 5's counts: one row per code (in SEWER_CODES order), then the defect, normal and total lines. */
-export function codeCountRows(train: DatasetSplit | readonly SewerRecord[], val: DatasetSplit | readonly SewerRecord[]): CodeCountRow[] {
+export function codeCountRows(
+  train: DatasetSplit | readonly SewerRecord[],
+  val: DatasetSplit | readonly SewerRecord[],
+): CodeCountRow[] {
   const t = codeCounts('records' in train ? train.records : train);
   const v = codeCounts('records' in val ? val.records : val);
   return [
@@ -61,16 +66,33 @@ function pick<T>(items: readonly T[], count: number, rng: Rng): T[] {
 }
 
 /** `defect` defect records then `normal` normal ones, drawn without replacement from a seeded stream. */
-export function pickByLabel(records: readonly SewerRecord[], options: { defect: number; normal: number; seed: number }): SewerRecord[] {
+export function pickByLabel(
+  records: readonly SewerRecord[],
+  options: { defect: number; normal: number; seed: number },
+): SewerRecord[] {
   const rng = new Rng(options.seed);
-  return [...pick(records.filter((r) => r.defect === 1), options.defect, rng), ...pick(records.filter((r) => r.defect === 0), options.normal, rng)];
+  return [
+    ...pick(
+      records.filter((r) => r.defect === 1),
+      options.defect,
+      rng,
+    ),
+    ...pick(
+      records.filter((r) => r.defect === 0),
+      options.normal,
+      rng,
+    ),
+  ];
 }
 
 /**
  * Up to `perCode` records per code, preferring images that carry that code alone (as appendix E shows one
  * defect type per row); codes no image carries map to an empty list.
  */
-export function pickByCode(records: readonly SewerRecord[], options: { perCode: number; seed: number; codes?: readonly SewerCode[] }): Map<SewerCode, SewerRecord[]> {
+export function pickByCode(
+  records: readonly SewerRecord[],
+  options: { perCode: number; seed: number; codes?: readonly SewerCode[] },
+): Map<SewerCode, SewerRecord[]> {
   const rng = new Rng(options.seed);
   const out = new Map<SewerCode, SewerRecord[]>();
   for (const code of options.codes ?? SEWER_CODES) {
@@ -79,7 +101,14 @@ export function pickByCode(records: readonly SewerRecord[], options: { perCode: 
     const carrying = records.filter((r) => r.codes[k] === 1);
     const alone = carrying.filter((r) => r.codes.reduce((a, b) => a + b, 0) === 1);
     const chosen = pick(alone, options.perCode, rng);
-    if (chosen.length < options.perCode) chosen.push(...pick(carrying.filter((r) => !chosen.includes(r)), options.perCode - chosen.length, rng));
+    if (chosen.length < options.perCode)
+      chosen.push(
+        ...pick(
+          carrying.filter((r) => !chosen.includes(r)),
+          options.perCode - chosen.length,
+          rng,
+        ),
+      );
     out.set(code, chosen);
   }
   return out;
@@ -87,8 +116,13 @@ export function pickByCode(records: readonly SewerRecord[], options: { perCode: 
 
 /** An RGB uint8 size×size image as a PNG data URL (for image marks in Vega-Lite figures). */
 export async function pngDataUrl(pixels: Uint8Array, size: number): Promise<string> {
-  if (pixels.length !== size * size * 3) throw new Error(`pngDataUrl: ${pixels.length} bytes is not a ${size}×${size} RGB image (${size * size * 3} bytes)`);
-  const png = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  if (pixels.length !== size * size * 3)
+    throw new Error(`pngDataUrl: ${pixels.length} bytes is not a ${size}×${size} RGB image (${size * size * 3} bytes)`);
+  const png = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), {
+    raw: { width: size, height: size, channels: 3 },
+  })
+    .png()
+    .toBuffer();
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 

@@ -62,7 +62,10 @@ export function strataKey(record: SewerRecord): string {
  * single record are dropped first; each stratum contributes floor(fraction·size) records and the remaining
  * slots up to round(fraction·N) go to randomly chosen strata with the largest remainders.
  */
-export function stratifiedHalf(records: SewerRecord[], options: { seed?: number; fraction?: number } = {}): SampleResult {
+export function stratifiedHalf(
+  records: SewerRecord[],
+  options: { seed?: number; fraction?: number } = {},
+): SampleResult {
   const fraction = options.fraction ?? 0.5;
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`stratifiedHalf: fraction must be in (0, 1], got ${fraction}`);
   const rng = new Rng(mixSeed(options.seed ?? 42, 'stratified'));
@@ -73,7 +76,9 @@ export function stratifiedHalf(records: SewerRecord[], options: { seed?: number;
     if (list) list.push(record);
     else strata.set(key, [record]);
   }
-  const kept = [...strata.entries()].filter(([, list]) => list.length > 1).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const kept = [...strata.entries()]
+    .filter(([, list]) => list.length > 1)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const total = kept.reduce((sum, [, list]) => sum + list.length, 0);
   const target = Math.round(total * fraction);
   const take = kept.map(([, list]) => Math.floor(list.length * fraction));
@@ -103,13 +108,23 @@ export function stratifiedHalf(records: SewerRecord[], options: { seed?: number;
  * Throws, saying why, when p cannot be reached (p outside (0, 1), no defects, or too few normals for even one
  * defect).
  */
-export function resampleToProportion(records: SewerRecord[], proportion: number, options: { seed?: number } = {}): SampleResult {
+export function resampleToProportion(
+  records: SewerRecord[],
+  proportion: number,
+  options: { seed?: number } = {},
+): SampleResult {
   const p = proportion;
   if (!(p > 0 && p < 1)) throw new Error(`resampleToProportion: proportion must be strictly between 0 and 1, got ${p}`);
   const defects = records.filter((r) => r.defect === 1);
   const normals = records.filter((r) => r.defect === 0);
-  if (defects.length === 0) throw new Error(`resampleToProportion: cannot reach proportion ${p}: the ${records.length} records contain no defect`);
-  if (normals.length === 0) throw new Error(`resampleToProportion: cannot reach proportion ${p}: the ${records.length} records contain no normal image`);
+  if (defects.length === 0)
+    throw new Error(
+      `resampleToProportion: cannot reach proportion ${p}: the ${records.length} records contain no defect`,
+    );
+  if (normals.length === 0)
+    throw new Error(
+      `resampleToProportion: cannot reach proportion ${p}: the ${records.length} records contain no normal image`,
+    );
   // the small epsilon keeps exact products such as 1900·0.05/0.95 = 100 from flooring to 99
   const nDefect = Math.floor(Math.min((normals.length * p) / (1 - p), defects.length) + 1e-9);
   if (nDefect < 1) {
@@ -120,7 +135,9 @@ export function resampleToProportion(records: SewerRecord[], proportion: number,
   }
   const nNormal = Math.floor((nDefect * (1 - p)) / p + 1e-9);
   if (nNormal < 1) {
-    throw new Error(`resampleToProportion: cannot reach proportion ${p}: ${nDefect} defects leave no room for a normal image`);
+    throw new Error(
+      `resampleToProportion: cannot reach proportion ${p}: ${nDefect} defects leave no room for a normal image`,
+    );
   }
   const rng = new Rng(mixSeed(options.seed ?? 42, 'resample', Math.round(p * 1e6)));
   const chosen = [...rng.shuffle(defects.slice()).slice(0, nDefect), ...rng.shuffle(normals.slice()).slice(0, nNormal)];

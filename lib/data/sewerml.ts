@@ -18,14 +18,30 @@ import { identityDigest, imageListing, realDir, sha256Hex, type DatasetIdentity,
 
 /** The 17 Sewer-ML defect codes, in the dataset's column order. */
 export const SEWER_CODES = [
-  'RB', 'OB', 'PF', 'DE', 'FS', 'IS', 'RO', 'IN', 'AF', 'BE', 'FO', 'GR', 'PH', 'PB', 'OS', 'OP', 'OK',
+  'RB',
+  'OB',
+  'PF',
+  'DE',
+  'FS',
+  'IS',
+  'RO',
+  'IN',
+  'AF',
+  'BE',
+  'FO',
+  'GR',
+  'PH',
+  'PB',
+  'OS',
+  'OP',
+  'OK',
 ] as const;
 export type SewerCode = (typeof SEWER_CODES)[number];
 
 /** Class-importance weights, normalised so RB = 1 (Sewer-ML `calculate_results.py`), in SEWER_CODES order. */
 export const SEWER_CIW: readonly number[] = [
-  1.0, 0.5518, 0.2896, 0.1622, 0.6419, 0.1847, 0.3559, 0.3131, 0.0811, 0.2275, 0.2477, 0.0901, 0.4167, 0.4167,
-  0.9009, 0.3829, 0.4396,
+  1.0, 0.5518, 0.2896, 0.1622, 0.6419, 0.1847, 0.3559, 0.3131, 0.0811, 0.2275, 0.2477, 0.0901, 0.4167, 0.4167, 0.9009,
+  0.3829, 0.4396,
 ];
 
 /** Per-channel RGB mean and std used to normalise Sewer-ML images (P and SML). */
@@ -53,14 +69,21 @@ export const SEWER_CODE_NAMES: Record<SewerCode, string> = {
   OK: 'connection with construction changes',
 };
 
-export const SEWER_CSV_NAMES: Record<string, string> = { train: 'SewerML_Train.csv', val: 'SewerML_Val.csv', test: 'SewerML_Test.csv' };
+export const SEWER_CSV_NAMES: Record<string, string> = {
+  train: 'SewerML_Train.csv',
+  val: 'SewerML_Val.csv',
+  test: 'SewerML_Test.csv',
+};
 
 /** Columns the reader requires (VA and ND are required by the format although the study does not use them). */
 export const SEWER_REQUIRED_COLUMNS = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'] as const;
 
 /** Raised for any problem with the annotation file or the images; the message names file, line and field. */
 export class SewerDataError extends Error {
-  constructor(message: string, readonly badImages: BadImage[] = []) {
+  constructor(
+    message: string,
+    readonly badImages: BadImage[] = [],
+  ) {
     super(message);
     this.name = 'SewerDataError';
   }
@@ -157,16 +180,24 @@ export interface ParseSewerMlOptions {
 }
 
 /** The rule a row must follow, as the error states it. */
-export const DEFECT_RULE = 'Sewer-ML\'s Defect is 1 exactly when at least one of the 17 defect codes is 1 (VA and ND are not defect codes)';
+export const DEFECT_RULE =
+  "Sewer-ML's Defect is 1 exactly when at least one of the 17 defect codes is 1 (VA and ND are not defect codes)";
 
 function describeInconsistent(row: InconsistentRow): string {
-  return row.defect === 0 ? `Defect = 0 but ${row.codes.map((c) => `${c} = 1`).join(', ')}` : 'Defect = 1 but none of the 17 codes is 1';
+  return row.defect === 0
+    ? `Defect = 0 but ${row.codes.map((c) => `${c} = 1`).join(', ')}`
+    : 'Defect = 1 but none of the 17 codes is 1';
 }
 
 /** Parse the rows of an annotation file, with the line each record came from and the rows dropped. */
-function parseRows(text: string, file: string, options: ParseSewerMlOptions = {}): { records: SewerRecord[]; lines: number[]; inconsistentRows: InconsistentRow[]; filenames: string[] } {
+function parseRows(
+  text: string,
+  file: string,
+  options: ParseSewerMlOptions = {},
+): { records: SewerRecord[]; lines: number[]; inconsistentRows: InconsistentRow[]; filenames: string[] } {
   const lines = text.split(/\r?\n/);
-  if (lines.length === 0 || lines[0].trim() === '') throw new SewerDataError(`${file}: empty annotation file (no header)`);
+  if (lines.length === 0 || lines[0].trim() === '')
+    throw new SewerDataError(`${file}: empty annotation file (no header)`);
   const header = splitCsvLine(lines[0].replace(/^\uFEFF/, '')).map((name) => name.trim());
   const columnOf = new Map<string, number>();
   header.forEach((name, i) => {
@@ -174,7 +205,9 @@ function parseRows(text: string, file: string, options: ParseSewerMlOptions = {}
   });
   const missing = SEWER_REQUIRED_COLUMNS.filter((name) => !columnOf.has(name));
   if (missing.length > 0) {
-    throw new SewerDataError(`${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`);
+    throw new SewerDataError(
+      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (header: ${header.join(',')})`,
+    );
   }
   const filenameCol = columnOf.get('Filename')!;
   const codeCols = SEWER_CODES.map((code) => columnOf.get(code)!);
@@ -196,7 +229,9 @@ function parseRows(text: string, file: string, options: ParseSewerMlOptions = {}
     // Too many fields shifts nothing here (columns are found by name) but means the row is not what its writer
     // meant, e.g. an unquoted comma in a file name: as untrustworthy as too few.
     if (fields.length !== header.length) {
-      throw new SewerDataError(`${file}: line ${line}: ${fields.length} fields, header has ${header.length} (${fields.length > header.length ? 'too many' : 'too few'})`);
+      throw new SewerDataError(
+        `${file}: line ${line}: ${fields.length} fields, header has ${header.length} (${fields.length > header.length ? 'too many' : 'too few'})`,
+      );
     }
     const filename = fields[filenameCol].trim();
     if (filename === '') throw new SewerDataError(`${file}: line ${line}, field Filename: empty`);
@@ -219,14 +254,21 @@ function parseRows(text: string, file: string, options: ParseSewerMlOptions = {}
   }
   if (inconsistent.length > 0 && (options.onInconsistentDefect ?? 'error') === 'error') {
     const first = inconsistent[0];
-    const more = inconsistent.length > 1 ? `; ${inconsistent.length} rows break it in all (lines ${inconsistent.slice(0, 10).map((r) => r.line).join(', ')}${inconsistent.length > 10 ? ', …' : ''})` : '';
+    const more =
+      inconsistent.length > 1
+        ? `; ${inconsistent.length} rows break it in all (lines ${inconsistent
+            .slice(0, 10)
+            .map((r) => r.line)
+            .join(', ')}${inconsistent.length > 10 ? ', …' : ''})`
+        : '';
     throw new SewerDataError(
       `${file}: line ${first.line} (${first.filename}): ${describeInconsistent(first)}; ${DEFECT_RULE}${more}. ` +
         `Fix the file, or pass onInconsistentDefect: 'skip' to drop such rows and count them`,
     );
   }
   if (dataRows === 0) throw new SewerDataError(`${file}: no data rows (the file has only a header)`);
-  if (records.length === 0) throw new SewerDataError(`${file}: no usable rows (all ${dataRows} break the rule: ${DEFECT_RULE})`);
+  if (records.length === 0)
+    throw new SewerDataError(`${file}: no usable rows (all ${dataRows} break the rule: ${DEFECT_RULE})`);
   return { records, lines: recordLines, inconsistentRows: inconsistent, filenames };
 }
 
@@ -258,7 +300,11 @@ async function findBadImages(
           await sharp(file).raw().toBuffer();
         }
       } catch (err) {
-        bad.push({ filename: record.filename, line: lines[record.index], reason: (err as Error).message.split('\n')[0] });
+        bad.push({
+          filename: record.filename,
+          line: lines[record.index],
+          reason: (err as Error).message.split('\n')[0],
+        });
       }
     }
   }
@@ -276,7 +322,8 @@ export async function decodeImageFile(file: string, size: number): Promise<Uint8
       .resize(size, size, { fit: 'fill' })
       .raw()
       .toBuffer({ resolveWithObject: true });
-    if (buffer.info.channels === 3) return new Uint8Array(buffer.data.buffer, buffer.data.byteOffset, buffer.data.length);
+    if (buffer.info.channels === 3)
+      return new Uint8Array(buffer.data.buffer, buffer.data.byteOffset, buffer.data.length);
     // grey PNGs come back with one channel: expand to RGB
     const grey = buffer.data;
     const out = new Uint8Array(size * size * 3);
@@ -294,13 +341,15 @@ export async function readSewerMlSplit(options: ReadSewerMlOptions): Promise<Dat
   if (!csvPath) {
     if (!options.dir) throw new SewerDataError('readSewerMlSplit: give `dir` (with `split`) or `csvPath`');
     const name = SEWER_CSV_NAMES[split];
-    if (!name) throw new SewerDataError(`readSewerMlSplit: unknown split ${JSON.stringify(split)} (use train, val or test)`);
+    if (!name)
+      throw new SewerDataError(`readSewerMlSplit: unknown split ${JSON.stringify(split)} (use train, val or test)`);
     csvPath = path.join(options.dir, name);
   }
   if (!fs.existsSync(csvPath)) throw new SewerDataError(`${csvPath}: annotation file not found`);
   const baseDir = options.dir ?? path.dirname(csvPath);
   const imageDir = options.imageDir ?? defaultImageDir(baseDir);
-  if (!fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory()) throw new SewerDataError(`${imageDir}: image folder not found (for ${csvPath})`);
+  if (!fs.statSync(imageDir, { throwIfNoEntry: false })?.isDirectory())
+    throw new SewerDataError(`${imageDir}: image folder not found (for ${csvPath})`);
   const bytes = fs.readFileSync(csvPath);
   const text = bytes.toString('utf8');
   const parsed = parseRows(text, csvPath, { onInconsistentDefect: options.onInconsistentDefect });
@@ -328,7 +377,9 @@ export async function readSewerMlSplit(options: ReadSewerMlOptions): Promise<Dat
     images: imageListing(imageDir, parsed.filenames),
   };
   const skippedRows: SkippedRow[] = parsed.inconsistentRows.map((r) => ({
-    line: r.line, filename: r.filename, reason: `${describeInconsistent(r)}; ${DEFECT_RULE}`,
+    line: r.line,
+    filename: r.filename,
+    reason: `${describeInconsistent(r)}; ${DEFECT_RULE}`,
   }));
   return {
     datasetId: options.datasetId ?? `sewerml:${path.resolve(csvPath)}`,
@@ -367,10 +418,16 @@ function annotatedFilenames(text: string, file: string): string[] {
  * file and of its images' names, sizes and mtimes. A folder that does not exist, or lacks an annotation file, is an
  * error naming it.
  */
-export function sewerMlIdentity(dir: string, options: { kind?: string; splits?: string[]; generatorVersion?: number } = {}): DatasetIdentity {
+export function sewerMlIdentity(
+  dir: string,
+  options: { kind?: string; splits?: string[]; generatorVersion?: number } = {},
+): DatasetIdentity {
   const stat = fs.statSync(dir, { throwIfNoEntry: false });
   if (!stat) throw new SewerDataError(`${path.resolve(dir)}: dataset folder does not exist`);
-  if (!stat.isDirectory()) throw new SewerDataError(`${path.resolve(dir)}: not a folder (expected a dataset folder with ${SEWER_CSV_NAMES.train} and ${SEWER_CSV_NAMES.val})`);
+  if (!stat.isDirectory())
+    throw new SewerDataError(
+      `${path.resolve(dir)}: not a folder (expected a dataset folder with ${SEWER_CSV_NAMES.train} and ${SEWER_CSV_NAMES.val})`,
+    );
   const imageDir = defaultImageDir(dir);
   const splits: Record<string, SplitIdentity> = {};
   for (const split of options.splits ?? ['train', 'val']) {
@@ -383,7 +440,12 @@ export function sewerMlIdentity(dir: string, options: { kind?: string; splits?: 
       images: imageListing(imageDir, annotatedFilenames(bytes.toString('utf8'), csvPath)),
     };
   }
-  const base = { kind: options.kind ?? 'sewerml', dir: realDir(dir), splits, ...(options.generatorVersion !== undefined ? { generatorVersion: options.generatorVersion } : {}) };
+  const base = {
+    kind: options.kind ?? 'sewerml',
+    dir: realDir(dir),
+    splits,
+    ...(options.generatorVersion !== undefined ? { generatorVersion: options.generatorVersion } : {}),
+  };
   return { ...base, digest: identityDigest(base) };
 }
 
@@ -393,7 +455,14 @@ export function formatSewerMlCsv(
 ): string {
   const header = SEWER_REQUIRED_COLUMNS.join(',');
   const lines = rows.map((row) =>
-    [row.filename, ...Array.from(row.codes, (c) => String(c)), String(row.va), String(1 - row.defect), String(row.defect), String(row.waterLevel)].join(','),
+    [
+      row.filename,
+      ...Array.from(row.codes, (c) => String(c)),
+      String(row.va),
+      String(1 - row.defect),
+      String(row.defect),
+      String(row.waterLevel),
+    ].join(','),
   );
   return [header, ...lines].join('\n') + '\n';
 }

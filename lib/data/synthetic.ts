@@ -15,7 +15,14 @@ import * as path from 'path';
 import * as crypto from 'crypto';
 import sharp from 'sharp';
 import { Rng, mixSeed } from './rng';
-import { SEWER_CODES, formatSewerMlCsv, readSewerMlSplit, SEWER_CSV_NAMES, SewerDataError, sewerMlIdentity } from './sewerml';
+import {
+  SEWER_CODES,
+  formatSewerMlCsv,
+  readSewerMlSplit,
+  SEWER_CSV_NAMES,
+  SewerDataError,
+  sewerMlIdentity,
+} from './sewerml';
 import type { DatasetIdentity } from './identity';
 import type { DatasetSplit } from './types';
 import { SYNTHETIC_GENERATOR_VERSION } from './generator_version';
@@ -36,8 +43,22 @@ export interface SyntheticParams {
 }
 
 export const SYNTHETIC_PRESETS: Record<'smoke' | 'default', SyntheticParams> = {
-  smoke: { trainImages: 480, valImages: 260, imageSize: 64, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 42 },
-  default: { trainImages: 4000, valImages: 2000, imageSize: 96, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 42 },
+  smoke: {
+    trainImages: 480,
+    valImages: 260,
+    imageSize: 64,
+    trainDefectProportion: 0.45,
+    valDefectProportion: 0.47,
+    seed: 42,
+  },
+  default: {
+    trainImages: 4000,
+    valImages: 2000,
+    imageSize: 96,
+    trainDefectProportion: 0.45,
+    valDefectProportion: 0.47,
+    seed: 42,
+  },
 };
 
 /**
@@ -55,10 +76,21 @@ const CONNECTIONS = [CODE.GR, CODE.PH, CODE.PB, CODE.OS, CODE.OP, CODE.OK];
 
 /** Extra chance of code b given primary code a (realistic co-occurrence). */
 const CO_OCCURRENCE: Array<[number, number, number]> = [
-  [CODE.RB, CODE.OB, 0.25], [CODE.OB, CODE.RB, 0.1], [CODE.DE, CODE.RB, 0.3], [CODE.FS, CODE.IS, 0.1],
-  [CODE.FS, CODE.RO, 0.15], [CODE.FS, CODE.IN, 0.12], [CODE.RO, CODE.FS, 0.3], [CODE.IN, CODE.FS, 0.25],
-  [CODE.AF, CODE.BE, 0.2], [CODE.BE, CODE.AF, 0.2], [CODE.FO, CODE.AF, 0.2],
-  ...CONNECTIONS.flatMap((c): Array<[number, number, number]> => [[c, CODE.BE, 0.15], [c, CODE.RO, 0.05]]),
+  [CODE.RB, CODE.OB, 0.25],
+  [CODE.OB, CODE.RB, 0.1],
+  [CODE.DE, CODE.RB, 0.3],
+  [CODE.FS, CODE.IS, 0.1],
+  [CODE.FS, CODE.RO, 0.15],
+  [CODE.FS, CODE.IN, 0.12],
+  [CODE.RO, CODE.FS, 0.3],
+  [CODE.IN, CODE.FS, 0.25],
+  [CODE.AF, CODE.BE, 0.2],
+  [CODE.BE, CODE.AF, 0.2],
+  [CODE.FO, CODE.AF, 0.2],
+  ...CONNECTIONS.flatMap((c): Array<[number, number, number]> => [
+    [c, CODE.BE, 0.15],
+    [c, CODE.RO, 0.05],
+  ]),
 ];
 
 /** Draw the code set of one defect image: a primary code by frequency, then co-occurring ones. */
@@ -95,18 +127,26 @@ function clamp01(x: number): number {
 /** Tileable value noise on a small random grid. */
 class ValueNoise {
   private readonly grid: Float32Array;
-  constructor(rng: Rng, private readonly n = 32) {
+  constructor(
+    rng: Rng,
+    private readonly n = 32,
+  ) {
     this.grid = new Float32Array(n * n);
     for (let i = 0; i < this.grid.length; i++) this.grid[i] = rng.next();
   }
   /** Smooth noise in [0, 1) at (x, y), periodic with period n. */
   at(x: number, y: number): number {
     const n = this.n;
-    const xf = Math.floor(x), yf = Math.floor(y);
-    const tx = x - xf, ty = y - yf;
-    const x0 = ((xf % n) + n) % n, y0 = ((yf % n) + n) % n;
-    const x1 = (x0 + 1) % n, y1 = (y0 + 1) % n;
-    const sx = tx * tx * (3 - 2 * tx), sy = ty * ty * (3 - 2 * ty);
+    const xf = Math.floor(x),
+      yf = Math.floor(y);
+    const tx = x - xf,
+      ty = y - yf;
+    const x0 = ((xf % n) + n) % n,
+      y0 = ((yf % n) + n) % n;
+    const x1 = (x0 + 1) % n,
+      y1 = (y0 + 1) % n;
+    const sx = tx * tx * (3 - 2 * tx),
+      sy = ty * ty * (3 - 2 * ty);
     const g = this.grid;
     const a = g[y0 * n + x0] + (g[y0 * n + x1] - g[y0 * n + x0]) * sx;
     const b = g[y1 * n + x0] + (g[y1 * n + x1] - g[y1 * n + x0]) * sx;
@@ -167,7 +207,12 @@ function scale(frame: Frame, p: number, factor: number): void {
 }
 
 /** A wall location that is visible: upper/side wall, near enough to be resolved. */
-function wallSpot(rng: Rng, frame: Frame, severity: number, band: [number, number] = [-Math.PI, Math.PI * 0.15]): { theta: number; z: number } {
+function wallSpot(
+  rng: Rng,
+  frame: Frame,
+  severity: number,
+  band: [number, number] = [-Math.PI, Math.PI * 0.15],
+): { theta: number; z: number } {
   const theta = rng.uniform(band[0], band[1]);
   // subtle defects sit deeper in the pipe, where they are smaller and darker
   const z = rng.uniform(1.05, 1.35) + (1 - severity) * rng.uniform(0.2, 0.8);
@@ -181,14 +226,19 @@ function wallDelta(frame: Frame, p: number, theta0: number, z0: number): [number
 
 function nearestJoint(frame: Frame, z: number): number {
   const k = Math.round((z - frame.jointPhase) / frame.jointSpacing);
-  return Math.max(frame.jointPhase + k * frame.jointSpacing, frame.jointPhase + Math.ceil((1.2 - frame.jointPhase) / frame.jointSpacing) * frame.jointSpacing);
+  return Math.max(
+    frame.jointPhase + k * frame.jointSpacing,
+    frame.jointPhase + Math.ceil((1.2 - frame.jointPhase) / frame.jointSpacing) * frame.jointSpacing,
+  );
 }
 
 function distToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
-  const dx = bx - ax, dy = by - ay;
+  const dx = bx - ax,
+    dy = by - ay;
   const len2 = dx * dx + dy * dy || 1e-12;
   const t = Math.min(Math.max(((px - ax) * dx + (py - ay) * dy) / len2, 0), 1);
-  const ex = px - ax - t * dx, ey = py - ay - t * dy;
+  const ex = px - ax - t * dx,
+    ey = py - ay - t * dy;
   return Math.sqrt(ex * ex + ey * ey);
 }
 
@@ -197,7 +247,12 @@ function paintHole(
   frame: Frame,
   rng: Rng,
   severity: number,
-  options: { radius: number; jagged: number; rim: (p: number, edge: number, angle: number) => void; inner?: (p: number, rel: number) => void },
+  options: {
+    radius: number;
+    jagged: number;
+    rim: (p: number, edge: number, angle: number) => void;
+    inner?: (p: number, rel: number) => void;
+  },
 ): void {
   const spot = wallSpot(rng, frame, severity, [-Math.PI * 0.95, -Math.PI * 0.05]);
   const radius = options.radius;
@@ -242,10 +297,12 @@ const PAINTERS: Painter[] = [
       const broken = severity > 0.8;
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0) continue;
-        const a = frame.theta[p], z = frame.depth[p];
+        const a = frame.theta[p],
+          z = frame.depth[p];
         let best = Infinity;
         for (let i = 0; i + 1 < points.length; i++) {
-          const ax = wrapAngle(points[i][0] - a), bx = wrapAngle(points[i + 1][0] - a);
+          const ax = wrapAngle(points[i][0] - a),
+            bx = wrapAngle(points[i + 1][0] - a);
           best = Math.min(best, distToSegment(0, z, ax, points[i][1], bx, points[i + 1][1]));
         }
         // widths are in wall units; the perspective makes deep cracks thin automatically
@@ -278,7 +335,8 @@ const PAINTERS: Painter[] = [
     code: CODE.PF, // production error: a longitudinal ridge (bright side / dark side)
     paint(frame, rng, severity) {
       const theta0 = rng.uniform(-Math.PI, 0);
-      const z0 = rng.uniform(1.2, 1.8), z1 = z0 + rng.uniform(0.8, 2.5);
+      const z0 = rng.uniform(1.2, 1.8),
+        z1 = z0 + rng.uniform(0.8, 2.5);
       const w = 0.06 + 0.08 * severity;
       for (let p = 0; p < frame.size * frame.size; p++) {
         if (frame.surface[p] !== 0 || frame.depth[p] < z0 || frame.depth[p] > z1) continue;
@@ -318,12 +376,17 @@ const PAINTERS: Painter[] = [
     code: CODE.IS, // intruding sealing ring: a black rubber band hanging into the pipe at a joint
     paint(frame, rng, severity) {
       const zj = nearestJoint(frame, rng.uniform(1.2, 2.0));
-      const phi = rng.uniform(-Math.PI, Math.PI), span = 0.5 + 1.4 * severity;
-      const rJoint = 1 / zj, thickness = (0.05 + 0.12 * severity) * rJoint;
+      const phi = rng.uniform(-Math.PI, Math.PI),
+        span = 0.5 + 1.4 * severity;
+      const rJoint = 1 / zj,
+        thickness = (0.05 + 0.12 * severity) * rJoint;
       for (let p = 0; p < frame.size * frame.size; p++) {
-        const x = p % frame.size, y = Math.floor(p / frame.size);
-        const dx = (x + 0.5 - frame.cx) / frame.radius, dy = (y + 0.5 - frame.cy) / frame.radius;
-        const r = Math.hypot(dx, dy), a = Math.atan2(dy, dx) - frame.roll;
+        const x = p % frame.size,
+          y = Math.floor(p / frame.size);
+        const dx = (x + 0.5 - frame.cx) / frame.radius,
+          dy = (y + 0.5 - frame.cy) / frame.radius;
+        const r = Math.hypot(dx, dy),
+          a = Math.atan2(dy, dx) - frame.roll;
         if (Math.abs(wrapAngle(a - phi)) > span / 2) continue;
         const sag = thickness * (0.6 + 0.4 * Math.sin(a * 7));
         if (r < rJoint && r > rJoint - sag) mix(frame, p, [0.08, 0.08, 0.09], 0.9);
@@ -339,19 +402,31 @@ const PAINTERS: Painter[] = [
       const strands = 3 + Math.round(12 * severity);
       const colour: [number, number, number] = [0.78, 0.66, 0.48];
       for (let s = 0; s < strands; s++) {
-        let x = sx + rng.normal(0, 1.5), y = sy + rng.normal(0, 1.5);
+        let x = sx + rng.normal(0, 1.5),
+          y = sy + rng.normal(0, 1.5);
         let heading = Math.atan2(frame.cy - y, frame.cx - x) + rng.normal(0, 0.7);
         const length = frame.size * (0.06 + 0.22 * severity) * rng.uniform(0.5, 1);
         for (let t = 0; t < length; t += 0.5) {
           heading += rng.normal(0, 0.25);
           x += 0.5 * Math.cos(heading);
           y += 0.5 * Math.sin(heading);
-          const xi = Math.round(x), yi = Math.round(y);
+          const xi = Math.round(x),
+            yi = Math.round(y);
           if (xi < 0 || yi < 0 || xi >= frame.size || yi >= frame.size) break;
           // a brush two native pixels wide, so a strand survives the downscale to the training resolution
-          for (const [ox, oy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+          for (const [ox, oy] of [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]) {
             if (xi + ox < frame.size && yi + oy < frame.size) {
-              mix(frame, (yi + oy) * frame.size + xi + ox, colour.map((c) => c * frame.light(zj)) as [number, number, number], 0.6 + 0.3 * severity);
+              mix(
+                frame,
+                (yi + oy) * frame.size + xi + ox,
+                colour.map((c) => c * frame.light(zj)) as [number, number, number],
+                0.6 + 0.3 * severity,
+              );
             }
           }
         }
@@ -379,7 +454,8 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.AF, // settled deposits: a granular sand/gravel bank on the pipe floor, emerging from the water
     paint(frame, rng, severity) {
-      const z0 = rng.uniform(1.1, 1.6), length = 0.6 + 2 * severity;
+      const z0 = rng.uniform(1.1, 1.6),
+        length = 0.6 + 2 * severity;
       const halfWidth = 0.25 + 0.35 * severity;
       const noise = new ValueNoise(rng, 16);
       for (let p = 0; p < frame.size * frame.size; p++) {
@@ -398,8 +474,10 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.BE, // attached deposits: blotchy encrustation (grease / calcite) along the wall
     paint(frame, rng, severity) {
-      const theta0 = rng.uniform(-Math.PI, Math.PI * 0.3), z0 = rng.uniform(1.1, 1.6);
-      const spanA = 0.4 + 0.8 * severity, spanZ = 0.5 + 1.5 * severity;
+      const theta0 = rng.uniform(-Math.PI, Math.PI * 0.3),
+        z0 = rng.uniform(1.1, 1.6);
+      const spanA = 0.4 + 0.8 * severity,
+        spanZ = 0.5 + 1.5 * severity;
       const noise = new ValueNoise(rng, 16);
       const grease = rng.bernoulli(0.5);
       const colour: [number, number, number] = grease ? [0.3, 0.3, 0.2] : [0.8, 0.79, 0.72];
@@ -409,7 +487,12 @@ const PAINTERS: Painter[] = [
         if (Math.abs(da) > spanA || dz < 0 || dz > spanZ) continue;
         const blob = noise.fractal(da * 9 + 2, dz * 9 + 2);
         if (blob < 0.55 - 0.1 * severity) continue;
-        mix(frame, p, colour.map((c) => c * frame.light(frame.depth[p])) as [number, number, number], 0.45 + 0.4 * severity);
+        mix(
+          frame,
+          p,
+          colour.map((c) => c * frame.light(frame.depth[p])) as [number, number, number],
+          0.45 + 0.4 * severity,
+        );
       }
     },
   },
@@ -421,11 +504,16 @@ const PAINTERS: Painter[] = [
       const floorY = 0.8;
       const [px, py] = [frame.cx + (frame.radius * x) / z, frame.cy + (frame.radius * floorY) / z];
       const r = (frame.radius * (0.18 + 0.3 * severity)) / z;
-      const palette: Array<[number, number, number]> = [[0.55, 0.25, 0.18], [0.45, 0.45, 0.43], [0.42, 0.3, 0.18]];
+      const palette: Array<[number, number, number]> = [
+        [0.55, 0.25, 0.18],
+        [0.45, 0.45, 0.43],
+        [0.42, 0.3, 0.18],
+      ];
       const colour = palette[rng.int(0, palette.length)];
       const lobes = [rng.uniform(0, 0.3), rng.uniform(0, 0.3), rng.uniform(0, TAU)];
       for (let p = 0; p < frame.size * frame.size; p++) {
-        const dx = (p % frame.size) + 0.5 - px, dy = Math.floor(p / frame.size) + 0.5 - (py - r * 0.5);
+        const dx = (p % frame.size) + 0.5 - px,
+          dy = Math.floor(p / frame.size) + 0.5 - (py - r * 0.5);
         const a = Math.atan2(dy, dx);
         const bound = r * (1 + lobes[0] * Math.cos(3 * a + lobes[2]) + lobes[1] * Math.sin(5 * a));
         const d = Math.hypot(dx, dy * 1.3);
@@ -442,7 +530,11 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.GR, // branch pipe: clean elliptical dark opening with a slightly lighter rim
     paint(frame, rng, severity) {
-      paintHole(frame, rng, severity, { radius: 0.16 + 0.16 * severity, jagged: 0.05, rim: (p, edge) => edge < 0.12 && scale(frame, p, 1.15) });
+      paintHole(frame, rng, severity, {
+        radius: 0.16 + 0.16 * severity,
+        jagged: 0.05,
+        rim: (p, edge) => edge < 0.12 && scale(frame, p, 1.15),
+      });
     },
   },
   {
@@ -461,7 +553,11 @@ const PAINTERS: Painter[] = [
   {
     code: CODE.PB, // drilled connection: small perfect circle with a bright cut ring
     paint(frame, rng, severity) {
-      paintHole(frame, rng, severity, { radius: 0.08 + 0.08 * severity, jagged: 0, rim: (p, edge) => edge < 0.18 && mix(frame, p, [0.9, 0.88, 0.82], 0.6) });
+      paintHole(frame, rng, severity, {
+        radius: 0.08 + 0.08 * severity,
+        jagged: 0,
+        rim: (p, edge) => edge < 0.18 && mix(frame, p, [0.9, 0.88, 0.82], 0.6),
+      });
     },
   },
   {
@@ -499,7 +595,15 @@ const PAINTERS: Painter[] = [
         radius: 0.12 + 0.12 * severity,
         jagged: 0.15,
         rim: (p, edge) => {
-          if (edge < 0.55) mix(frame, p, [0.62 + 0.2 * (rough.at(frame.theta[p] * 30, frame.depth[p] * 30) - 0.5), 0.62, 0.6].map((c) => c * frame.light(frame.depth[p])) as [number, number, number], 0.8);
+          if (edge < 0.55)
+            mix(
+              frame,
+              p,
+              [0.62 + 0.2 * (rough.at(frame.theta[p] * 30, frame.depth[p] * 30) - 0.5), 0.62, 0.6].map(
+                (c) => c * frame.light(frame.depth[p]),
+              ) as [number, number, number],
+              0.8,
+            );
         },
       });
     },
@@ -507,7 +611,11 @@ const PAINTERS: Painter[] = [
 ];
 
 /** Render one frame with the given code flags; returns RGB uint8 and the water level in percent. */
-export function renderSewerFrame(size: number, codes: Uint8Array, seed: number): { pixels: Uint8Array; waterLevel: number } {
+export function renderSewerFrame(
+  size: number,
+  codes: Uint8Array,
+  seed: number,
+): { pixels: Uint8Array; waterLevel: number } {
   const rng = new Rng(seed);
   const n = size * size;
   const cx = size / 2 + rng.normal(0, 0.05 * size);
@@ -533,8 +641,20 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
   const farDepth = rng.uniform(9, 14);
 
   const frame: Frame & { deformAngle: number } = {
-    size, rgb: new Float32Array(3 * n), surface: new Uint8Array(n), theta: new Float32Array(n), depth: new Float32Array(n),
-    across: new Float32Array(n), cx, cy, radius, roll, jointSpacing, jointPhase, light, deformAngle,
+    size,
+    rgb: new Float32Array(3 * n),
+    surface: new Uint8Array(n),
+    theta: new Float32Array(n),
+    depth: new Float32Array(n),
+    across: new Float32Array(n),
+    cx,
+    cy,
+    radius,
+    roll,
+    jointSpacing,
+    jointPhase,
+    light,
+    deformAngle,
     project: (theta, z) => {
       const a = theta + roll;
       return [cx + (radius * Math.cos(a)) / z, cy + (radius * Math.sin(a)) / z];
@@ -543,9 +663,12 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      const dx = (x + 0.5 - cx) / radius, dy = (y + 0.5 - cy) / radius;
-      const cosR = Math.cos(-roll), sinR = Math.sin(-roll);
-      const u = dx * cosR - dy * sinR, v = dx * sinR + dy * cosR;
+      const dx = (x + 0.5 - cx) / radius,
+        dy = (y + 0.5 - cy) / radius;
+      const cosR = Math.cos(-roll),
+        sinR = Math.sin(-roll);
+      const u = dx * cosR - dy * sinR,
+        v = dx * sinR + dy * cosR;
       const r = Math.hypot(u, v);
       const theta = Math.atan2(v, u);
       const rWall = r * (1 + deformAmount * Math.cos(2 * (theta - deformAngle)));
@@ -557,7 +680,9 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
         frame.surface[p] = zp > farDepth ? 2 : 1;
         frame.depth[p] = zp;
         frame.across[p] = u * zp;
-        const ripple = 0.08 * Math.sin(zp * 14 + 3 * texture.at(u * zp * 6, zp * 2)) + 0.06 * (texture.at(u * zp * 20, zp * 8) - 0.5);
+        const ripple =
+          0.08 * Math.sin(zp * 14 + 3 * texture.at(u * zp * 6, zp * 2)) +
+          0.06 * (texture.at(u * zp * 20, zp * 8) - 0.5);
         const glint = Math.abs(u * zp) < 0.1 && texture.at(zp * 5, 1) > 0.8 ? 0.08 : 0;
         const l = light(zp);
         colour = waterColour.map((c) => (c + ripple + glint) * l);
@@ -567,10 +692,13 @@ export function renderSewerFrame(size: number, codes: Uint8Array, seed: number):
         colour = [0.02, 0.02, 0.02];
       } else {
         frame.depth[p] = z;
-        const tu = ((theta + Math.PI) / TAU) * 32, tz = z * 3;
+        const tu = ((theta + Math.PI) / TAU) * 32,
+          tz = z * 3;
         const grain = texture.fractal(tu, tz) - 0.5 + 0.5 * (texture.at(tu * 5.3, tz * 5.3) - 0.5);
         const stain = stains.at(tu / 4, z * 0.8) > 0.72 ? -0.12 : 0;
-        const jointDistance = Math.abs(((z - jointPhase) % jointSpacing + jointSpacing) % jointSpacing - 0.5 * jointSpacing) - 0.5 * jointSpacing;
+        const jointDistance =
+          Math.abs(((((z - jointPhase) % jointSpacing) + jointSpacing) % jointSpacing) - 0.5 * jointSpacing) -
+          0.5 * jointSpacing;
         const joint = jointDistance > -0.025 ? -0.35 : jointDistance > -0.05 ? 0.12 : 0;
         const l = light(z);
         colour = base.map((c) => c * (1 + 2 * textureAmp * grain + stain + joint) * l);
@@ -605,7 +733,11 @@ export interface SyntheticDatasetInfo {
 }
 
 function paramsHash(params: SyntheticParams): string {
-  return crypto.createHash('sha1').update(JSON.stringify({ v: SYNTHETIC_GENERATOR_VERSION, ...params })).digest('hex').slice(0, 10);
+  return crypto
+    .createHash('sha1')
+    .update(JSON.stringify({ v: SYNTHETIC_GENERATOR_VERSION, ...params }))
+    .digest('hex')
+    .slice(0, 10);
 }
 
 export function syntheticDatasetId(params: SyntheticParams): string {
@@ -636,14 +768,19 @@ export async function generateSyntheticDataset(
   let done = 0;
   for (const split of splits) {
     const labels = splitLabels(split.count, split.proportion, new Rng(mixSeed(params.seed, 'labels', split.name)));
-    const rows: Array<{ filename: string; codes: Uint8Array; defect: 0 | 1; waterLevel: number; va: 0 | 1 }> = new Array(split.count);
+    const rows: Array<{ filename: string; codes: Uint8Array; defect: 0 | 1; waterLevel: number; va: 0 | 1 }> =
+      new Array(split.count);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < split.count) {
         const i = next++;
         const codes = labels[i];
         const filename = `${String(split.first + i).padStart(8, '0')}.png`;
-        const { pixels, waterLevel } = renderSewerFrame(params.imageSize, codes, mixSeed(params.seed, 'image', split.name, i));
+        const { pixels, waterLevel } = renderSewerFrame(
+          params.imageSize,
+          codes,
+          mixSeed(params.seed, 'image', split.name, i),
+        );
         await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), {
           raw: { width: params.imageSize, height: params.imageSize, channels: 3 },
         })
@@ -663,7 +800,13 @@ export async function generateSyntheticDataset(
   const datasetId = syntheticDatasetId(params);
   // What the generator wrote (annotation digests, image names/sizes/mtimes), so a later change is noticed.
   const identity = sewerMlIdentity(dir, { kind: 'synthetic', generatorVersion: SYNTHETIC_GENERATOR_VERSION });
-  writeMarker(dir, { generatorVersion: SYNTHETIC_GENERATOR_VERSION, datasetId, params, createdAt: new Date().toISOString(), identity });
+  writeMarker(dir, {
+    generatorVersion: SYNTHETIC_GENERATOR_VERSION,
+    datasetId,
+    params,
+    createdAt: new Date().toISOString(),
+    identity,
+  });
   return { dir, params, generated: true, datasetId };
 }
 
@@ -706,7 +849,8 @@ export function syntheticIdentity(dir: string): DatasetIdentity {
       const b = now.splits[name];
       const what: string[] = [];
       if (!a || a.annotationSha256 !== b.annotationSha256) what.push(`${path.basename(b.annotation)} was edited`);
-      if (!a || a.images.digest !== b.images.digest) what.push(`${name} images were replaced, touched, added or removed`);
+      if (!a || a.images.digest !== b.images.digest)
+        what.push(`${name} images were replaced, touched, added or removed`);
       if (a && a.images.dir !== b.images.dir) what.push(`the folder moved from ${a.images.dir}`);
       return what;
     });
@@ -737,10 +881,15 @@ export async function ensureSyntheticDataset(
   options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<SyntheticDatasetInfo> {
   const params = typeof preset === 'string' ? SYNTHETIC_PRESETS[preset] : preset;
-  if (!params) throw new Error(`ensureSyntheticDataset: unknown preset ${JSON.stringify(preset)} (use smoke or default)`);
+  if (!params)
+    throw new Error(`ensureSyntheticDataset: unknown preset ${JSON.stringify(preset)} (use smoke or default)`);
   const current = (): SyntheticDatasetInfo | null => {
     const marker = readSyntheticMarker(dir);
-    if (marker && marker.generatorVersion === SYNTHETIC_GENERATOR_VERSION && JSON.stringify(marker.params) === JSON.stringify(params)) {
+    if (
+      marker &&
+      marker.generatorVersion === SYNTHETIC_GENERATOR_VERSION &&
+      JSON.stringify(marker.params) === JSON.stringify(params)
+    ) {
       return { dir, params, generated: false, datasetId: marker.datasetId };
     }
     return null;
@@ -769,7 +918,8 @@ async function withGenerationLock<T>(dir: string, fn: () => Promise<T>): Promise
         pid = 0; // being created right now, or its creator died before writing the pid
       }
       const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if ((pid > 0 && !processIsAlive(pid)) || (pid === 0 && age > 60_000)) fs.rmSync(lock, { recursive: true, force: true });
+      if ((pid > 0 && !processIsAlive(pid)) || (pid === 0 && age > 60_000))
+        fs.rmSync(lock, { recursive: true, force: true });
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -781,13 +931,26 @@ async function withGenerationLock<T>(dir: string, fn: () => Promise<T>): Promise
 }
 
 /** Read a split of a generated dataset through the Sewer-ML reader, with a stable cache id. */
-export async function readSyntheticSplit(dir: string, split: 'train' | 'val', options: { checkImages?: 'none' | 'exists' | 'header' | 'decode' } = {}): Promise<DatasetSplit> {
+export async function readSyntheticSplit(
+  dir: string,
+  split: 'train' | 'val',
+  options: { checkImages?: 'none' | 'exists' | 'header' | 'decode' } = {},
+): Promise<DatasetSplit> {
   const marker = readSyntheticMarker(dir);
   if (!marker) throw new Error(`${dir}: no ${SYNTHETIC_MARKER}; run ensureSyntheticDataset first`);
   const identity = syntheticIdentity(dir);
-  const read = await readSewerMlSplit({ dir, split, datasetId: marker.datasetId, checkImages: options.checkImages ?? 'exists' });
+  const read = await readSewerMlSplit({
+    dir,
+    split,
+    datasetId: marker.datasetId,
+    checkImages: options.checkImages ?? 'exists',
+  });
   const expected = identity.splits[split];
-  if (read.identity && (read.identity.annotationSha256 !== expected.annotationSha256 || read.identity.images.digest !== expected.images.digest)) {
+  if (
+    read.identity &&
+    (read.identity.annotationSha256 !== expected.annotationSha256 ||
+      read.identity.images.digest !== expected.images.digest)
+  ) {
     throw new SewerDataError(`${dir}: the ${split} split changed while it was read; rerun`);
   }
   return read;

@@ -4,17 +4,45 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../../lib/data/rng';
 import {
-  adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyAugment, applyAugmentTensor, augmentBatch, colorJitter, evalTransform,
-  hflip, normalize, resizedCrop, sampleAugmentParams, sampleCropParams, sampleJitterParams, DEFAULT_AUGMENT,
-  type AugmentParams, type CropParams,
+  adjustBrightness,
+  adjustContrast,
+  adjustHue,
+  adjustSaturation,
+  applyAugment,
+  applyAugmentTensor,
+  augmentBatch,
+  colorJitter,
+  evalTransform,
+  hflip,
+  normalize,
+  resizedCrop,
+  sampleAugmentParams,
+  sampleCropParams,
+  sampleJitterParams,
+  DEFAULT_AUGMENT,
+  type AugmentParams,
+  type CropParams,
 } from '../../lib/data/augment';
 
 interface Fixture {
   shape: [number, number, number, number];
   images: number[];
-  cases: Record<string, { output: number[]; factors?: number[]; crops?: CropParams[]; outSize?: number; mean?: number[]; std?: number[]; params?: Array<CropParams & Record<string, unknown>> }>;
+  cases: Record<
+    string,
+    {
+      output: number[];
+      factors?: number[];
+      crops?: CropParams[];
+      outSize?: number;
+      mean?: number[];
+      std?: number[];
+      params?: Array<CropParams & Record<string, unknown>>;
+    }
+  >;
 }
-const fixture: Fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/augment/torchvision_ops.json'), 'utf8'));
+const fixture: Fixture = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '../fixtures/augment/torchvision_ops.json'), 'utf8'),
+);
 
 function maxAbsDiff(actual: tf.Tensor, expected: number[]): number {
   const values = actual.dataSync();
@@ -86,7 +114,11 @@ describe('data/augment', () => {
   describe('invariants', () => {
     it('RandomResizedCrop areas lie in the scale range and boxes inside the image', () => {
       const rng = new Rng(3);
-      for (const [h, w] of [[64, 64], [96, 96], [50, 80]]) {
+      for (const [h, w] of [
+        [64, 64],
+        [96, 96],
+        [50, 80],
+      ]) {
         for (let i = 0; i < 2000; i++) {
           const c = sampleCropParams(rng, h, w, [0.395, 1], [3 / 4, 4 / 3]);
           assert.ok(c.top >= 0 && c.left >= 0 && c.top + c.height <= h && c.left + c.width <= w, JSON.stringify(c));

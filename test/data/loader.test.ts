@@ -7,9 +7,20 @@ import { ensureSyntheticDataset, readSyntheticSplit, type SyntheticParams } from
 import { DataLoader, ImageCache, disposeBatch, type Batch } from '../../lib/data/loader';
 import type { DatasetSplit } from '../../lib/data/types';
 
-const TINY: SyntheticParams = { trainImages: 48, valImages: 10, imageSize: 32, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 9 };
+const TINY: SyntheticParams = {
+  trainImages: 48,
+  valImages: 10,
+  imageSize: 32,
+  trainDefectProportion: 0.45,
+  valDefectProportion: 0.47,
+  seed: 9,
+};
 
-async function collect(loader: DataLoader, epoch: number, start = 0): Promise<Array<{ indices: number[]; sum: number }>> {
+async function collect(
+  loader: DataLoader,
+  epoch: number,
+  start = 0,
+): Promise<Array<{ indices: number[]; sum: number }>> {
   const out: Array<{ indices: number[]; sum: number }> = [];
   for await (const batch of loader.epoch(epoch, start)) {
     out.push({ indices: Array.from(batch.indices), sum: batch.views[0].sum().dataSync()[0] });
@@ -35,7 +46,13 @@ describe('data/loader', () => {
     assert.equal(cache.decodedCount, 48);
     assert.ok(cache.isComplete());
     const shardDir = path.join(cacheDir, split.datasetId, 'train-16px');
-    assert.deepEqual(fs.readdirSync(shardDir).filter((f) => f.endsWith('.u8')).sort(), ['shard-00000.u8', 'shard-00001.u8', 'shard-00002.u8']);
+    assert.deepEqual(
+      fs
+        .readdirSync(shardDir)
+        .filter((f) => f.endsWith('.u8'))
+        .sort(),
+      ['shard-00000.u8', 'shard-00001.u8', 'shard-00002.u8'],
+    );
     const reopened = await ImageCache.open(split, { resolution: 16, cacheDir, shardSize: 20 });
     const [fromCache] = await reopened.images([25]);
     assert.equal(reopened.decodedCount, 0);
@@ -63,19 +80,31 @@ describe('data/loader', () => {
     const epoch0Again = await collect(loader, 0);
     const epoch1 = await collect(loader, 1);
     assert.deepEqual(epoch0Again, epoch0);
-    assert.notDeepEqual(epoch1.map((b) => b.indices), epoch0.map((b) => b.indices));
+    assert.notDeepEqual(
+      epoch1.map((b) => b.indices),
+      epoch0.map((b) => b.indices),
+    );
     const resumed = await collect(loader, 0, 4);
     assert.deepEqual(resumed, epoch0.slice(4));
     const seen = epoch0.flatMap((b) => b.indices).sort((a, b) => a - b);
-    assert.deepEqual(seen, split.records.map((r) => r.index));
+    assert.deepEqual(
+      seen,
+      split.records.map((r) => r.index),
+    );
   });
 
   it('eval batches are unshuffled, unaugmented and keep the last partial batch', async () => {
     const cache = await ImageCache.open(split, { resolution: 16, cacheDir: path.join(root, 'cache') });
     const loader = new DataLoader({ cache, records: split.records.slice(0, 21), batchSize: 8, seed: 3, mode: 'eval' });
     const batches = await collect(loader, 0);
-    assert.deepEqual(batches.map((b) => b.indices.length), [8, 8, 5]);
-    assert.deepEqual(batches.flatMap((b) => b.indices), split.records.slice(0, 21).map((r) => r.index));
+    assert.deepEqual(
+      batches.map((b) => b.indices.length),
+      [8, 8, 5],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.indices),
+      split.records.slice(0, 21).map((r) => r.index),
+    );
   });
 
   it('holds tf.memory().numTensors steady across many batches', async () => {
@@ -91,7 +120,10 @@ describe('data/loader', () => {
         }
       }
       assert.ok(counts.length >= 24);
-      assert.ok(counts.every((c) => c === counts[1] || c <= counts[1]), `${mode}: tensor counts drift ${counts.join(',')}`);
+      assert.ok(
+        counts.every((c) => c === counts[1] || c <= counts[1]),
+        `${mode}: tensor counts drift ${counts.join(',')}`,
+      );
       assert.equal(tf.memory().numTensors, start, `${mode}: tensors left after the epochs`);
     }
   });

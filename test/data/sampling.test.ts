@@ -31,11 +31,19 @@ describe('data/sampling', () => {
       for (const r of list) m.set(strataKey(r), (m.get(strataKey(r)) ?? 0) + 1);
       return m;
     };
-    const full = count(records), sampled = count(half);
-    for (const [key, n] of sampled) assert.ok(Math.abs(n - full.get(key)! / 2) <= 1, `stratum ${key}: ${n} of ${full.get(key)}`);
+    const full = count(records),
+      sampled = count(half);
+    for (const [key, n] of sampled)
+      assert.ok(Math.abs(n - full.get(key)! / 2) <= 1, `stratum ${key}: ${n} of ${full.get(key)}`);
     assert.equal(report.nDefect + report.nNormal, half.length);
-    assert.deepEqual(stratifiedHalf(records, { seed: 42 }).records.map((r) => r.index), half.map((r) => r.index));
-    assert.notDeepEqual(stratifiedHalf(records, { seed: 7 }).records.map((r) => r.index), half.map((r) => r.index));
+    assert.deepEqual(
+      stratifiedHalf(records, { seed: 42 }).records.map((r) => r.index),
+      half.map((r) => r.index),
+    );
+    assert.notDeepEqual(
+      stratifiedHalf(records, { seed: 7 }).records.map((r) => r.index),
+      half.map((r) => r.index),
+    );
   });
 
   it('resamples to the paper formula and reports what it achieved', () => {
@@ -68,7 +76,10 @@ describe('data/sampling', () => {
   it('explains unreachable proportions', () => {
     assert.throws(() => resampleToProportion(makeRecords(10, 0), 0.1), /contain no defect/);
     assert.throws(() => resampleToProportion(makeRecords(0, 10), 0.1), /no normal image/);
-    assert.throws(() => resampleToProportion(makeRecords(50, 10), 0.01), /50 normal images allow 0\.505 defects, fewer than one/);
+    assert.throws(
+      () => resampleToProportion(makeRecords(50, 10), 0.01),
+      /50 normal images allow 0\.505 defects, fewer than one/,
+    );
     assert.throws(() => resampleToProportion(makeRecords(50, 10), 1), /strictly between 0 and 1/);
   });
 });

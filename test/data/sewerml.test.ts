@@ -3,7 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
-import { readSewerMlSplit, parseSewerMlCsv, SEWER_CODES, SEWER_CIW, SewerDataError, sewerMlIdentity } from '../../lib/data/sewerml';
+import {
+  readSewerMlSplit,
+  parseSewerMlCsv,
+  SEWER_CODES,
+  SEWER_CIW,
+  SewerDataError,
+  sewerMlIdentity,
+} from '../../lib/data/sewerml';
 import { ImageCache } from '../../lib/data/loader';
 
 const HEADER = ['Filename', ...SEWER_CODES, 'VA', 'ND', 'Defect', 'WaterLevel'];
@@ -14,7 +21,9 @@ function row(filename: string, codes: number[], defect: number, water = '5', ext
 }
 
 async function writePng(file: string, value: number): Promise<void> {
-  await sharp(Buffer.alloc(8 * 6 * 3, value), { raw: { width: 8, height: 6, channels: 3 } }).png().toFile(file);
+  await sharp(Buffer.alloc(8 * 6 * 3, value), { raw: { width: 8, height: 6, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 describe('data/sewerml reader', () => {
@@ -43,7 +52,16 @@ describe('data/sewerml reader', () => {
   it('reads records by column name, ignoring extra and reordered columns, and decodes images', async () => {
     const header = ['Defect', 'Extra', ...HEADER.filter((h) => h !== 'Defect'), 'Material'];
     const lines = [
-      ['1', 'x', '00000001.png', ...SEWER_CODES.map((c) => (c === 'FS' || c === 'RO' ? '1' : '0')), '0', '0', '10', 'PVC'].join(','),
+      [
+        '1',
+        'x',
+        '00000001.png',
+        ...SEWER_CODES.map((c) => (c === 'FS' || c === 'RO' ? '1' : '0')),
+        '0',
+        '0',
+        '10',
+        'PVC',
+      ].join(','),
       ['0', 'y', '00000002.png', ...SEWER_CODES.map(() => '0'), '0', '1', '', 'PVC'].join(','),
     ];
     writeCsv(lines, header);
@@ -52,7 +70,12 @@ describe('data/sewerml reader', () => {
     const [a, b] = split.records;
     assert.equal(a.filename, '00000001.png');
     assert.equal(a.defect, 1);
-    assert.deepEqual(Array.from(a.codes).map((v, k) => (v ? SEWER_CODES[k] : '')).filter(Boolean), ['FS', 'RO']);
+    assert.deepEqual(
+      Array.from(a.codes)
+        .map((v, k) => (v ? SEWER_CODES[k] : ''))
+        .filter(Boolean),
+      ['FS', 'RO'],
+    );
     assert.equal(a.waterLevel, 10);
     assert.equal(b.defect, 0);
     assert.equal(b.waterLevel, undefined);
@@ -64,11 +87,14 @@ describe('data/sewerml reader', () => {
 
   it('names the file and the missing column', () => {
     const header = HEADER.filter((h) => h !== 'IN');
-    assert.throws(() => parseSewerMlCsv(header.join(',') + '\n', 'Train.csv'), (err: Error) => {
-      assert.ok(err instanceof SewerDataError);
-      assert.match(err.message, /Train\.csv: missing column IN/);
-      return true;
-    });
+    assert.throws(
+      () => parseSewerMlCsv(header.join(',') + '\n', 'Train.csv'),
+      (err: Error) => {
+        assert.ok(err instanceof SewerDataError);
+        assert.match(err.message, /Train\.csv: missing column IN/);
+        return true;
+      },
+    );
   });
 
   it('names the file, the 1-based line and the field of a bad value', () => {
@@ -89,56 +115,101 @@ describe('data/sewerml reader', () => {
       assert.match(err.message, /2 images missing or undecodable/);
       assert.match(err.message, /00000003\.png \(line 3\)/);
       assert.match(err.message, /00000009\.png \(line 4\): file not found/);
-      assert.deepEqual(err.badImages.map((b) => b.filename), ['00000003.png', '00000009.png']);
+      assert.deepEqual(
+        err.badImages.map((b) => b.filename),
+        ['00000003.png', '00000009.png'],
+      );
       return true;
     });
   });
 
   it("skips and counts bad images with onBadImage: 'skip'", async () => {
     fs.writeFileSync(path.join(dir, 'images', '00000003.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
-    writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1), row('00000003.png', [1], 1), row('00000007.png', [2], 1)], HEADER, 'SewerML_Val.csv');
+    writeCsv(
+      [
+        row('00000001.png', [], 0),
+        row('00000002.png', [0], 1),
+        row('00000003.png', [1], 1),
+        row('00000007.png', [2], 1),
+      ],
+      HEADER,
+      'SewerML_Val.csv',
+    );
     const split = await readSewerMlSplit({ dir, split: 'val', onBadImage: 'skip' });
-    assert.deepEqual(split.records.map((r) => r.filename), ['00000001.png', '00000002.png']);
+    assert.deepEqual(
+      split.records.map((r) => r.filename),
+      ['00000001.png', '00000002.png'],
+    );
     assert.equal(split.skippedImages.length, 2);
     assert.equal(split.rowCount, 4);
-    assert.deepEqual(split.records.map((r) => r.index), [0, 1]);
+    assert.deepEqual(
+      split.records.map((r) => r.index),
+      [0, 1],
+    );
   });
 
   it('rejects a row with more fields than the header, naming the line, as it does one with fewer', () => {
     // An unquoted comma in the file name: read by position this shifted IN=1/Defect=1 to AF=1/Defect=0.
     const shifted = row('0000,0002.png', [SEWER_CODES.indexOf('IN')], 1);
     const text = [HEADER.join(','), row('00000001.png', [0], 1), shifted].join('\n');
-    assert.throws(() => parseSewerMlCsv(text, 'Train.csv'), /Train\.csv: line 3: 23 fields, header has 22 \(too many\)/);
+    assert.throws(
+      () => parseSewerMlCsv(text, 'Train.csv'),
+      /Train\.csv: line 3: 23 fields, header has 22 \(too many\)/,
+    );
     const short = row('00000002.png', [], 0).split(',').slice(0, -1).join(',');
-    assert.throws(() => parseSewerMlCsv([HEADER.join(','), short].join('\n'), 'Train.csv'), /Train\.csv: line 2: 21 fields, header has 22 \(too few\)/);
+    assert.throws(
+      () => parseSewerMlCsv([HEADER.join(','), short].join('\n'), 'Train.csv'),
+      /Train\.csv: line 2: 21 fields, header has 22 \(too few\)/,
+    );
   });
 
   it('rejects a row whose Defect disagrees with its 17 codes, naming the line and the rule', () => {
     const normalWithCode = row('00000002.png', [SEWER_CODES.indexOf('RO')], 0);
     const text = [HEADER.join(','), row('00000001.png', [0], 1), normalWithCode].join('\n');
-    assert.throws(() => parseSewerMlCsv(text, 'Train.csv'), (err: Error) => {
-      assert.ok(err instanceof SewerDataError);
-      assert.match(err.message, /Train\.csv: line 3 \(00000002\.png\): Defect = 0 but RO = 1/);
-      assert.match(err.message, /Defect is 1 exactly when at least one of the 17 defect codes is 1 \(VA and ND are not defect codes\)/);
-      return true;
-    });
+    assert.throws(
+      () => parseSewerMlCsv(text, 'Train.csv'),
+      (err: Error) => {
+        assert.ok(err instanceof SewerDataError);
+        assert.match(err.message, /Train\.csv: line 3 \(00000002\.png\): Defect = 0 but RO = 1/);
+        assert.match(
+          err.message,
+          /Defect is 1 exactly when at least one of the 17 defect codes is 1 \(VA and ND are not defect codes\)/,
+        );
+        return true;
+      },
+    );
     const defectWithoutCode = row('00000003.png', [], 1);
     const both = [HEADER.join(','), normalWithCode, row('00000001.png', [0], 1), defectWithoutCode].join('\n');
     assert.throws(() => parseSewerMlCsv(both, 'Val.csv'), /line 2 .*; 2 rows break it in all \(lines 2, 4\)/);
-    assert.throws(() => parseSewerMlCsv([HEADER.join(','), defectWithoutCode].join('\n'), 'Val.csv'), /line 2 \(00000003\.png\): Defect = 1 but none of the 17 codes is 1/);
+    assert.throws(
+      () => parseSewerMlCsv([HEADER.join(','), defectWithoutCode].join('\n'), 'Val.csv'),
+      /line 2 \(00000003\.png\): Defect = 1 but none of the 17 codes is 1/,
+    );
   });
 
   it("drops and lists rows whose Defect disagrees with the codes with onInconsistentDefect: 'skip'", async () => {
     writeCsv([row('00000001.png', [], 0), row('00000002.png', [3], 0), row('00000003.png', [], 1)]);
     const split = await readSewerMlSplit({ dir, split: 'train', onInconsistentDefect: 'skip' });
-    assert.deepEqual(split.records.map((r) => r.filename), ['00000001.png']);
-    assert.deepEqual(split.skippedRows?.map((r) => [r.line, r.filename]), [[3, '00000002.png'], [4, '00000003.png']]);
+    assert.deepEqual(
+      split.records.map((r) => r.filename),
+      ['00000001.png'],
+    );
+    assert.deepEqual(
+      split.skippedRows?.map((r) => [r.line, r.filename]),
+      [
+        [3, '00000002.png'],
+        [4, '00000003.png'],
+      ],
+    );
     assert.match(split.skippedRows![0].reason, /Defect = 0 but DE = 1/);
   });
 
   it('a header-only annotation file names the file that has no rows', async () => {
     writeCsv([]);
-    await assert.rejects(readSewerMlSplit({ dir, split: 'train' }), /SewerML_Train\.csv: no data rows \(the file has only a header\)/);
+    await assert.rejects(
+      readSewerMlSplit({ dir, split: 'train' }),
+      /SewerML_Train\.csv: no data rows \(the file has only a header\)/,
+    );
   });
 
   it('keys the split on the images too: replacing an image changes the fingerprint, and the cache serves the new pixels', async () => {
@@ -154,7 +225,10 @@ describe('data/sewerml reader', () => {
     assert.notEqual(after.identity!.images.digest, before.identity!.images.digest);
     assert.equal(after.identity!.annotationSha256, before.identity!.annotationSha256);
     const reopened = await ImageCache.open(after, { resolution: 4, cacheDir });
-    assert.ok((await reopened.images([1]))[0].every((v) => v === 0), 'the cache decoded the new image instead of serving the old pixels');
+    assert.ok(
+      (await reopened.images([1]))[0].every((v) => v === 0),
+      'the cache decoded the new image instead of serving the old pixels',
+    );
   });
 
   it('gives a folder an identity that changes with its folder, annotation rows and images, and refuses a folder that does not exist', async () => {

@@ -2,11 +2,25 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ensureSyntheticDataset, readSyntheticSplit, renderSewerFrame, sampleDefectCodes, SYNTHETIC_MARKER, type SyntheticParams } from '../../lib/data/synthetic';
+import {
+  ensureSyntheticDataset,
+  readSyntheticSplit,
+  renderSewerFrame,
+  sampleDefectCodes,
+  SYNTHETIC_MARKER,
+  type SyntheticParams,
+} from '../../lib/data/synthetic';
 import { readSewerMlSplit, SEWER_CODES } from '../../lib/data/sewerml';
 import { Rng } from '../../lib/data/rng';
 
-const TINY: SyntheticParams = { trainImages: 40, valImages: 30, imageSize: 32, trainDefectProportion: 0.45, valDefectProportion: 0.47, seed: 5 };
+const TINY: SyntheticParams = {
+  trainImages: 40,
+  valImages: 30,
+  imageSize: 32,
+  trainDefectProportion: 0.45,
+  valDefectProportion: 0.47,
+  seed: 5,
+};
 
 describe('data/synthetic', () => {
   let dir: string;
@@ -18,7 +32,8 @@ describe('data/synthetic', () => {
   it('writes the Sewer-ML layout, read back unchanged by the Sewer-ML reader', async () => {
     const info = await ensureSyntheticDataset(dir, TINY);
     assert.equal(info.generated, true);
-    for (const name of ['SewerML_Train.csv', 'SewerML_Val.csv', SYNTHETIC_MARKER]) assert.ok(fs.existsSync(path.join(dir, name)), name);
+    for (const name of ['SewerML_Train.csv', 'SewerML_Val.csv', SYNTHETIC_MARKER])
+      assert.ok(fs.existsSync(path.join(dir, name)), name);
     const pngs = fs.readdirSync(path.join(dir, 'images')).sort();
     assert.equal(pngs.length, 70);
     assert.equal(pngs[0], '00000001.png');
@@ -48,7 +63,11 @@ describe('data/synthetic', () => {
     try {
       await ensureSyntheticDataset(other, TINY, { concurrency: 1 });
       assert.equal(fs.readFileSync(path.join(other, 'SewerML_Train.csv'), 'utf8'), before);
-      assert.ok(fs.readFileSync(path.join(other, 'images', '00000007.png')).equals(fs.readFileSync(path.join(dir, 'images', '00000007.png'))));
+      assert.ok(
+        fs
+          .readFileSync(path.join(other, 'images', '00000007.png'))
+          .equals(fs.readFileSync(path.join(dir, 'images', '00000007.png'))),
+      );
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
@@ -69,12 +88,22 @@ describe('data/synthetic', () => {
       delete marker.identity;
       fs.writeFileSync(path.join(copy, SYNTHETIC_MARKER), JSON.stringify(marker));
       await readSyntheticSplit(copy, 'val');
-      assert.ok(JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8')).identity, 'identity recorded on first read');
+      assert.ok(
+        JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8')).identity,
+        'identity recorded on first read',
+      );
       await new Promise((r) => setTimeout(r, 20));
       const image = path.join(copy, 'images', '00000003.png');
       fs.copyFileSync(path.join(copy, 'images', '00000004.png'), image); // another frame under the same name
-      await assert.rejects(readSyntheticSplit(copy, 'train'), /the synthetic dataset differs from what the generator wrote .*train images were replaced, touched, added or removed.*Delete /);
-      assert.equal((await ensureSyntheticDataset(copy, TINY)).generated, false, 'the marker still matches: nothing regenerates behind the user');
+      await assert.rejects(
+        readSyntheticSplit(copy, 'train'),
+        /the synthetic dataset differs from what the generator wrote .*train images were replaced, touched, added or removed.*Delete /,
+      );
+      assert.equal(
+        (await ensureSyntheticDataset(copy, TINY)).generated,
+        false,
+        'the marker still matches: nothing regenerates behind the user',
+      );
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }
@@ -101,13 +130,17 @@ describe('data/synthetic', () => {
       const defect = renderSewerFrame(64, codes, 100 + k).pixels;
       let changed = 0;
       for (let p = 0; p < 64 * 64; p++) {
-        const d = Math.abs(defect[3 * p] - clean[3 * p]) + Math.abs(defect[3 * p + 1] - clean[3 * p + 1]) + Math.abs(defect[3 * p + 2] - clean[3 * p + 2]);
+        const d =
+          Math.abs(defect[3 * p] - clean[3 * p]) +
+          Math.abs(defect[3 * p + 1] - clean[3 * p + 1]) +
+          Math.abs(defect[3 * p + 2] - clean[3 * p + 2]);
         if (d > 24) changed++;
       }
       const fraction = changed / (64 * 64);
       // deformation (DE) reshapes the pipe and may touch much of the frame; all others stay local
       assert.ok(fraction > 0.001, `${SEWER_CODES[k]} left no mark`);
-      if (SEWER_CODES[k] !== 'DE') assert.ok(fraction < 0.35, `${SEWER_CODES[k]} changed ${(100 * fraction).toFixed(1)} % of the frame`);
+      if (SEWER_CODES[k] !== 'DE')
+        assert.ok(fraction < 0.35, `${SEWER_CODES[k]} changed ${(100 * fraction).toFixed(1)} % of the frame`);
     }
   });
 
