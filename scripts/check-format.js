@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The tree's one formatter is Prettier (.prettierrc.json). Prettier does not break comments or template strings, so
 // the line limit is checked here too, together with the code cells of the notebooks, which Prettier does not read.
-// Usage: node scripts/check-format.js [--write]
+// Usage: node scripts/check-format.js [--write] [--counts] [--only <file or folder>...]
+//   --write   let Prettier rewrite the files (long lines are still reported: they need wrapping by hand)
+//   --counts  print the number of long lines per file instead of every line
+//   --only    check only these files and folders (e.g. --only lib/data test/data)
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -9,69 +12,128 @@ const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
 const LIMIT = require(path.join(ROOT, '.prettierrc.json')).printWidth;
-const SOURCE_GLOBS = [
-  'lib/**/*.ts',
-  'test/**/*.ts',
-  'scripts/**/*.{js,ts}',
-  'bench/**/*.{js,ts}',
-  'bin/**/*.js',
-  'native/*.js',
-];
+// Folders whose .ts/.js files Prettier formats; `native` only at its top level (native/build is compiled output).
+const SOURCE_DIRS = ['lib', 'test', 'scripts', 'bench', 'bin'];
+const NOTEBOOK_DIR = 'notebooks';
 
-function prettier(args) {
-  const bin = require.resolve('prettier/bin/prettier.cjs');
-  return spawnSync(process.execPath, [bin, ...args, ...SOURCE_GLOBS], { cwd: ROOT, encoding: 'utf8' });
+function parseArgs(argv) {
+  const options = { write: false, counts: false, only: null };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--write') options.write = true;
+    else if (arg === '--counts') options.counts = true;
+    else if (arg === '--only') {
+      options.only = [];
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options.only.push(argv[++i]);
+      if (options.only.length === 0) usage('--only needs at least one file or folder');
+      const missing = options.only.filter((p) => !fs.existsSync(path.join(ROOT, p)));
+      if (missing.length > 0) usage(`--only: no such file or folder: ${missing.join(', ')}`);
+    } else usage(`unknown argument ${arg}`);
+  }
+  return options;
 }
 
-function listFiles(dir, test, out = []) {
+function usage(problem) {
+  process.stderr.write(
+    `check-format: ${problem}\nusage: node scripts/check-format.js [--write] [--counts] [--only <paths...>]\n`,
+  );
+  process.exit(2);
+}
+
+function listFiles(dir, test, out = [], recurse = true) {
+  if (!fs.existsSync(path.join(ROOT, dir))) return out;
   for (const entry of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
     const rel = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'node_modules' && entry.name !== 'build') listFiles(rel, test, out);
+      if (recurse && entry.name !== 'node_modules' && entry.name !== 'build') listFiles(rel, test, out);
     } else if (test(entry.name)) out.push(rel);
   }
   return out;
 }
 
-function longLines() {
+/** Whether `file` is one of `only` or lies in one of its folders (null: every file). */
+function selected(file, only) {
+  if (only === null) return true;
+  return only.some((p) => {
+    const prefix = path.normalize(p).replace(/\/+$/, '');
+    return file === prefix || file.startsWith(prefix + path.sep);
+  });
+}
+
+function sourceFiles(only) {
+  const isSource = (name) => /\.(ts|js)$/.test(name);
+  const files = SOURCE_DIRS.flatMap((d) => listFiles(d, isSource));
+  files.push(...listFiles('native', isSource, [], false));
+  return files.filter((f) => selected(f, only));
+}
+
+function notebookFiles(only) {
+  return listFiles(NOTEBOOK_DIR, (name) => name.endsWith('.ipynb')).filter((f) => selected(f, only));
+}
+
+function prettier(args, files) {
+  const bin = require.resolve('prettier/bin/prettier.cjs');
+  return spawnSync(process.execPath, [bin, ...args, ...files], { cwd: ROOT, encoding: 'utf8' });
+}
+
+/** Every line over the limit, as { file, where, length }. */
+function longLines(sources, notebooks) {
   const found = [];
-  const sources = ['lib', 'test', 'scripts', 'bench', 'bin', 'native']
-    .filter((d) => fs.existsSync(path.join(ROOT, d)))
-    .flatMap((d) => listFiles(d, (name) => /\.(ts|js)$/.test(name)));
   for (const file of sources) {
     fs.readFileSync(path.join(ROOT, file), 'utf8')
       .split('\n')
       .forEach((line, i) => {
-        if (line.length > LIMIT) found.push(`${file}:${i + 1}: ${line.length} characters`);
+        if (line.length > LIMIT) found.push({ file, where: `${i + 1}`, length: line.length });
       });
   }
-  for (const file of listFiles('notebooks', (name) => name.endsWith('.ipynb'))) {
+  for (const file of notebooks) {
     const notebook = JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8'));
     notebook.cells.forEach((cell, c) => {
       if (cell.cell_type !== 'code') return;
       const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
       source.split('\n').forEach((line, i) => {
-        if (line.length > LIMIT) found.push(`${file}: cell ${c + 1}, line ${i + 1}: ${line.length} characters`);
+        if (line.length > LIMIT) found.push({ file, where: ` cell ${c + 1}, line ${i + 1}`, length: line.length });
       });
     });
   }
   return found;
 }
 
-const write = process.argv.includes('--write');
-const result = prettier([write ? '--write' : '--check', '--log-level', write ? 'warn' : 'log']);
-if (result.status !== 0) {
-  process.stderr.write(result.stdout + result.stderr);
-  process.stderr.write(`format: Prettier found unformatted files; run npm run format\n`);
-  process.exit(1);
+function perFileCounts(long) {
+  const counts = new Map();
+  for (const { file } of long) counts.set(file, (counts.get(file) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 }
-const long = longLines();
+
+const options = parseArgs(process.argv.slice(2));
+const sources = sourceFiles(options.only);
+const notebooks = notebookFiles(options.only);
+if (sources.length > 0) {
+  const result = prettier(
+    [options.write ? '--write' : '--check', '--log-level', options.write ? 'warn' : 'log'],
+    sources,
+  );
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout + result.stderr);
+    process.stderr.write(`format: Prettier found unformatted files; run npm run format\n`);
+    process.exit(1);
+  }
+}
+const long = longLines(sources, notebooks);
 if (long.length > 0) {
+  const fileCount = perFileCounts(long).length;
+  const lines = options.counts
+    ? perFileCounts(long).map(([file, n]) => `${String(n).padStart(5)}  ${file}`)
+    : long.map(({ file, where, length }) => `${file}:${where}: ${length} characters`);
   process.stderr.write(
-    `${long.join('\n')}\nformat: ${long.length} lines over ${LIMIT} characters (comments and strings are not wrapped by Prettier; wrap them by hand)\n`,
+    `${lines.join('\n')}\n` +
+      `format: ${long.length} lines over ${LIMIT} characters in ${fileCount} file${fileCount === 1 ? '' : 's'} ` +
+      '(comments and strings are not wrapped by Prettier; wrap them by hand)\n',
   );
   process.exit(1);
 }
+const scope = options.only ? `the ${sources.length + notebooks.length} files checked` : 'every source file';
 console.log(
-  `format: every source file is Prettier-formatted and every line (notebook code cells included) fits in ${LIMIT} characters`,
+  `format: ${scope} ${options.only ? 'are' : 'is'} Prettier-formatted and every line ` +
+    `(notebook code cells included) fits in ${LIMIT} characters`,
 );
