@@ -5,7 +5,8 @@
  * does this; see ./optimizer for the details).
  *
  * @example
- *   const opt = createOptimizer({ kind: 'lars', lr: scaleLrByBatch(0.3, 256), weightDecay: 1e-6, excludeBiasAndNorm: true }, [
+ *   const lars: CreateOptimizerOptions = { kind: 'lars', lr: scaleLrByBatch(0.3, 256), weightDecay: 1e-6 };
+ *   const opt = createOptimizer({ ...lars, excludeBiasAndNorm: true }, [
  *     { name: 'backbone', params: backbone.namedParameters('backbone.') },
  *     { name: 'projector', params: projector.namedParameters('projector.') },
  *     { name: 'classifier', params: probe.namedParameters('classifier.'), ...probeGroupOverrides(256) },
@@ -27,11 +28,16 @@ export { clipGradNormPerParam } from './clip';
 
 export type OptimizerKind = 'lars' | 'adamw' | 'sgd';
 
-export interface OptimizerConfig extends OptimizerOptions {
+/**
+ * What `createOptimizer` builds: the optimiser's kind and its update options. Not the run config's optimiser
+ * section (`OptimizerConfig` of the run config: lr at batch 256, warm-up, clipping), which the trainer turns into
+ * one of these.
+ */
+export interface CreateOptimizerOptions extends OptimizerOptions {
   kind: OptimizerKind;
 }
 
-export function createOptimizer(config: OptimizerConfig, groups: ParamGroupInput[]): GroupOptimizer {
+export function createOptimizer(config: CreateOptimizerOptions, groups: ParamGroupInput[]): GroupOptimizer {
   const { kind, ...options } = config;
   switch (kind) {
     case 'lars':
