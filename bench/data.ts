@@ -2,7 +2,8 @@
  * Data pipeline throughput at the default scale: images/s for decode + cache (PNG → sharp resize → shard) and for
  * augment-from-cache (SSL two-view and eval batches), on the synthetic default dataset.
  *
- * Run: npx tsx bench/data.ts [--preset default|smoke] [--resolution 64] [--batch 64] [--dir data/synthetic-sewer/default]
+ * Run: npx tsx bench/data.ts [--preset default|smoke] [--resolution 64] [--batch 64]
+ *        [--dir data/synthetic-sewer/default]
  * Generates the dataset first when absent (reported separately), and uses a fresh cache folder under
  * data/cache/bench so the decode figure is a real cold decode.
  */

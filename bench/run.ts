@@ -14,8 +14,8 @@
  * and a plain ViT-Tiny (tools/bench/torch_steps.py). The supervised steps use a Linear(d, 1) BCE head,
  * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR, BYOL and Barlow Twins use SGD on both sides, because
  * torch has no LARS (the optimiser is a few ms of a step either way); DINO and MAE use their own AdamW on both.
- * DINO's gradient clipping and first-epoch prototype freezing are trainer steps, in neither side's step. The steps are the methods' losses only:
- * the trainer's online probe is not in them, on either side.
+ * DINO's gradient clipping and first-epoch prototype freezing are trainer steps, in neither side's step. The
+ * steps are the methods' losses only: the trainer's online probe is not in them, on either side.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -375,7 +375,8 @@ async function table(repeats: number, write: boolean): Promise<void> {
   const native = info.native ? `native ${info.native.engine} ${info.native.version} (${info.native.isa})` : null;
   const loadBefore = os.loadavg()[0];
   console.log(
-    `[bench] ours ${native ?? 'without native kernels'} and pure wasm, PyTorch; ${threads} thread${threads === 1 ? '' : 's'} each; median of ${repeats} after 1 warm-up`,
+    `[bench] ours ${native ?? 'without native kernels'} and pure wasm, PyTorch; ` +
+      `${threads} thread${threads === 1 ? '' : 's'} each; median of ${repeats} after 1 warm-up`,
   );
   console.log(`[bench] ${machineLine()}`);
   type Times = Partial<Record<CaseName, number>>;
@@ -410,7 +411,8 @@ async function table(repeats: number, write: boolean): Promise<void> {
     torchBlas = torch.blas ?? torchBlas;
     theirs[c.name] = torch.times[c.name];
     console.log(
-      `[bench] ${c.label}: native ${fmt(ours[c.name])}, wasm ${fmt(wasm[c.name])}, PyTorch ${fmt(theirs[c.name])}; native/PyTorch ${ratio(ours[c.name], theirs[c.name])}`,
+      `[bench] ${c.label}: native ${fmt(ours[c.name])}, wasm ${fmt(wasm[c.name])}, PyTorch ${fmt(theirs[c.name])}; ` +
+        `native/PyTorch ${ratio(ours[c.name], theirs[c.name])}`,
     );
   }
   if (torchError) console.log(`[bench] ${torchError}`);
@@ -421,7 +423,8 @@ async function table(repeats: number, write: boolean): Promise<void> {
   const t = `${threads} thread${threads === 1 ? '' : 's'}`;
   const lines: string[] = [];
   lines.push(
-    `| case | ours, native (${t}) | ours, wasm (1 thread) | PyTorch (${t}) | native / PyTorch (medians) | native / PyTorch (fastest runs) | wasm / PyTorch |`,
+    `| case | ours, native (${t}) | ours, wasm (1 thread) | PyTorch (${t}) ` +
+      '| native / PyTorch (medians) | native / PyTorch (fastest runs) | wasm / PyTorch |',
   );
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const c of CASES) {
@@ -429,7 +432,9 @@ async function table(repeats: number, write: boolean): Promise<void> {
     const rate = (s: number | undefined) => (gflop && s ? ` (${(gflop / s).toFixed(0)} GFLOP/s)` : '');
     const cell = (s: number | undefined) => `${fmt(s)}${rate(s)}`;
     lines.push(
-      `| ${c.label} | ${cell(ours[c.name])} | ${cell(wasm[c.name])} | ${cell(theirs[c.name])} | ${ratio(ours[c.name], theirs[c.name])} | ${ratio(oursBest[c.name], theirsBest[c.name])} | ${ratio(wasm[c.name], theirs[c.name])} |`,
+      `| ${c.label} | ${cell(ours[c.name])} | ${cell(wasm[c.name])} | ${cell(theirs[c.name])} ` +
+        `| ${ratio(ours[c.name], theirs[c.name])} | ${ratio(oursBest[c.name], theirsBest[c.name])} ` +
+        `| ${ratio(wasm[c.name], theirs[c.name])} |`,
     );
   }
   lines.push('');
@@ -446,7 +451,8 @@ async function table(repeats: number, write: boolean): Promise<void> {
     lines.push('|---|---:|');
     lines.push(`| augment from cache, 2 views, batch ${BATCH} at ${SIZE}px (one thread) | ${pipeline.toFixed(0)} |`);
     lines.push(
-      `| consumed by our SimCLR step (${BATCH} images, 2 views each, per step${ours.simclr_step ? ', native' : ''}) | ${consumed.toFixed(0)} |`,
+      `| consumed by our SimCLR step (${BATCH} images, 2 views each, per step${ours.simclr_step ? ', native' : ''}) ` +
+        `| ${consumed.toFixed(0)} |`,
     );
     lines.push(`| pipeline / consumption | ${(pipeline / consumed).toFixed(1)}× |`);
   }
@@ -455,8 +461,13 @@ async function table(repeats: number, write: boolean): Promise<void> {
     `Date: ${new Date().toISOString()}`,
     `Machine: ${machineLine()} (1-min load ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after)`,
     `Ours: TF.js ${tf.version.tfjs}, ${info.name} backend, project kernels: ${info.registeredKernels.join(', ')}`,
-    `Native: ${info.native ? `${info.native.engine} ${info.native.version} (${info.native.runtime}), CPU ISA ${info.native.isa}, ${t}, for ${info.native.kernels.join(', ')}` : info.reason}`,
-    `PyTorch: ${torchVersion ?? 'unavailable'}, torch.set_num_threads(${threads}); its matmuls on ${torchBlas ?? 'unknown BLAS'} (environment as found), its convolutions on its bundled oneDNN`,
+    'Native: ' +
+      (info.native
+        ? `${info.native.engine} ${info.native.version} (${info.native.runtime}), CPU ISA ${info.native.isa}, ${t}, ` +
+          `for ${info.native.kernels.join(', ')}`
+        : info.reason),
+    `PyTorch: ${torchVersion ?? 'unavailable'}, torch.set_num_threads(${threads}); ` +
+      `its matmuls on ${torchBlas ?? 'unknown BLAS'} (environment as found), its convolutions on its bundled oneDNN`,
     `Repetitions: median of ${repeats} after 1 warm-up`,
   ];
   console.log(`\n${header.join('\n')}\n\n${lines.join('\n')}`);
@@ -515,7 +526,8 @@ async function profile(which: string): Promise<void> {
   }
   const total = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
   console.log(
-    `${which} step: ${(wall * 1000).toFixed(0)} ms unprofiled; profiled run ${profiledWall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls`,
+    `${which} step: ${(wall * 1000).toFixed(0)} ms unprofiled; profiled run ${profiledWall.toFixed(0)} ms, ` +
+      `kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls`,
   );
   console.log('kernel'.padEnd(28) + 'ms'.padStart(9) + 'calls'.padStart(8));
   for (const [k, e] of [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) {
@@ -574,7 +586,8 @@ async function memory(): Promise<void> {
   const report = (size: number, batch: number) => {
     const r = probeInChild(size, batch);
     console.log(
-      `ResNet-18 step ${size}×${size} batch ${batch}: ${r.ok ? `ok, ${r.seconds!.toFixed(1)} s, wasm heap ${r.heapMB!.toFixed(0)} MB` : `FAILED (${r.error})`}`,
+      `ResNet-18 step ${size}×${size} batch ${batch}: ` +
+        (r.ok ? `ok, ${r.seconds!.toFixed(1)} s, wasm heap ${r.heapMB!.toFixed(0)} MB` : `FAILED (${r.error})`),
     );
     return r.ok;
   };

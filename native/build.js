@@ -62,7 +62,8 @@ function main() {
   const nodeInclude = nodeHeaders();
   if (!nodeInclude)
     giveUp(
-      'Node.js headers (node_api.h) not found — apt-get install -y libnode-dev, or use a Node.js install that ships include/node',
+      'Node.js headers (node_api.h) not found — apt-get install -y libnode-dev, ' +
+        'or use a Node.js install that ships include/node',
     );
   if (!compilerFinds('oneapi/dnnl/dnnl.hpp'))
     giveUp('oneDNN headers (dnnl.hpp) not found — apt-get install -y libdnnl-dev');
@@ -88,7 +89,8 @@ function main() {
     const firstError =
       (compile.stderr || String(compile.error)).split('\n').find((l) => /error/i.test(l)) ?? 'unknown error';
     giveUp(
-      `compiling native/sslad_native.cc failed (${firstError.trim()}) — check that libdnnl-dev (oneDNN 2.x) is installed`,
+      `compiling native/sslad_native.cc failed (${firstError.trim()}) — ` +
+        'check that libdnnl-dev (oneDNN 2.x) is installed',
     );
   }
   fs.renameSync(partial, OUT);
@@ -96,7 +98,8 @@ function main() {
   try {
     const info = require(OUT).info();
     say(
-      `built native/build/sslad_native.node: ${info.engine} ${info.version} (${info.runtime}), CPU ISA ${info.isa}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `built native/build/sslad_native.node: ${info.engine} ${info.version} (${info.runtime}), ` +
+        `CPU ISA ${info.isa}, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
   } catch (err) {
     fs.rmSync(OUT, { force: true });

@@ -43,7 +43,8 @@ for (const metric of metrics) {
     })),
   );
   console.log(
-    `\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ours · paper (difference):\n`,
+    `\nValidation ${study.METRIC_LABELS[metric] ?? metric} at the natural proportion (45 %) — ` +
+      'ours · paper (difference):\n',
   );
   console.log(
     toMarkdown(

@@ -92,7 +92,8 @@ function findJupyter() {
     }
   }
   throw new Error(
-    'jupyter nbconvert not found: apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel (see environment.md)',
+    'jupyter nbconvert not found: ' +
+      'apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel (see environment.md)',
   );
 }
 
@@ -104,7 +105,8 @@ function checkKernel(jupyter) {
       python,
       [
         '-c',
-        'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(K().find_kernel_specs()))',
+        'import json; from jupyter_client.kernelspec import KernelSpecManager as K; ' +
+          'print(json.dumps(K().find_kernel_specs()))',
       ],
       { stdio: 'pipe' },
     ).toString();
@@ -113,7 +115,8 @@ function checkKernel(jupyter) {
   }
   if (!JSON.parse(specs).tslab) {
     throw new Error(
-      `the tslab kernel is not registered with Jupyter: run  npx tslab install --python=${python}  (see environment.md)`,
+      'the tslab kernel is not registered with Jupyter: ' +
+        `run  npx tslab install --python=${python}  (see environment.md)`,
     );
   }
 }

@@ -28,7 +28,8 @@ function findJupyter() {
 /** Names of the kernels Jupyter knows, as its Python lists them. */
 function kernelNames(python) {
   const code =
-    'import json; from jupyter_client.kernelspec import KernelSpecManager as K; print(json.dumps(sorted(K().find_kernel_specs())))';
+    'import json; from jupyter_client.kernelspec import KernelSpecManager as K; ' +
+    'print(json.dumps(sorted(K().find_kernel_specs())))';
   return JSON.parse(execFileSync(python, ['-c', code], { stdio: 'pipe' }).toString());
 }
 

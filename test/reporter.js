@@ -13,7 +13,8 @@ class SpecWithSummary extends Mocha.reporters.Spec {
       const line = `unit: ${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`;
       const dir = path.resolve(__dirname, '..', 'runs', 'test-summary');
       fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, 'unit.json'), JSON.stringify({ passed: passes, failed: failures, skipped: pending }));
+      const counts = { passed: passes, failed: failures, skipped: pending };
+      fs.writeFileSync(path.join(dir, 'unit.json'), JSON.stringify(counts));
       process.stdout.write(`${line}\n`);
     });
   }

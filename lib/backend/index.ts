@@ -30,7 +30,10 @@ export interface BackendInfo {
   /** Kernels the project registered on this backend. */
   registeredKernels: string[];
   tfjsVersion: string;
-  /** Threads the engine computes with (wasm in Node is single-threaded; the native kernels use SSLAD_NATIVE_THREADS). */
+  /**
+   * Threads the engine computes with (wasm in Node is single-threaded; the native kernels use
+   * SSLAD_NATIVE_THREADS).
+   */
   threads: number;
   /** The native kernels under wasm (oneDNN version and the CPU ISA it chose), or null when they are not in use. */
   native: (NativeEngineInfo & { kernels: string[] }) | null;
@@ -126,7 +129,8 @@ async function activate(name: BackendName): Promise<Activation> {
       return {
         ok,
         why: ok
-          ? `wasm (XNNPACK) with the project training kernels; ${native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why}`
+          ? 'wasm (XNNPACK) with the project training kernels; ' +
+            (native.addon ? `${native.why} for ${nativeKernels.join(', ')}` : native.why)
           : 'wasm backend did not start',
         kernels,
         native: native.info ? { ...native.info, kernels: nativeKernels } : null,

@@ -142,20 +142,24 @@ export function loadNative(): NativeLoad {
   const file = nativeAddonPath();
   let why: string;
   if (!fs.existsSync(file)) {
-    why = `native kernels not built (${path.relative(process.cwd(), file) || file} missing: apt-get install -y libdnnl-dev, then npm run build:native)`;
+    why =
+      `native kernels not built (${path.relative(process.cwd(), file) || file} missing: ` +
+      'apt-get install -y libdnnl-dev, then npm run build:native)';
   } else {
     try {
       const addon = require(file) as NativeAddon;
       addon.setThreads(nativeThreads());
       const { cachedPrimitives: _, ...info } = addon.info();
+      const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
       loaded = {
         addon,
         info,
-        why: `native ${info.engine} ${info.version} kernels (${info.isa}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`,
+        why: `native ${info.engine} ${info.version} kernels (${info.isa}, ${threads})`,
       };
       return loaded;
     } catch (err) {
-      why = `native kernels failed to load (${(err as Error).message.split('\n')[0]}); rebuild with npm run build:native`;
+      const firstLine = (err as Error).message.split('\n')[0];
+      why = `native kernels failed to load (${firstLine}); rebuild with npm run build:native`;
     }
   }
   if (mode === 'on') throw new Error(`SSLAD_NATIVE=1 but ${why}`);

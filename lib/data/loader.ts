@@ -213,9 +213,8 @@ export class ImageCache {
       fs.renameSync(temporary, target);
     } catch (err) {
       fs.rmSync(temporary, { force: true });
-      throw new Error(
-        `cannot write the decoded-image cache ${target} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was cached for it`,
-      );
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new Error(`cannot write the decoded-image cache ${target} (${reason}); nothing was cached for it`);
     }
     return buffer;
   }

@@ -29,7 +29,8 @@ export function codeCounts(records: readonly SewerRecord[]): CodeCounts {
   records.forEach((record, i) => {
     if (record.codes.length !== SEWER_CODES.length) {
       throw new Error(
-        `codeCounts: record ${i} (${record.filename}) has ${record.codes.length} code flags, expected ${SEWER_CODES.length}`,
+        `codeCounts: record ${i} (${record.filename}) has ${record.codes.length} code flags, ` +
+          `expected ${SEWER_CODES.length}`,
       );
     }
     for (let k = 0; k < perCode.length; k++) perCode[k] += record.codes[k] ? 1 : 0;

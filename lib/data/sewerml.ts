@@ -110,7 +110,10 @@ export interface ReadSewerMlOptions {
   datasetId?: string;
   /** Parallel image checks. */
   concurrency?: number;
-  /** Rows whose Defect disagrees with the codes: stop naming them (default) or drop and list them in `split.skippedRows`. */
+  /**
+   * Rows whose Defect disagrees with the codes: stop naming them (default) or drop and list them in
+   * `split.skippedRows`.
+   */
   onInconsistentDefect?: 'error' | 'skip';
 }
 
@@ -230,7 +233,8 @@ function parseRows(
     // meant, e.g. an unquoted comma in a file name: as untrustworthy as too few.
     if (fields.length !== header.length) {
       throw new SewerDataError(
-        `${file}: line ${line}: ${fields.length} fields, header has ${header.length} (${fields.length > header.length ? 'too many' : 'too few'})`,
+        `${file}: line ${line}: ${fields.length} fields, header has ${header.length} ` +
+          `(${fields.length > header.length ? 'too many' : 'too few'})`,
       );
     }
     const filename = fields[filenameCol].trim();
@@ -361,7 +365,8 @@ export async function readSewerMlSplit(options: ReadSewerMlOptions): Promise<Dat
     if ((options.onBadImage ?? 'error') === 'error') {
       const list = bad.map((b) => `  ${b.filename} (line ${b.line}): ${b.reason}`).join('\n');
       throw new SewerDataError(
-        `${csvPath}: ${bad.length} image${bad.length > 1 ? 's' : ''} missing or undecodable in ${imageDir}:\n${list}\n` +
+        `${csvPath}: ${bad.length} image${bad.length > 1 ? 's' : ''} missing or undecodable in ${imageDir}:\n` +
+          `${list}\n` +
           `(pass onBadImage: 'skip' to skip and count them)`,
         bad,
       );
@@ -426,7 +431,8 @@ export function sewerMlIdentity(
   if (!stat) throw new SewerDataError(`${path.resolve(dir)}: dataset folder does not exist`);
   if (!stat.isDirectory())
     throw new SewerDataError(
-      `${path.resolve(dir)}: not a folder (expected a dataset folder with ${SEWER_CSV_NAMES.train} and ${SEWER_CSV_NAMES.val})`,
+      `${path.resolve(dir)}: not a folder ` +
+        `(expected a dataset folder with ${SEWER_CSV_NAMES.train} and ${SEWER_CSV_NAMES.val})`,
     );
   const imageDir = defaultImageDir(dir);
   const splits: Record<string, SplitIdentity> = {};

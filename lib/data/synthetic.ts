@@ -854,9 +854,12 @@ export function syntheticIdentity(dir: string): DatasetIdentity {
       if (a && a.images.dir !== b.images.dir) what.push(`the folder moved from ${a.images.dir}`);
       return what;
     });
+    const written = marker.createdAt ? ` on ${marker.createdAt}` : '';
     throw new SewerDataError(
-      `${dir}: the synthetic dataset differs from what the generator wrote${marker.createdAt ? ` on ${marker.createdAt}` : ''} (${changed.join('; ') || 'identity changed'}). ` +
-        `Delete ${dir} to regenerate it, or copy it elsewhere and train on the copy as dataset.kind "sewerml" with dataset.dir`,
+      `${dir}: the synthetic dataset differs from what the generator wrote${written} ` +
+        `(${changed.join('; ') || 'identity changed'}). ` +
+        `Delete ${dir} to regenerate it, or copy it elsewhere and train on the copy ` +
+        'as dataset.kind "sewerml" with dataset.dir',
     );
   }
   return now;

@@ -26,7 +26,11 @@
  * @example
  *   const offset = priorShiftOffset({ trainPrior: 0.5, deployPrior: 0.05 });   // balanced BCE → π_eff = 0.5
  *   const shifted = binaryMetrics(valLabels, valLogits, { threshold: -offset });
- *   const f1Cut = transferThreshold({ labels: trLabels, logits: trLogits }, { labels: valLabels, logits: valLogits }, { beta: 1 });
+ *   const f1Cut = transferThreshold(
+ *     { labels: trLabels, logits: trLogits },
+ *     { labels: valLabels, logits: valLogits },
+ *     { beta: 1 },
+ *   );
  *   f1Cut.threshold; f1Cut.evaluation.f1;
  */
 import { auroc, averagePrecision, binaryMetrics, type BinaryMetrics, type Numbers } from './metrics';

@@ -26,7 +26,13 @@
  * Non-finite features (a diverged run) give NaN scores rather than an exception; wrong shapes throw.
  *
  * @example
- *   const scores = labelFreeScores({ clean, views: [viewA, viewB], surrogate: { features, images: 128, augmentations: 4 }, n: 1024, d: 512 });
+ *   const scores = labelFreeScores({
+ *     clean,
+ *     views: [viewA, viewB],
+ *     surrogate: { features, images: 128, augmentations: 4 },
+ *     n: 1024,
+ *     d: 512,
+ *   });
  *   scores.rankme; scores.alpha_req; scores.lidar;
  */
 import {

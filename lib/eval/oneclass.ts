@@ -178,7 +178,8 @@ export function knnSearch(
   const usable = exclude ? nBank - 1 : nBank;
   if (!Number.isInteger(k) || k < 1 || k > usable)
     throw new Error(
-      `knnSearch: k must be an integer in 1..${usable} (the bank has ${nBank} rows${exclude ? ', one excluded per query' : ''}), got ${k}`,
+      `knnSearch: k must be an integer in 1..${usable} ` +
+        `(the bank has ${nBank} rows${exclude ? ', one excluded per query' : ''}), got ${k}`,
     );
   const cosine = metric === 'cosine';
   const b = prepareRows(bank, nBank, d, cosine);
@@ -311,7 +312,8 @@ export function fitMahalanobis(
     factor = cholesky(fit.covariance, d);
   } catch (err) {
     throw new Error(
-      `fitMahalanobis: the shrunk covariance of ${n} rows × ${d} features is singular (shrinkage ${fit.shrinkage}); constant features with shrinkage 0? (${(err as Error).message})`,
+      `fitMahalanobis: the shrunk covariance of ${n} rows × ${d} features is singular ` +
+        `(shrinkage ${fit.shrinkage}); constant features with shrinkage 0? (${(err as Error).message})`,
     );
   }
   return { ...fit, factor };

@@ -36,7 +36,8 @@ export function dinoLoss(
 ): DinoLossResult {
   if (studentLogits.length < 2 || teacherLogits.length !== studentLogits.length) {
     throw new Error(
-      `dinoLoss: expected the same number (≥ 2) of student and teacher views, got ${studentLogits.length} and ${teacherLogits.length}`,
+      'dinoLoss: expected the same number (≥ 2) of student and teacher views, ' +
+        `got ${studentLogits.length} and ${teacherLogits.length}`,
     );
   }
   studentLogits.forEach((s, i) => {

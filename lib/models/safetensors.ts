@@ -281,7 +281,8 @@ export function applyTorchStateDict(
     }
     if (stored.shape.length !== expected.length || stored.shape.some((d, i) => d !== expected[i])) {
       problems.push(
-        `tensor '${name}': checkpoint shape [${stored.shape}] but model expects torch shape [${expected}] (ours [${variable.shape}])`,
+        `tensor '${name}': checkpoint shape [${stored.shape}] ` +
+          `but model expects torch shape [${expected}] (ours [${variable.shape}])`,
       );
       continue;
     }

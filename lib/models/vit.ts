@@ -223,7 +223,10 @@ export interface VitOptions {
   mlpRatio?: number;
   /** 'learned' (timm, trunc-normal .02) or 'sincos' (MAE, fixed buffer). */
   posEmbed?: 'learned' | 'sincos';
-  /** 'timm': trunc-normal .02 Linears, conv-default patch embed, cls normal(1e-6). 'mae': xavier Linears and patch embed, cls normal(.02). */
+  /**
+   * 'timm': trunc-normal .02 Linears, conv-default patch embed, cls normal(1e-6).
+   * 'mae': xavier Linears and patch embed, cls normal(.02).
+   */
   init?: 'timm' | 'mae';
 }
 
@@ -335,7 +338,8 @@ export class VisionTransformer extends Backbone {
     const noiseValues = options.noise
       ? options.noise.dataSync()
       : tf.tidy(() => tf.randomUniform([n, l], 0, 1, 'float32', options.seed)).dataSync();
-    // Index bookkeeping is tiny and gradient-free: do it in JS (stable ascending argsort, as torch.argsort on distinct values).
+    // Index bookkeeping is tiny and gradient-free: do it in JS (stable ascending argsort, as torch.argsort on
+    // distinct values).
     const keepIndices = new Int32Array(n * keep);
     const restore = new Int32Array(n * l);
     const mask = new Float32Array(n * l);

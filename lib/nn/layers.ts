@@ -139,7 +139,8 @@ export class Conv2d extends Module implements Layer {
   forward(x: tf.Tensor): tf.Tensor {
     if (x.rank !== 4 || x.shape[3] !== this.inChannels) {
       throw new Error(
-        `Conv2d(${this.inChannels}→${this.outChannels}): expected NHWC input with ${this.inChannels} channels, got [${x.shape}]`,
+        `Conv2d(${this.inChannels}→${this.outChannels}): ` +
+          `expected NHWC input with ${this.inChannels} channels, got [${x.shape}]`,
       );
     }
     return tf.tidy(() => {
@@ -191,7 +192,8 @@ export class BatchNorm extends Module implements Layer {
   forward(x: tf.Tensor): tf.Tensor {
     if (x.shape[x.rank - 1] !== this.numFeatures || x.rank < 2) {
       throw new Error(
-        `BatchNorm(${this.numFeatures}): expected channels-last input with ${this.numFeatures} channels, got [${x.shape}]`,
+        `BatchNorm(${this.numFeatures}): ` +
+          `expected channels-last input with ${this.numFeatures} channels, got [${x.shape}]`,
       );
     }
     return tf.tidy(() => {

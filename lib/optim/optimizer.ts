@@ -166,7 +166,8 @@ export abstract class GroupOptimizer {
         if (g === undefined) continue;
         if (g.shape.length !== p.variable.shape.length || g.shape.some((d, i) => d !== p.variable.shape[i])) {
           throw new Error(
-            `optimizer: gradient for '${p.name}' has shape [${g.shape.join(', ')}], parameter has [${p.variable.shape.join(', ')}]`,
+            `optimizer: gradient for '${p.name}' has shape [${g.shape.join(', ')}], ` +
+              `parameter has [${p.variable.shape.join(', ')}]`,
           );
         }
         this.updateParam(group, p, g);
@@ -209,7 +210,8 @@ export abstract class GroupOptimizer {
         throw new Error(`optimizer.setState: state tensor '${name}' names no parameter of this optimizer`);
       if (tensor.shape.length !== p.variable.shape.length || tensor.shape.some((d, i) => d !== p.variable.shape[i])) {
         throw new Error(
-          `optimizer.setState: '${name}' has shape [${tensor.shape.join(', ')}], expected [${p.variable.shape.join(', ')}]`,
+          `optimizer.setState: '${name}' has shape [${tensor.shape.join(', ')}], ` +
+            `expected [${p.variable.shape.join(', ')}]`,
         );
       }
       this.slot(paramName, slotName, p.variable).assign(tensor);

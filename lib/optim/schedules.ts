@@ -12,7 +12,14 @@
  * Batch scaling: P scales lr and warmupStartLr by batch/256 (scaleLrByBatch); the minimum is not scaled.
  *
  * @example
- *   const lr = warmupCosineLr(step, 45 * stepsPerEpoch, 10 * stepsPerEpoch, scaleLrByBatch(0.3, 256), scaleLrByBatch(0.15, 256), 1e-6);
+ *   const lr = warmupCosineLr(
+ *     step,
+ *     45 * stepsPerEpoch,
+ *     10 * stepsPerEpoch,
+ *     scaleLrByBatch(0.3, 256),
+ *     scaleLrByBatch(0.15, 256),
+ *     1e-6,
+ *   );
  *   const tau = emaTau(step, totalSteps, 0.996, 0.999);
  */
 import type { GroupOptimizer } from './optimizer';

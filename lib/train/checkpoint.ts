@@ -4,7 +4,8 @@
  * in the safetensors metadata. Weights for PyTorch are exported separately (torch layout) when a run ends.
  *
  * @example
- *   saveCheckpoint(file, { tensors: [...method.state(), ...probe], optimizer, position: { epoch: 1, batch: 0, step: 40 } });
+ *   const position = { epoch: 1, batch: 0, step: 40 };
+ *   saveCheckpoint(file, { tensors: [...method.state(), ...probe], optimizer, position });
  *   const restored = loadCheckpoint(file, { tensors: [...], optimizer });  // returns the position
  */
 import * as fs from 'fs';
@@ -128,7 +129,10 @@ export function loadCheckpoint(
   return position;
 }
 
-/** Move an unusable checkpoint aside (`checkpoint.safetensors.unreadable`, replacing an older one) so the run starts afresh. */
+/**
+ * Move an unusable checkpoint aside (`checkpoint.safetensors.unreadable`, replacing an older one) so the run
+ * starts afresh.
+ */
 export function discardCheckpoint(dir: string): string {
   const file = path.join(dir, CHECKPOINT_FILE);
   const aside = `${file}.unreadable`;

@@ -90,7 +90,8 @@ export async function loadSplits(
       const identity = identityOf('sewerml', dir, train, val);
       if (identity.digest !== expected.digest) {
         throw new SewerDataError(
-          `${dir}: the dataset changed while the run started (identity ${expected.digest} when its id was computed, ${identity.digest} when read); rerun`,
+          `${dir}: the dataset changed while the run started ` +
+            `(identity ${expected.digest} when its id was computed, ${identity.digest} when read); rerun`,
         );
       }
       return { datasetName: 'sewerml', train, val, identity };

@@ -35,7 +35,10 @@ export interface FrozenProbeResult {
   iterations: number;
   converged: boolean;
   featureDim: number;
-  /** ‖W − W₀‖/‖W₀‖ of the backbone's weight matrices from the seed's initialisation (0 for the random-init probe; absent in files written before it existed). */
+  /**
+   * ‖W − W₀‖/‖W₀‖ of the backbone's weight matrices from the seed's initialisation (0 for the random-init probe;
+   * absent in files written before it existed).
+   */
   backboneDrift?: number;
   train: BinaryMetrics;
   val: Array<{ proportion: number; metrics: BinaryMetrics }>;
@@ -69,7 +72,8 @@ export async function frozenLinearProbe(
   const weights = path.join(run.dir, BACKBONE_FILE);
   if (!options.randomInit && !fs.existsSync(weights)) {
     throw new Error(
-      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`,
+      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); ` +
+        'pass randomInit for the untrained baseline',
     );
   }
   const l2 = options.l2 ?? FROZEN_PROBE_L2;
@@ -194,7 +198,8 @@ export async function frozenFeatures(
   const weights = path.join(run.dir, BACKBONE_FILE);
   if (!randomInit && !fs.existsSync(weights)) {
     throw new Error(
-      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); pass randomInit for the untrained baseline`,
+      `${run.dir} has no ${BACKBONE_FILE}: the run has not finished (status ${run.status().state}); ` +
+        'pass randomInit for the untrained baseline',
     );
   }
   const file = path.join(run.dir, frozenFeaturesFile(randomInit));

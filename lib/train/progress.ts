@@ -80,7 +80,11 @@ export function createProgress(options: ProgressOptions): Progress {
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-    return `${label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${count}/${total} ${unit} · ${rate.toFixed(1)} ${unit}/s · ETA ${formatDuration(eta)}${status ? ' · ' + status : ''}`;
+    const percent = `${(fraction * 100).toFixed(0).padStart(3)}%`;
+    const speed = `${rate.toFixed(1)} ${unit}/s`;
+    const etaText = `ETA ${formatDuration(eta)}`;
+    const tail = status ? ' · ' + status : '';
+    return `${label} ${bar} ${percent} ${count}/${total} ${unit} · ${speed} · ${etaText}${tail}`;
   };
 
   const show = (status: string, force: boolean): void => {

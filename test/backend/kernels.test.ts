@@ -228,7 +228,8 @@ describe('wasm kernels from the step profiles', function () {
       { x: [1, 16, 16, 64], k: 3, s: 2, pad: 1, ties: true },
     ];
     cases.forEach((c, i) => {
-      it(`x ${c.x.join('x')}, window ${c.k}, stride ${c.s}, pad ${c.pad}${c.ties ? ', many ties (ReLU zeros)' : ''}`, async () => {
+      const ties = c.ties ? ', many ties (ReLU zeros)' : '';
+      it(`x ${c.x.join('x')}, window ${c.k}, stride ${c.s}, pad ${c.pad}${ties}`, async () => {
         // Ties: values on a coarse grid through a ReLU, as in ResNet's stem.
         const xValues = randomValues(tf.util.sizeFromShape(c.x), 500 + i).map((v) =>
           c.ties ? Math.max(0, Math.round(v * 2)) : v,

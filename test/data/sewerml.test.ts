@@ -212,43 +212,51 @@ describe('data/sewerml reader', () => {
     );
   });
 
-  it('keys the split on the images too: replacing an image changes the fingerprint, and the cache serves the new pixels', async () => {
-    writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
-    const cacheDir = path.join(dir, 'cache');
-    const before = await readSewerMlSplit({ dir, split: 'train' });
-    const cache = await ImageCache.open(before, { resolution: 4, cacheDir });
-    assert.ok((await cache.images([1]))[0].every((v) => v === 80));
-    await new Promise((r) => setTimeout(r, 20)); // a new mtime even on coarse clocks
-    await writePng(path.join(dir, 'images', '00000002.png'), 0); // every pixel black
-    const after = await readSewerMlSplit({ dir, split: 'train' });
-    assert.notEqual(after.fingerprint, before.fingerprint);
-    assert.notEqual(after.identity!.images.digest, before.identity!.images.digest);
-    assert.equal(after.identity!.annotationSha256, before.identity!.annotationSha256);
-    const reopened = await ImageCache.open(after, { resolution: 4, cacheDir });
-    assert.ok(
-      (await reopened.images([1]))[0].every((v) => v === 0),
-      'the cache decoded the new image instead of serving the old pixels',
-    );
-  });
+  it(
+    'keys the split on the images too: replacing an image changes the fingerprint, ' +
+      'and the cache serves the new pixels',
+    async () => {
+      writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
+      const cacheDir = path.join(dir, 'cache');
+      const before = await readSewerMlSplit({ dir, split: 'train' });
+      const cache = await ImageCache.open(before, { resolution: 4, cacheDir });
+      assert.ok((await cache.images([1]))[0].every((v) => v === 80));
+      await new Promise((r) => setTimeout(r, 20)); // a new mtime even on coarse clocks
+      await writePng(path.join(dir, 'images', '00000002.png'), 0); // every pixel black
+      const after = await readSewerMlSplit({ dir, split: 'train' });
+      assert.notEqual(after.fingerprint, before.fingerprint);
+      assert.notEqual(after.identity!.images.digest, before.identity!.images.digest);
+      assert.equal(after.identity!.annotationSha256, before.identity!.annotationSha256);
+      const reopened = await ImageCache.open(after, { resolution: 4, cacheDir });
+      assert.ok(
+        (await reopened.images([1]))[0].every((v) => v === 0),
+        'the cache decoded the new image instead of serving the old pixels',
+      );
+    },
+  );
 
-  it('gives a folder an identity that changes with its folder, annotation rows and images, and refuses a folder that does not exist', async () => {
-    writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
-    writeCsv([row('00000003.png', [1], 1)], HEADER, 'SewerML_Val.csv');
-    const a = sewerMlIdentity(dir);
-    assert.equal(sewerMlIdentity(dir).digest, a.digest, 'same data, same identity');
-    assert.equal(a.splits.train.images.count, 2);
-    writeCsv([row('00000001.png', [], 0)]); // the train CSV cut to fewer rows
-    const cut = sewerMlIdentity(dir);
-    assert.notEqual(cut.digest, a.digest);
-    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sewerml-copy-'));
-    try {
-      fs.cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
-      assert.notEqual(sewerMlIdentity(copy).digest, cut.digest, 'another folder is another dataset');
-    } finally {
-      fs.rmSync(copy, { recursive: true, force: true });
-    }
-    assert.throws(() => sewerMlIdentity(path.join(dir, 'nope')), /nope: dataset folder does not exist/);
-  });
+  it(
+    'gives a folder an identity that changes with its folder, annotation rows and images, ' +
+      'and refuses a folder that does not exist',
+    async () => {
+      writeCsv([row('00000001.png', [], 0), row('00000002.png', [0], 1)]);
+      writeCsv([row('00000003.png', [1], 1)], HEADER, 'SewerML_Val.csv');
+      const a = sewerMlIdentity(dir);
+      assert.equal(sewerMlIdentity(dir).digest, a.digest, 'same data, same identity');
+      assert.equal(a.splits.train.images.count, 2);
+      writeCsv([row('00000001.png', [], 0)]); // the train CSV cut to fewer rows
+      const cut = sewerMlIdentity(dir);
+      assert.notEqual(cut.digest, a.digest);
+      const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sewerml-copy-'));
+      try {
+        fs.cpSync(dir, copy, { recursive: true, preserveTimestamps: true });
+        assert.notEqual(sewerMlIdentity(copy).digest, cut.digest, 'another folder is another dataset');
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+      assert.throws(() => sewerMlIdentity(path.join(dir, 'nope')), /nope: dataset folder does not exist/);
+    },
+  );
 
   it('reports a missing annotation file', async () => {
     await assert.rejects(readSewerMlSplit({ dir, split: 'val' }), /SewerML_Val\.csv: annotation file not found/);

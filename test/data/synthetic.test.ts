@@ -75,52 +75,62 @@ describe('data/synthetic', () => {
     assert.match(split.datasetId, /^synthetic-sewer-/);
   });
 
-  it('records what it generated; a replaced image is an error naming the split, a marker from before identities adopts the folder', async () => {
-    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-tamper-'));
-    try {
-      await ensureSyntheticDataset(copy, TINY, { concurrency: 1 });
-      const marker = JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8'));
-      assert.equal(marker.identity.kind, 'synthetic');
-      assert.equal(marker.identity.splits.train.images.count, 40);
-      const first = await readSyntheticSplit(copy, 'train');
-      assert.equal(first.identity!.images.digest, marker.identity.splits.train.images.digest);
-      // A marker written before identities existed: the folder is adopted as it is now.
-      delete marker.identity;
-      fs.writeFileSync(path.join(copy, SYNTHETIC_MARKER), JSON.stringify(marker));
-      await readSyntheticSplit(copy, 'val');
-      assert.ok(
-        JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8')).identity,
-        'identity recorded on first read',
-      );
-      await new Promise((r) => setTimeout(r, 20));
-      const image = path.join(copy, 'images', '00000003.png');
-      fs.copyFileSync(path.join(copy, 'images', '00000004.png'), image); // another frame under the same name
-      await assert.rejects(
-        readSyntheticSplit(copy, 'train'),
-        /the synthetic dataset differs from what the generator wrote .*train images were replaced, touched, added or removed.*Delete /,
-      );
-      assert.equal(
-        (await ensureSyntheticDataset(copy, TINY)).generated,
-        false,
-        'the marker still matches: nothing regenerates behind the user',
-      );
-    } finally {
-      fs.rmSync(copy, { recursive: true, force: true });
-    }
-  });
+  it(
+    'records what it generated; a replaced image is an error naming the split, ' +
+      'a marker from before identities adopts the folder',
+    async () => {
+      const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-tamper-'));
+      try {
+        await ensureSyntheticDataset(copy, TINY, { concurrency: 1 });
+        const marker = JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8'));
+        assert.equal(marker.identity.kind, 'synthetic');
+        assert.equal(marker.identity.splits.train.images.count, 40);
+        const first = await readSyntheticSplit(copy, 'train');
+        assert.equal(first.identity!.images.digest, marker.identity.splits.train.images.digest);
+        // A marker written before identities existed: the folder is adopted as it is now.
+        delete marker.identity;
+        fs.writeFileSync(path.join(copy, SYNTHETIC_MARKER), JSON.stringify(marker));
+        await readSyntheticSplit(copy, 'val');
+        assert.ok(
+          JSON.parse(fs.readFileSync(path.join(copy, SYNTHETIC_MARKER), 'utf8')).identity,
+          'identity recorded on first read',
+        );
+        await new Promise((r) => setTimeout(r, 20));
+        const image = path.join(copy, 'images', '00000003.png');
+        fs.copyFileSync(path.join(copy, 'images', '00000004.png'), image); // another frame under the same name
+        await assert.rejects(
+          readSyntheticSplit(copy, 'train'),
+          new RegExp(
+            'the synthetic dataset differs from what the generator wrote .*' +
+              'train images were replaced, touched, added or removed.*Delete ',
+          ),
+        );
+        assert.equal(
+          (await ensureSyntheticDataset(copy, TINY)).generated,
+          false,
+          'the marker still matches: nothing regenerates behind the user',
+        );
+      } finally {
+        fs.rmSync(copy, { recursive: true, force: true });
+      }
+    },
+  );
 
-  it('two callers on a fresh folder at once: one generates, the other waits for it and reads the same data', async () => {
-    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-race-'));
-    try {
-      const [a, b] = await Promise.all([ensureSyntheticDataset(fresh, TINY), ensureSyntheticDataset(fresh, TINY)]);
-      assert.deepEqual([a.generated, b.generated].sort(), [false, true]);
-      const split = await readSyntheticSplit(fresh, 'train'); // the recorded identity matches what is on disk
-      assert.equal(split.records.length, 40);
-      assert.equal(fs.existsSync(`${fresh}.generating`), false, 'the generation lock is released');
-    } finally {
-      fs.rmSync(fresh, { recursive: true, force: true });
-    }
-  });
+  it(
+    'two callers on a fresh folder at once: ' + 'one generates, the other waits for it and reads the same data',
+    async () => {
+      const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'synthetic-race-'));
+      try {
+        const [a, b] = await Promise.all([ensureSyntheticDataset(fresh, TINY), ensureSyntheticDataset(fresh, TINY)]);
+        assert.deepEqual([a.generated, b.generated].sort(), [false, true]);
+        const split = await readSyntheticSplit(fresh, 'train'); // the recorded identity matches what is on disk
+        assert.equal(split.records.length, 40);
+        assert.equal(fs.existsSync(`${fresh}.generating`), false, 'the generation lock is released');
+      } finally {
+        fs.rmSync(fresh, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('gives every code its own visible, localised signature', () => {
     for (let k = 0; k < 17; k++) {

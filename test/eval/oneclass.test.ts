@@ -219,25 +219,28 @@ describe('one-class scores', () => {
     const nNormal = 3000;
     const nDefect = 3000;
 
-    it('Mahalanobis and kNN recover the AUROC of a scale anomaly: N(0, I) vs N(0, s²I) in 2-D gives s²/(1 + s²)', () => {
-      // ‖y‖²/‖x‖² ~ s²·F(2, 2) and the F(2, 2) CDF is t/(1 + t), so P(‖y‖ > ‖x‖) = s²/(1 + s²).
-      const s2 = 4;
-      const expected = s2 / (1 + s2);
-      const bank = gaussianRows(rng, 4000, 2);
-      const query = new Float64Array([
-        ...gaussianRows(rng, nNormal, 2),
-        ...gaussianRows(rng, nDefect, 2, [], Math.sqrt(s2)),
-      ]);
-      const labels = Array.from({ length: nNormal + nDefect }, (_, i) => (i < nNormal ? 0 : 1));
-      const tolerance = 3 * aurocStandardError(expected, nDefect, nNormal);
-      const maha = auroc(labels, mahalanobisScores(fitMahalanobis(bank, 4000, 2), query, nNormal + nDefect));
-      assert.ok(Math.abs(maha - expected) < tolerance, `Mahalanobis AUROC ${maha} vs ${expected} ± ${tolerance}`);
-      const knn = auroc(labels, knnScores(bank, 4000, query, nNormal + nDefect, 2, { k: 20, metric: 'euclidean' }));
-      assert.ok(Math.abs(knn - expected) < tolerance, `kNN AUROC ${knn} vs ${expected} ± ${tolerance}`);
-      // Cosine distance only sees directions, which the two classes share: it cannot tell them apart.
-      const cosine = auroc(labels, knnScores(bank, 4000, query, nNormal + nDefect, 2, { k: 20 }));
-      assert.ok(Math.abs(cosine - 0.5) < tolerance, `cosine kNN AUROC ${cosine} should be chance`);
-    });
+    it(
+      'Mahalanobis and kNN recover the AUROC of a scale anomaly: ' + 'N(0, I) vs N(0, s²I) in 2-D gives s²/(1 + s²)',
+      () => {
+        // ‖y‖²/‖x‖² ~ s²·F(2, 2) and the F(2, 2) CDF is t/(1 + t), so P(‖y‖ > ‖x‖) = s²/(1 + s²).
+        const s2 = 4;
+        const expected = s2 / (1 + s2);
+        const bank = gaussianRows(rng, 4000, 2);
+        const query = new Float64Array([
+          ...gaussianRows(rng, nNormal, 2),
+          ...gaussianRows(rng, nDefect, 2, [], Math.sqrt(s2)),
+        ]);
+        const labels = Array.from({ length: nNormal + nDefect }, (_, i) => (i < nNormal ? 0 : 1));
+        const tolerance = 3 * aurocStandardError(expected, nDefect, nNormal);
+        const maha = auroc(labels, mahalanobisScores(fitMahalanobis(bank, 4000, 2), query, nNormal + nDefect));
+        assert.ok(Math.abs(maha - expected) < tolerance, `Mahalanobis AUROC ${maha} vs ${expected} ± ${tolerance}`);
+        const knn = auroc(labels, knnScores(bank, 4000, query, nNormal + nDefect, 2, { k: 20, metric: 'euclidean' }));
+        assert.ok(Math.abs(knn - expected) < tolerance, `kNN AUROC ${knn} vs ${expected} ± ${tolerance}`);
+        // Cosine distance only sees directions, which the two classes share: it cannot tell them apart.
+        const cosine = auroc(labels, knnScores(bank, 4000, query, nNormal + nDefect, 2, { k: 20 }));
+        assert.ok(Math.abs(cosine - 0.5) < tolerance, `cosine kNN AUROC ${cosine} should be chance`);
+      },
+    );
 
     it('the few-label probe recovers the equal-covariance shift: N(0, I) vs N(δ, I) gives Φ(‖δ‖/√2)', () => {
       const delta = [1.2, -0.9];
@@ -277,18 +280,21 @@ describe('one-class scores', () => {
   });
 
   describe('thresholds and the few-label probe', () => {
-    it('the contamination threshold flags the requested share of the reference scores (numpy’s linear quantile)', () => {
-      const scores = Array.from({ length: 101 }, (_, i) => i);
-      assert.equal(contaminationThreshold(scores, 0.1), 90);
-      assert.equal(contaminationThreshold([4, 1, 3, 2], 0.5), 2.5);
-      const rng = new Rng(3);
-      const many = Array.from({ length: 5000 }, () => rng.normal());
-      const cut = contaminationThreshold(many, 0.15);
-      const flagged = many.filter((v) => v > cut).length / many.length;
-      assert.ok(Math.abs(flagged - 0.15) < 1e-3, `flagged ${flagged}`);
-      assert.throws(() => contaminationThreshold(many, 0), /rate must be in \(0, 1\)/);
-      assert.throws(() => contaminationThreshold([], 0.1), /no reference scores/);
-    });
+    it(
+      'the contamination threshold flags the requested share of the reference scores ' + '(numpy’s linear quantile)',
+      () => {
+        const scores = Array.from({ length: 101 }, (_, i) => i);
+        assert.equal(contaminationThreshold(scores, 0.1), 90);
+        assert.equal(contaminationThreshold([4, 1, 3, 2], 0.5), 2.5);
+        const rng = new Rng(3);
+        const many = Array.from({ length: 5000 }, () => rng.normal());
+        const cut = contaminationThreshold(many, 0.15);
+        const flagged = many.filter((v) => v > cut).length / many.length;
+        assert.ok(Math.abs(flagged - 0.15) < 1e-3, `flagged ${flagged}`);
+        assert.throws(() => contaminationThreshold(many, 0), /rate must be in \(0, 1\)/);
+        assert.throws(() => contaminationThreshold([], 0.1), /no reference scores/);
+      },
+    );
 
     it('weights the labelled defects as the pool’s known share and rejects bad labels', () => {
       const rng = new Rng(11);

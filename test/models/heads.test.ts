@@ -102,59 +102,67 @@ describe('SSL heads equal their PyTorch definitions (weights read from a torch-w
 });
 
 describe('online linear probe', () => {
-  it('without standardisation it is nn.Linear(d, 1): same weights for the same seed, state dict weight and bias', () => {
-    const probe = new LinearProbe({ inDim: 6, seed: 143 });
-    const linear = new Linear(6, 1, { seeds: new SeedStream(143) });
-    assert.deepEqual(
-      probe.stateDict().map((p) => p.name),
-      ['weight', 'bias'],
-    );
-    const x = tf.randomNormal([5, 6], 0, 1, 'float32', 3);
-    assert.deepEqual(Array.from(probe.forward(x).dataSync()), Array.from(linear.forward(x).dataSync()));
-    tf.dispose([x]);
-    probe.dispose();
-    linear.dispose();
-  });
+  it(
+    'without standardisation it is nn.Linear(d, 1): ' + 'same weights for the same seed, state dict weight and bias',
+    () => {
+      const probe = new LinearProbe({ inDim: 6, seed: 143 });
+      const linear = new Linear(6, 1, { seeds: new SeedStream(143) });
+      assert.deepEqual(
+        probe.stateDict().map((p) => p.name),
+        ['weight', 'bias'],
+      );
+      const x = tf.randomNormal([5, 6], 0, 1, 'float32', 3);
+      assert.deepEqual(Array.from(probe.forward(x).dataSync()), Array.from(linear.forward(x).dataSync()));
+      tf.dispose([x]);
+      probe.dispose();
+      linear.dispose();
+    },
+  );
 
-  it('standardised: batch statistics in train mode, running statistics in eval mode, and a buffer-carrying state dict', () => {
-    const probe = new LinearProbe({ inDim: 3, seed: 7, standardize: true });
-    assert.deepEqual(
-      probe.stateDict().map((p) => p.name),
-      ['weight', 'bias', 'norm.running_mean', 'norm.running_var', 'norm.num_batches_tracked'],
-    );
-    // Columns on wildly different scales, as ViT CLS coordinates are.
-    const rows = [
-      [1000, 0.001, 5],
-      [1010, 0.003, 7],
-      [990, 0.002, 3],
-      [1020, 0.006, 9],
-    ];
-    const x = tf.tensor2d(rows);
-    const w = probe.weight.dataSync();
-    const b = probe.bias!.dataSync()[0];
-    const expected = rows.map((row) =>
-      row.reduce((sum, v, j) => {
-        const col = rows.map((r) => r[j]);
-        const mean = col.reduce((a, c) => a + c, 0) / col.length;
-        const variance = col.reduce((a, c) => a + (c - mean) ** 2, 0) / col.length;
-        return sum + ((v - mean) / Math.sqrt(variance + 1e-6)) * w[j];
-      }, b),
-    );
-    const trained = Array.from(probe.forward(x).dataSync());
-    trained.forEach((v, i) =>
-      assert.ok(
-        Math.abs(v - expected[i]) < 1e-4 * Math.max(1, Math.abs(expected[i])),
-        `row ${i}: ${v} vs ${expected[i]}`,
-      ),
-    );
-    // One update with momentum 0.1 from (0, 1): eval output is the Linear on (x − 0.1·mean)/sqrt(0.9 + 0.1·unbiased var).
-    probe.eval();
-    const running = probe.norm!.runningMean.dataSync();
-    assert.ok(Math.abs(running[0] - 0.1 * 1005) < 1e-3);
-    const evalOut = Array.from(probe.forward(x).dataSync());
-    assert.ok(Math.abs(evalOut[0] - trained[0]) > 1, 'eval mode does not reuse the batch statistics');
-    assert.equal(probe.norm!.numBatchesTracked.dataSync()[0], 1, 'eval mode leaves the running statistics alone');
-    x.dispose();
-    probe.dispose();
-  });
+  it(
+    'standardised: batch statistics in train mode, running statistics in eval mode, ' +
+      'and a buffer-carrying state dict',
+    () => {
+      const probe = new LinearProbe({ inDim: 3, seed: 7, standardize: true });
+      assert.deepEqual(
+        probe.stateDict().map((p) => p.name),
+        ['weight', 'bias', 'norm.running_mean', 'norm.running_var', 'norm.num_batches_tracked'],
+      );
+      // Columns on wildly different scales, as ViT CLS coordinates are.
+      const rows = [
+        [1000, 0.001, 5],
+        [1010, 0.003, 7],
+        [990, 0.002, 3],
+        [1020, 0.006, 9],
+      ];
+      const x = tf.tensor2d(rows);
+      const w = probe.weight.dataSync();
+      const b = probe.bias!.dataSync()[0];
+      const expected = rows.map((row) =>
+        row.reduce((sum, v, j) => {
+          const col = rows.map((r) => r[j]);
+          const mean = col.reduce((a, c) => a + c, 0) / col.length;
+          const variance = col.reduce((a, c) => a + (c - mean) ** 2, 0) / col.length;
+          return sum + ((v - mean) / Math.sqrt(variance + 1e-6)) * w[j];
+        }, b),
+      );
+      const trained = Array.from(probe.forward(x).dataSync());
+      trained.forEach((v, i) =>
+        assert.ok(
+          Math.abs(v - expected[i]) < 1e-4 * Math.max(1, Math.abs(expected[i])),
+          `row ${i}: ${v} vs ${expected[i]}`,
+        ),
+      );
+      // One update with momentum 0.1 from (0, 1): eval output is the Linear on
+      // (x − 0.1·mean)/sqrt(0.9 + 0.1·unbiased var).
+      probe.eval();
+      const running = probe.norm!.runningMean.dataSync();
+      assert.ok(Math.abs(running[0] - 0.1 * 1005) < 1e-3);
+      const evalOut = Array.from(probe.forward(x).dataSync());
+      assert.ok(Math.abs(evalOut[0] - trained[0]) > 1, 'eval mode does not reuse the batch statistics');
+      assert.equal(probe.norm!.numBatchesTracked.dataSync()[0], 1, 'eval mode leaves the running statistics alone');
+      x.dispose();
+      probe.dispose();
+    },
+  );
 });

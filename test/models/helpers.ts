@@ -54,6 +54,7 @@ export function assertClose(
   }
   assert.ok(
     maxDiff <= rtol * scale + atol,
-    `${what}: max |diff| ${maxDiff.toExponential(3)} at ${worst} (got ${a[worst]}, want ${expected[worst]}) exceeds ${rtol}·${scale.toExponential(3)}`,
+    `${what}: max |diff| ${maxDiff.toExponential(3)} at ${worst} (got ${a[worst]}, want ${expected[worst]}) ` +
+      `exceeds ${rtol}·${scale.toExponential(3)}`,
   );
 }

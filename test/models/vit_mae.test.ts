@@ -132,28 +132,31 @@ describe('MAE (encoder ViT-Tiny 12 heads, sin-cos positions; decoder 192/12 head
     decoder.dispose();
   });
 
-  it('a training run builds the encoder with 12 heads (config → createMethod → backbone) and matches the reference', () => {
-    // Head count changes no tensor shape, so only the forward can tell 12 heads from the ViT fallback of 3.
-    const config = makeRunConfig(
-      { method: 'mae', backbone: 'vit_tiny', imageSize: 32, patchSize: 8, vitDepth: 2 },
-      'smoke',
-    );
-    const method = createMethod(config, { posWeight: 1 });
-    try {
-      const encoder = method.backbone;
-      assert.ok(encoder instanceof VisionTransformer);
-      assert.equal(encoder.numHeads, 12);
-      assert.equal(encoder.depth, 2);
-      loadTorchStateDict(encoder, formulaStateDictBytes(encoder, new Set(['pos_embed'])), { strict: false });
-      const x = imagesNHWC(ref);
-      const noise = asTensor(ref, 'noise') as tf.Tensor2D;
-      const { latent, mask, idsRestore } = encoder.forwardMasked(x, { noise });
-      assertClose(latent, stored(ref, 'latent').values, 'latent through the training path');
-      tf.dispose([x, noise, latent, mask, idsRestore]);
-    } finally {
-      method.dispose();
-    }
-  });
+  it(
+    'a training run builds the encoder with 12 heads (config → createMethod → backbone) ' + 'and matches the reference',
+    () => {
+      // Head count changes no tensor shape, so only the forward can tell 12 heads from the ViT fallback of 3.
+      const config = makeRunConfig(
+        { method: 'mae', backbone: 'vit_tiny', imageSize: 32, patchSize: 8, vitDepth: 2 },
+        'smoke',
+      );
+      const method = createMethod(config, { posWeight: 1 });
+      try {
+        const encoder = method.backbone;
+        assert.ok(encoder instanceof VisionTransformer);
+        assert.equal(encoder.numHeads, 12);
+        assert.equal(encoder.depth, 2);
+        loadTorchStateDict(encoder, formulaStateDictBytes(encoder, new Set(['pos_embed'])), { strict: false });
+        const x = imagesNHWC(ref);
+        const noise = asTensor(ref, 'noise') as tf.Tensor2D;
+        const { latent, mask, idsRestore } = encoder.forwardMasked(x, { noise });
+        assertClose(latent, stored(ref, 'latent').values, 'latent through the training path');
+        tf.dispose([x, noise, latent, mask, idsRestore]);
+      } finally {
+        method.dispose();
+      }
+    },
+  );
 
   it('an explicit undefined in the factory config keeps each default (MAE 12 heads, ViT-Tiny 3, depth 12)', () => {
     const mae = createBackbone(
