@@ -1,5 +1,5 @@
 /**
- * Batched, seeded image augmentations with torchvision's semantics (reference.md §3): RandomResizedCrop,
+ * Batched, seeded image augmentations with torchvision's semantics (docs/reference.md §3): RandomResizedCrop,
  * ColorJitter (random order per image), RandomHorizontalFlip, Normalize; plus the evaluation transform
  * (resize + normalize). Inputs are float32 NHWC tensors in [0, 1].
  *

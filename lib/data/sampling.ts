@@ -1,5 +1,5 @@
 /**
- * The paper's data selection (reference.md §2): a stratified 50 % sample of the training split (strata = the
+ * The paper's data selection (docs/reference.md §2): a stratified 50 % sample of the training split (strata = the
  * joint 17-code combination, singleton strata dropped first) and resampling of any split to a target defect
  * proportion p with n_def = min(n_norm·p/(1−p), n_def_available), n_norm = n_def·(1−p)/p.
  * Everything is deterministic for a seed and returns records sorted by their split index.

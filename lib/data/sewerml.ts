@@ -1,5 +1,5 @@
 /**
- * Sewer-ML reader for the real on-disk format (reference.md §1): `SewerML_Train.csv` / `SewerML_Val.csv`
+ * Sewer-ML reader for the real on-disk format (docs/reference.md §1): `SewerML_Train.csv` / `SewerML_Val.csv`
  * (columns `Filename`, the 17 codes, `VA`, `ND`, `Defect`, `WaterLevel`; extra columns are ignored) plus a
  * flat folder of PNG files named by `Filename`. The synthetic generator writes the same layout.
  *
@@ -163,7 +163,7 @@ function parseWaterLevel(raw: string, file: string, line: number): number | unde
  * A row whose `Defect` disagrees with its 17 codes. Sewer-ML's binary label is 1 exactly when at least one of the
  * 17 defect codes is 1: VA (water level) and ND (no defect) are the annotation's two non-defect columns, and the
  * official loaders take the 17 defect classes as every column except those two (Haurum & Moeslund, CVPR 2021;
- * reference.md §1). A row breaking that rule cannot be trusted for either the binary label or F2_CIW.
+ * docs/reference.md §1). A row breaking that rule cannot be trusted for either the binary label or F2_CIW.
  */
 export interface InconsistentRow {
   /** 1-based line in the annotation file (header = line 1). */

@@ -1,5 +1,5 @@
 /**
- * Binary anomaly-detection metrics with defect = positive class (reference.md §8), on plain arrays.
+ * Binary anomaly-detection metrics with defect = positive class (docs/reference.md §8), on plain arrays.
  *
  * - prediction = logit > threshold (default 0, i.e. probability > 0.5);
  * - precision, recall, F1 of the defect class and F1_Normal (F1 of the normal class); a ratio with a

@@ -1,5 +1,5 @@
 /**
- * Barlow Twins' loss (reference.md §5). Each view is batch-normalised per dimension (batch mean, biased
+ * Barlow Twins' loss (docs/reference.md §5). Each view is batch-normalised per dimension (batch mean, biased
  * variance, eps 1e-5, no affine), C = z1ᵀz2 / N, and
  * L = scaleLoss · [Σ_i (1 − C_ii)² + λ · Σ_{i≠j} C_ij²].
  *

@@ -1,5 +1,5 @@
 /**
- * BYOL's loss (reference.md §5): ℓ(p, z) = 2 − 2·mean_batch cos(p, stopgrad(z)), symmetrised over the two
+ * BYOL's loss (docs/reference.md §5): ℓ(p, z) = 2 − 2·mean_batch cos(p, stopgrad(z)), symmetrised over the two
  * views and averaged (the paper's code divides by the number of view pairs, 2; solo-learn sums).
  * The momentum projections get no gradient.
  *

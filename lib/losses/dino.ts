@@ -1,5 +1,5 @@
 /**
- * DINO's loss and centre update (reference.md §5), and the teacher-temperature warm-up.
+ * DINO's loss and centre update (docs/reference.md §5), and the teacher-temperature warm-up.
  *
  * Teacher probabilities q = softmax((t − center) / τ_t) get no gradient; the loss is the mean over the
  * cross-view pairs (teacher view ≠ student view) of mean_batch(−Σ_k q_k · log_softmax(s / τ_s)_k).

@@ -1,5 +1,5 @@
 /**
- * Self-supervised and supervised losses as pure functions of tensors (reference.md §5–6).
+ * Self-supervised and supervised losses as pure functions of tensors (docs/reference.md §5–6).
  *
  * @example
  *   import { ntXentLoss, weightedBce } from '../losses';

@@ -1,5 +1,5 @@
 /**
- * MAE's reconstruction loss (solo-learn semantics, reference.md §5): per-patch mean squared error,
+ * MAE's reconstruction loss (solo-learn semantics, docs/reference.md §5): per-patch mean squared error,
  * averaged over masked patches only. With `normPixLoss` the target is normalised per patch by its mean
  * and unbiased variance: (t − mean) / sqrt(var + 1e-6).
  *

@@ -1,5 +1,5 @@
 /**
- * SimCLR's NT-Xent loss (reference.md §5).
+ * SimCLR's NT-Xent loss (docs/reference.md §5).
  *
  * The inputs are L2-normalised inside (as the paper's code does in its loss), so raw projector outputs
  * and already-normalised embeddings give the same value. Over the 2N embeddings, each row's positive is

@@ -1,6 +1,6 @@
 /**
  * MAE (ViT only), with solo-learn's semantics: the paper's released MAE path is broken (its prediction is
- * overwritten by the probe output, so no gradient reaches the encoder; reference.md §5). Random masking keeps
+ * overwritten by the probe output, so no gradient reaches the encoder; docs/reference.md §5). Random masking keeps
  * 25 % of patches, the decoder predicts every patch, and the loss is the per-patch MSE against the
  * normalised-per-patch target, over masked patches only, averaged over the two views. The probe reads the
  * CLS feature of the full, unmasked image.

@@ -1,5 +1,5 @@
 /**
- * Projection heads of the SSL methods (reference.md §5), with torch.nn.Sequential child names
+ * Projection heads of the SSL methods (docs/reference.md §5), with torch.nn.Sequential child names
  * ('0', '1', …; activations occupy an index but hold no parameters), so solo-learn checkpoints map 1:1.
  * Hidden and output widths are configurable for small CPU scales; defaults are the paper's.
  *

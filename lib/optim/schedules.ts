@@ -1,5 +1,5 @@
 /**
- * Per-step learning-rate and EMA schedules (reference.md §7).
+ * Per-step learning-rate and EMA schedules (docs/reference.md §7).
  *
  * warmupCosineLr is the closed form of the paper's LinearWarmupCosineAnnealingLR (P
  * `src/utils/schedulers.py`, taken from solo-learn / Lightning Bolts) as it runs in P: stepped once per
