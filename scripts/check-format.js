@@ -116,7 +116,7 @@ if (sources.length > 0) {
   if (result.status !== 0) {
     process.stderr.write(result.stdout + result.stderr);
     process.stderr.write(`format: Prettier found unformatted files; run npm run format\n`);
-    process.exit(1);
+    process.exitCode = 1;
   }
 }
 const long = longLines(sources, notebooks);
@@ -132,6 +132,7 @@ if (long.length > 0) {
   );
   process.exit(1);
 }
+if (process.exitCode) process.exit();
 const scope = options.only ? `the ${sources.length + notebooks.length} files checked` : 'every source file';
 console.log(
   `format: ${scope} ${options.only ? 'are' : 'is'} Prettier-formatted and every line ` +
