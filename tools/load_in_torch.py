@@ -27,8 +27,9 @@ import sys
 import torch
 from torch import nn
 
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64, "I32": torch.int32,
-          "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8, "BOOL": torch.bool}
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16,
+          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+          "BOOL": torch.bool}
 
 
 class FileProblem(Exception):
@@ -64,7 +65,8 @@ def read_safetensors(path):
 
 def meta_value(metadata, key, source):
     if key not in metadata:
-        raise FileProblem(f"{source}: metadata has no '{key}' (files written before architecture metadata; retrain or re-export the run)")
+        raise FileProblem(f"{source}: metadata has no '{key}' "
+                          "(files written before architecture metadata; retrain or re-export the run)")
     value = metadata[key]
     try:
         return json.loads(value)
@@ -145,7 +147,8 @@ class VisionTransformer(nn.Module):
 
 
 class ProbeHead(nn.Linear):
-    """Linear(in, 1), optionally after a BatchNorm1d without affine parameters named `norm` (the probe's standardisation)."""
+    """Linear(in, 1), optionally after a BatchNorm1d without affine parameters named `norm`
+    (the probe's standardisation)."""
 
     def __init__(self, in_features, standardize, eps):
         super().__init__(in_features, 1)
@@ -162,7 +165,8 @@ def build_backbone(metadata, source):
         import torchvision
         layers = meta_value(metadata, "layers", source)
         if layers != [2, 2, 2, 2] or pooling != "avg":
-            raise FileProblem(f"{source}: resnet18 with layers {layers} and pooling {pooling} is not torchvision's resnet18")
+            raise FileProblem(f"{source}: resnet18 with layers {layers} and pooling {pooling} "
+                              "is not torchvision's resnet18")
         model = torchvision.models.resnet18()
         model.fc = nn.Identity()
         return model
@@ -210,13 +214,16 @@ def main(argv):
     backbone = build_backbone(metadata, args.backbone)
     load_strict(backbone, weights, args.backbone)
     backbone.eval()
-    report = {"backbone": args.backbone, "kind": metadata["kind"], "architecture": {k: meta_value(metadata, k, args.backbone) for k in sorted(metadata) if k not in ("format", "runId")}}
+    architecture = {k: meta_value(metadata, k, args.backbone) for k in sorted(metadata) if k not in ("format", "runId")}
+    report = {"backbone": args.backbone, "kind": metadata["kind"], "architecture": architecture}
 
     head = None
     if args.classifier:
         head_weights, head_meta = read_safetensors(args.classifier)
-        standardize = head_meta.get("classifierStandardize", "true" if "norm.running_mean" in head_weights else "false") == "true"
-        head = ProbeHead(int(meta_value(metadata, "featureDim", args.backbone)), standardize, float(head_meta.get("classifierNormEps", "1e-6")))
+        default_standardize = "true" if "norm.running_mean" in head_weights else "false"
+        standardize = head_meta.get("classifierStandardize", default_standardize) == "true"
+        feature_dim = int(meta_value(metadata, "featureDim", args.backbone))
+        head = ProbeHead(feature_dim, standardize, float(head_meta.get("classifierNormEps", "1e-6")))
         load_strict(head, head_weights, args.classifier)
         head.eval()
 
@@ -225,7 +232,8 @@ def main(argv):
         ref, _ = read_safetensors(args.reference)
         size = meta_value(metadata, "imageSize", args.backbone)
         if list(ref["images"].shape[1:]) != [3, size, size]:
-            raise FileProblem(f"{args.reference}: images {list(ref['images'].shape)} do not match the backbone's input [N, 3, {size}, {size}]")
+            raise FileProblem(f"{args.reference}: images {list(ref['images'].shape)} "
+                              f"do not match the backbone's input [N, 3, {size}, {size}]")
         features = backbone(ref["images"])
         report["features"] = compare(ref["features"], features, args.tolerance)
         ok = ok and report["features"]["ok"]

@@ -88,7 +88,8 @@ class VitTiny(nn.Module):
 def sincos_pos_embed(dim, grid):
     """[1, 1 + grid², dim]: zero row for CLS, then sin/cos of the (h, w) grid coordinates (MAE's layout)."""
     omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float64) / (dim / 4.0))
-    gh, gw = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64), indexing="ij")
+    gh, gw = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64),
+                            indexing="ij")
     parts = []
     for coord in (gw.reshape(-1), gh.reshape(-1)):
         out = coord[:, None] * omega[None]
@@ -166,11 +167,13 @@ def barlow_loss(z1, z2, lam, scale):
 
 
 class DinoHead(nn.Module):
-    """mlp (Linear, ReLU, Linear, ReLU, Linear) -> L2 normalise -> weight-normalised Linear(bottleneck, K, bias=False)."""
+    """mlp (Linear, ReLU, Linear, ReLU, Linear) -> L2 normalise
+    -> weight-normalised Linear(bottleneck, K, bias=False)."""
 
     def __init__(self, d, hidden, bottleneck, k):
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, bottleneck))
+        self.mlp = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, bottleneck))
         self.last_layer = nn.utils.weight_norm(nn.Linear(bottleneck, k, bias=False))
         self.last_layer.weight_g.data.fill_(1)
 
@@ -236,7 +239,8 @@ def blas_core():
             lib = ctypes.CDLL(path)
             lib.openblas_get_corename.restype = ctypes.c_char_p
             lib.openblas_get_config.restype = ctypes.c_char_p
-            return "%s, core %s" % (lib.openblas_get_config().decode().split(" NO_")[0], lib.openblas_get_corename().decode())
+            config = lib.openblas_get_config().decode().split(" NO_")[0]
+            return "%s, core %s" % (config, lib.openblas_get_corename().decode())
         except (OSError, AttributeError):
             continue
     return "no OpenBLAS loaded"
@@ -257,7 +261,8 @@ def main():
         net = make()
         head = nn.Linear(net.feature_dim, 1)
         params = list(net.parameters()) + list(head.parameters())
-        opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4) if opt_kind == "sgd" else torch.optim.AdamW(params, lr=1e-4, weight_decay=0.05)
+        opt = (torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4) if opt_kind == "sgd"
+               else torch.optim.AdamW(params, lr=1e-4, weight_decay=0.05))
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -299,7 +304,8 @@ def main():
         out["simclr_step"] = median_seconds(simclr, cfg["warmup"], cfg["repeats"], "simclr_step")
     if want("byol_step"):
         net, net_m = resnet18(), resnet18()
-        proj, proj_m = byol_mlp(512, cfg["projHidden"], cfg["projOut"]), byol_mlp(512, cfg["projHidden"], cfg["projOut"])
+        proj, proj_m = (byol_mlp(512, cfg["projHidden"], cfg["projOut"]),
+                        byol_mlp(512, cfg["projHidden"], cfg["projOut"]))
         pred = byol_mlp(cfg["projOut"], cfg["predHidden"], cfg["projOut"])
         net_m.load_state_dict(net.state_dict())
         proj_m.load_state_dict(proj.state_dict())
@@ -325,7 +331,8 @@ def main():
     if want("barlow_step"):
         net = resnet18()
         proj = barlow_projector(512, cfg["projHidden"], cfg["projOut"])
-        opt = torch.optim.SGD(decay_groups(list(net.parameters()) + list(proj.parameters()), 1e-4), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(decay_groups(list(net.parameters()) + list(proj.parameters()), 1e-4),
+                              lr=0.01, momentum=0.9)
 
         def barlow():
             opt.zero_grad(set_to_none=True)
@@ -365,7 +372,8 @@ def main():
         out["dino_step"] = median_seconds(dino, cfg["warmup"], cfg["repeats"], "dino_step")
     if want("mae_step"):
         enc = VitTiny(s, cfg["patch"], cfg["depth"], heads=12, sincos=True)
-        dec = MaeDecoder((s // cfg["patch"]) ** 2, cfg["patch"], 192, cfg["decoderDim"], cfg["decoderDepth"], cfg["decoderHeads"])
+        dec = MaeDecoder((s // cfg["patch"]) ** 2, cfg["patch"], 192,
+                         cfg["decoderDim"], cfg["decoderDepth"], cfg["decoderHeads"])
         opt = torch.optim.AdamW(decay_groups(list(enc.parameters()) + list(dec.parameters()), 0.05), lr=1e-4)
 
         def mae():
@@ -376,7 +384,8 @@ def main():
             losses = []
             for v in views:
                 latent, mask, ids_restore = enc.forward_masked(v, cfg["maskRatio"])
-                losses.append(mae_pixel_loss(dec(latent, ids_restore), patchify(v, cfg["patch"]), mask, cfg["normPixLoss"]))
+                losses.append(mae_pixel_loss(dec(latent, ids_restore), patchify(v, cfg["patch"]), mask,
+                                             cfg["normPixLoss"]))
             loss = sum(losses) / len(losses)
             loss.backward()
             opt.step()
@@ -390,7 +399,8 @@ def main():
         out["gemm"] = median_seconds(lambda: (a @ w).sum().item(), cfg["warmup"], cfg["repeats"], "gemm")
     if want("conv3x3"):
         x, w = torch.randn(b, 64, 16, 16), torch.randn(64, 64, 3, 3)
-        out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(), cfg["warmup"], cfg["repeats"], "conv3x3")
+        out["conv3x3"] = median_seconds(lambda: F.conv2d(x, w, padding=1).sum().item(),
+                                        cfg["warmup"], cfg["repeats"], "conv3x3")
     out.update(BEST)
     out["torch_version"] = torch.__version__
     out["blas"] = blas_core()
