@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // The tree's one formatter is Prettier (.prettierrc.json). Prettier does not break comments or template strings, so
 // the line limit is checked here too, together with the code cells of the notebooks, which Prettier does not read.
-// Usage: node scripts/check-format.js [--write] [--counts] [--only <file or folder>...]
+// Usage: node scripts/check-format.js [--write] [--counts] [--only <file or folder>...] [--root <dir>]
 //   --write   let Prettier rewrite the files (long lines are still reported: they need wrapping by hand)
 //   --counts  print the number of long lines per file instead of every line
 //   --only    check only these files and folders (e.g. --only lib/data test/data)
+//   --root    the tree to check (default: this repository; test/scripts/check_format.test.ts uses a scratch tree)
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const ROOT = path.join(__dirname, '..');
+const rootArg = process.argv.indexOf('--root');
+const ROOT = rootArg > 0 ? path.resolve(process.argv[rootArg + 1] ?? '') : path.join(__dirname, '..');
 const LIMIT = require(path.join(ROOT, '.prettierrc.json')).printWidth;
 // Folders whose .ts/.js files Prettier formats; `native` only at its top level (native/build is compiled output).
 const SOURCE_DIRS = ['lib', 'test', 'scripts', 'bench', 'bin'];
@@ -22,6 +24,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     if (arg === '--write') options.write = true;
     else if (arg === '--counts') options.counts = true;
+    else if (arg === '--root') i++;
     else if (arg === '--only') {
       options.only = [];
       while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) options.only.push(argv[++i]);
@@ -35,7 +38,8 @@ function parseArgs(argv) {
 
 function usage(problem) {
   process.stderr.write(
-    `check-format: ${problem}\nusage: node scripts/check-format.js [--write] [--counts] [--only <paths...>]\n`,
+    `check-format: ${problem}\n` +
+      'usage: node scripts/check-format.js [--write] [--counts] [--only <paths...>] [--root <dir>]\n',
   );
   process.exit(2);
 }
@@ -127,7 +131,8 @@ if (long.length > 0) {
     : long.map(({ file, where, length }) => `${file}:${where}: ${length} characters`);
   process.stderr.write(
     `${lines.join('\n')}\n` +
-      `format: ${long.length} lines over ${LIMIT} characters in ${fileCount} file${fileCount === 1 ? '' : 's'} ` +
+      `format: ${long.length} line${long.length === 1 ? '' : 's'} over ${LIMIT} characters ` +
+      `in ${fileCount} file${fileCount === 1 ? '' : 's'} ` +
       '(comments and strings are not wrapped by Prettier; wrap them by hand)\n',
   );
   process.exit(1);
