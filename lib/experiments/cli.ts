@@ -17,22 +17,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  BACKBONES,
-  BackboneName,
-  makeRunConfig,
-  METHODS,
-  MethodName,
-  PROPORTIONS,
-  RunConfig,
-  RunOverrides,
-  runId,
-  validateRunConfig,
-} from './config';
+import { makeRunConfig, validateRunConfig } from '../methods/config';
+import { BACKBONES, BackboneName, METHODS, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
+import { runId } from '../runs/id';
 import { GridOptions, STUDIES, StudyName, studyGrid } from './grid';
 import { acquireRunLock, describeHolder } from './lock';
-import { projectPaths } from './paths';
-import { parseScale, ScaleName, SCALES } from './scale';
+import { projectPaths } from '../runs/paths';
+import { parseScale, ScaleName, SCALES } from '../runs/scale';
 import {
   collectRows,
   listRuns,
@@ -43,7 +34,7 @@ import {
   RunState,
   RunStatus,
   writeFileAtomic,
-} from './store';
+} from '../runs/store';
 import { describeIdentity, type DatasetIdentity } from '../data/identity';
 import { runSweep, TRAIN_EXIT } from './sweep';
 import { tidyArrowFile } from './tidy_arrow';

@@ -36,17 +36,10 @@
  * full train × test cross that Figure 2 and the released script describe). The ablations use the
  * grids below; `PAPER_COUNTS` keeps the paper's numbers for the report.
  */
-import {
-  BACKBONES,
-  BackboneName,
-  makeRunConfig,
-  MethodName,
-  PROPORTIONS,
-  RunConfig,
-  RunOverrides,
-  runId,
-} from './config';
-import { ScaleName, SCALES } from './scale';
+import { makeRunConfig } from '../methods/config';
+import { BACKBONES, BackboneName, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
+import { runId } from '../runs/id';
+import { ScaleName, SCALES } from '../runs/scale';
 
 export const STUDIES = ['ssl', 'resolution', 'augmentation'] as const;
 export type StudyName = (typeof STUDIES)[number];

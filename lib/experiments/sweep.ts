@@ -24,9 +24,9 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RunConfig } from './config';
+import { RunConfig } from '../runs/config';
 import { describeHolder, liveLockHolder } from './lock';
-import { openRun, RunRecord, RunState, RunStatus } from './store';
+import { openRun, RunRecord, RunState, RunStatus } from '../runs/store';
 
 /** Exit codes of the CLI `train` command, shared with the worker pool and the SLURM script. */
 export const TRAIN_EXIT = { done: 0, failed: 1, usage: 2, diverged: 3, interrupted: 4, locked: 75 } as const;

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone } from '../models/backbone';
 import type { Module, NamedParam } from '../nn/module';
-import type { RunConfig } from '../experiments/config';
+import type { RunConfig } from '../runs/config';
 import { copyParams, emaUpdate } from '../optim';
 import { LossOutput, Method, MethodContext, StepState, prefixed } from './method';
 

@@ -4,7 +4,7 @@
  * @example
  *   const method = createMethod(makeRunConfig({ method: 'byol', backbone: 'resnet18' }, 'smoke'), { posWeight: 3 });
  */
-import type { MethodName, RunConfig } from '../experiments/config';
+import type { MethodName, RunConfig } from '../runs/config';
 import { createBackbone, type BackboneKind } from '../models';
 import type { Backbone } from '../models/backbone';
 import type { Method, MethodContext } from './method';

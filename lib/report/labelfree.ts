@@ -26,10 +26,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as aq from 'arquero';
-import { BACKBONE_LABELS, METHOD_LABELS, type BackboneName, type MethodName } from '../experiments/config';
+import { METHOD_LABELS } from '../methods/config';
+import { BACKBONE_LABELS, type BackboneName, type MethodName } from '../runs/config';
 import type { GridOptions } from '../experiments/grid';
-import type { ScaleName } from '../experiments/scale';
-import type { ResultRow } from '../experiments/store';
+import type { ScaleName } from '../runs/scale';
+import type { ResultRow } from '../runs/store';
 import { bootstrapCi, kendallTauB, spearman } from '../eval/correlation';
 import { LABEL_FREE_KEYS } from '../eval/labelfree';
 import { meanCi, pairCells, pairedBootstrapTest, summarizeOverSeeds } from '../eval/stats';

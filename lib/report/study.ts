@@ -18,18 +18,13 @@
  */
 import * as path from 'path';
 import * as aq from 'arquero';
-import {
-  BACKBONE_LABELS,
-  METHOD_LABELS,
-  runId,
-  type BackboneName,
-  type MethodName,
-  type RunConfig,
-} from '../experiments/config';
+import { METHOD_LABELS } from '../methods/config';
+import { BACKBONE_LABELS, type BackboneName, type MethodName, type RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
 import type { GridOptions } from '../experiments/grid';
-import { projectPaths } from '../experiments/paths';
-import type { ScaleName } from '../experiments/scale';
-import { collectRows, listRuns, type ResultRow } from '../experiments/store';
+import { projectPaths } from '../runs/paths';
+import type { ScaleName } from '../runs/scale';
+import { collectRows, listRuns, type ResultRow } from '../runs/store';
 import { bootstrapCi, kendallTauB, pearson, spearman } from '../eval/correlation';
 import { paperTable as loadPaperTable, type PaperTableName } from './paper';
 

@@ -9,8 +9,8 @@
  */
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../experiments/config';
-import { writeFileAtomic, type ResultRow, type RunRecord } from '../experiments/store';
+import type { RunConfig } from '../runs/config';
+import { writeFileAtomic, type ResultRow, type RunRecord } from '../runs/store';
 import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
 import type { SewerRecord } from '../data/types';
 import { Rng, mixSeed } from '../data/rng';

@@ -8,7 +8,7 @@
  *   const checkpoints = new Checkpoints(run, parts, position);
  *   checkpoints.save({ epoch: 1, batch: 0 });   // position.epoch = 1, position.seconds updated
  */
-import type { RunRecord } from '../experiments/store';
+import type { RunRecord } from '../runs/store';
 import type { NamedParam } from '../nn/module';
 import type { GroupOptimizer } from '../optim';
 import {

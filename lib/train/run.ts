@@ -17,10 +17,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import type { RunConfig } from '../experiments/config';
-import { scaledLearningRates } from '../experiments/config';
-import { projectPaths } from '../experiments/paths';
-import { openRun, type ResultRow, type RunRecord, type RunStatus } from '../experiments/store';
+import type { RunConfig } from '../runs/config';
+import { scaledLearningRates } from '../runs/config';
+import { projectPaths } from '../runs/paths';
+import { openRun, type ResultRow, type RunRecord, type RunStatus } from '../runs/store';
 import { DataLoader } from '../data/loader';
 import {
   applyWarmupCosine,

@@ -9,8 +9,8 @@ import { axpby } from '../../lib/backend/kernels/axpby';
 import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { nativeKernelsActive, setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { loadNative, nativeAddonPath } from '../../lib/backend/native';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { METHODS } from '../../lib/experiments/config';
+import { makeRunConfig } from '../../lib/methods/config';
+import { METHODS } from '../../lib/runs/config';
 import { createMethod } from '../../lib/methods';
 import { onCpu, randomValues, relativeError, type ConvCase, type Pad } from './helpers';
 

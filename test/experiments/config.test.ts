@@ -2,15 +2,10 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { openRun } from '../../lib/experiments/store';
-import {
-  makeRunConfig,
-  PAPER_LARS_ETA,
-  runId,
-  scaledLearningRates,
-  validateRunConfig,
-  type RunConfig,
-} from '../../lib/experiments/config';
+import { openRun } from '../../lib/runs/store';
+import { makeRunConfig, validateRunConfig } from '../../lib/methods/config';
+import { PAPER_LARS_ETA, scaledLearningRates, type RunConfig } from '../../lib/runs/config';
+import { runId } from '../../lib/runs/id';
 
 describe('run configs', () => {
   it('the CPU scales standardise the SSL probe and raise its lr; the paper scale and supervised keep the paper’s probe', () => {

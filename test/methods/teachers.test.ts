@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { makeRunConfig, type MethodName } from '../../lib/experiments/config';
+import { makeRunConfig } from '../../lib/methods/config';
+import type { MethodName } from '../../lib/runs/config';
 import { backboneFor, createMethod, type LossOutput, type Method, type MethodContext } from '../../lib/methods';
 import { BaseMethod } from '../../lib/methods/base';
 import { emaTau, emaUpdate } from '../../lib/optim';

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../lib/experiments/cli';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { openRun } from '../../lib/experiments/store';
+import { makeRunConfig } from '../../lib/methods/config';
+import { openRun } from '../../lib/runs/store';
 import { frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
 import { runExperiment } from '../../lib/train/run';
 
