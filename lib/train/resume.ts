@@ -44,11 +44,10 @@ export function startOrResume(
       return position;
     } catch (err) {
       if (!(err instanceof CheckpointUnreadable)) throw err;
-      // A checkpoint torn by a full disk (before writes were checked) or damaged since: restart rather than fail
-      // forever.
+      // Torn by a full disk (before writes were checked) or damaged since: restart rather than fail forever.
       const aside = discardCheckpoint(run.checkpointDir);
-      const message =
-        `${err.message}; treated as absent, the run restarts from step 0 ` + `(the file was moved to ${aside})`;
+      const restart = 'treated as absent, the run restarts from step 0';
+      const message = `${err.message}; ${restart} (the file was moved to ${aside})`;
       if (!options.quiet) console.error(`[train] ${run.id}: ${message}`);
       run.truncateLogAfterStep(-1);
       run.appendLog({ kind: 'checkpoint-discarded', step: 0, reason: message });
