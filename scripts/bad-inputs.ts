@@ -13,7 +13,7 @@ import { makeRunConfig, validateRunConfig } from '../lib/methods/config';
 import { type RunConfig, type RunOverrides } from '../lib/runs/config';
 import { runId } from '../lib/runs/id';
 import { clearDatasetIdentities } from '../lib/runs/dataset';
-import { main } from '../lib/experiments/cli';
+import { main } from '../lib/cli';
 import { parseSewerMlCsv, readSewerMlSplit, SEWER_CODES } from '../lib/data/sewerml';
 import { ensureSyntheticDataset, readSyntheticSplit } from '../lib/data/synthetic';
 import { readFashionMnistSplit } from '../lib/data/fashion_mnist';

@@ -100,16 +100,19 @@ export interface SweepSummary {
   interrupted: boolean;
 }
 
-/** The command line that runs this project's CLI: compiled JS under dist/, or TypeScript via tsx. */
+/**
+ * The command line that runs this project's CLI (lib/cli, a layer above: started as a process, never imported):
+ * compiled JS under dist/, or TypeScript via tsx.
+ */
 export function cliInvocation(): { command: string; args: string[] } {
   const here = __filename;
   if (here.endsWith('.ts')) {
     return {
       command: process.execPath,
-      args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'cli.ts')],
+      args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, '..', 'cli', 'index.ts')],
     };
   }
-  return { command: process.execPath, args: [path.join(__dirname, 'cli.js')] };
+  return { command: process.execPath, args: [path.join(__dirname, '..', 'cli', 'index.js')] };
 }
 
 function tailOf(file: string, lines = 15): string {

@@ -103,7 +103,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
       kind: preset.dataset.kind,
       dir: null,
       preset: preset.dataset.preset,
-      trainFraction: 0.5,
+      trainFraction: preset.trainFraction,
       defectClass: 0,
     },
     trainProportion: 0.45,
@@ -114,7 +114,13 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     epochs: preset.epochs,
     batchSize: preset.batchSize ?? paper.batchSize,
     valEvery: preset.valEvery,
-    optimizer: { ...paper.optimizer, warmupEpochs: preset.warmupEpochs, minLr: 1e-6, eta: PAPER_LARS_ETA },
+    // η only acts on LARS; the AdamW methods keep the paper's value so their run ids do not move with it.
+    optimizer: {
+      ...paper.optimizer,
+      warmupEpochs: preset.warmupEpochs,
+      minLr: 1e-6,
+      eta: paper.optimizer.kind === 'lars' ? preset.larsEta : PAPER_LARS_ETA,
+    },
     probe: {
       lr: paper.probeLr,
       momentum: 0.9,

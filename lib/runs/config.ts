@@ -123,16 +123,10 @@ export type RunOverrides = {
 };
 
 /**
- * The LARS trust coefficient of the paper's code (P `src/utils/lars.py`), kept at every scale. A LARS step moves a
- * weight matrix by lr·η of its norm (≈ 1/(1 − momentum) times that once momentum builds up), which the paper's tens
- * of thousands of steps integrate into real learning and the default scale's 116 do not: there SimCLR, BYOL and
- * Barlow Twins move their backbones' weight matrices by only 0.4–0.8 % (`backboneDrift`), and a probe fitted to
- * convergence on the "trained" ResNet-18 scores below one on the untrained network. `optimizer.eta` = 0.02
- * (solo-learn's default) moves them by 6–10 % and lifts that frozen-feature AUROC above the untrained network's
- * (ResNet-18 at 45 %: SimCLR 0.825 → 0.871, BYOL 0.787 → 0.840, Barlow Twins 0.807 → 0.831; ViT-Tiny unchanged,
- * 0.69–0.72), but the online probe, chasing features that now move, ends lower for BYOL (val AUROC 0.792 → 0.727)
- * and Barlow Twins (0.780 → 0.670; SimCLR 0.787 → 0.809). The paper reports the online probe, so the default scale
- * keeps the paper's η; README "LARS at the CPU scale" has the table and the commands.
+ * The LARS trust coefficient of the paper's code (P `src/utils/lars.py`), kept at the `paper` scale. A LARS step
+ * moves a weight matrix by lr·η of its norm, which the paper's tens of thousands of steps integrate into real
+ * learning and a CPU run's few hundred do not: with η = 0.001 the old default scale's 116 steps moved the backbones
+ * by 0.4–0.8 %. The CPU scales use `larsEta` of their preset instead (README "Departures at the CPU scales").
  */
 export const PAPER_LARS_ETA = 0.001;
 

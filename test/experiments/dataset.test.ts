@@ -13,7 +13,7 @@ import { clearDatasetIdentities } from '../../lib/runs/dataset';
 import { studyGrid } from '../../lib/experiments/grid';
 import { fashionMnistGridOptions } from '../../lib/report/labelfree';
 import { listRuns, openRun } from '../../lib/runs/store';
-import { main } from '../../lib/experiments/cli';
+import { main } from '../../lib/cli';
 import { SEWER_CODES, sewerMlIdentity } from '../../lib/data/sewerml';
 import { FAKE_TRAINER, ROOT, runCli, tempDir } from './helpers';
 

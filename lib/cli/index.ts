@@ -12,7 +12,7 @@
  * Every command takes `--results DIR` (default: SSLAD_RESULTS_DIR or runs/results).
  *
  * @example
- *   import { main } from './cli';
+ *   import { main } from '../lib/cli';
  *   const code = await main(['status', '--results', '/tmp/results']);
  */
 import * as fs from 'fs';
@@ -20,8 +20,9 @@ import * as path from 'path';
 import { makeRunConfig, validateRunConfig } from '../methods/config';
 import { BACKBONES, BackboneName, METHODS, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
 import { runId } from '../runs/id';
-import { GridOptions, STUDIES, StudyName, studyGrid } from './grid';
-import { acquireRunLock, describeHolder } from './lock';
+import { GridOptions, STUDIES, StudyName, studyGrid } from '../experiments/grid';
+import { acquireRunLock, describeHolder, liveLockHolder } from '../experiments/lock';
+import { submitSlurm, waitForSlurmJob, writeSlurmArray } from '../experiments/slurm';
 import { projectPaths } from '../runs/paths';
 import { parseScale, ScaleName, SCALES } from '../runs/scale';
 import {
@@ -36,8 +37,8 @@ import {
   writeFileAtomic,
 } from '../runs/store';
 import { describeIdentity, type DatasetIdentity } from '../data/identity';
-import { runSweep, TRAIN_EXIT } from './sweep';
-import { tidyArrowFile } from './tidy_arrow';
+import { runSweep, TRAIN_EXIT } from '../experiments/sweep';
+import { tidyArrowFile } from '../experiments/tidy_arrow';
 
 /** The trainer's entry point (lib/train/run.ts), loaded lazily so the other commands never pay for tfjs. */
 export type RunExperiment = (config: RunConfig, options: { resultsDir: string }) => Promise<RunStatus>;
@@ -57,9 +58,21 @@ export function isInputError(err: unknown): boolean {
   return e?.name === 'SewerDataError' || /^invalid config: /.test(e?.message ?? '');
 }
 
+/**
+ * The modules only some commands need, loaded when a command first asks for one: TF.js (under lib/backend, the
+ * frozen probe and the label-free grids) costs about a second at start that `status`, `sweep` and `export` never
+ * pay. With the trainer (trainerModulePath) these are the CLI's only lazy loads; each points down the layers
+ * (test/layers.test.ts checks it against LAZY_LOADS in lib/util/layers.ts).
+ */
+const heavy = {
+  backend: () => require('../backend') as typeof import('../backend'),
+  frozen: () => require('../train/frozen') as typeof import('../train/frozen'),
+  labelfree: () => require('../report/labelfree') as typeof import('../report/labelfree'),
+};
+
 /** SSLAD_BACKEND names a backend (checked before anything is written, without loading TF.js). */
 function checkBackendVariable(): void {
-  const { parseForced } = require('../backend') as typeof import('../backend');
+  const { parseForced } = heavy.backend();
   try {
     parseForced();
   } catch (err) {
@@ -329,7 +342,7 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       `the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`,
     );
   }
-  const { initBackend } = require('../backend') as typeof import('../backend');
+  const { initBackend } = heavy.backend();
   try {
     await initBackend({ quiet: true });
   } catch (err) {
@@ -458,7 +471,6 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
     return 0;
   }
   if (flags.slurm) {
-    const { writeSlurmArray, submitSlurm, waitForSlurmJob } = require('./slurm') as typeof import('./slurm');
     const job = writeSlurmArray(finalConfigs, {
       resultsDir: dir,
       name: `ssl-ad-${study}-${scale}`,
@@ -537,7 +549,6 @@ export interface StatusRow {
 
 /** Every run's state, with `running` runs whose worker is gone marked stale. */
 export function statusTable(dir: string): StatusRow[] {
-  const { liveLockHolder } = require('./lock') as typeof import('./lock');
   return listRuns(dir).map((run) => {
     const status = run.status();
     let epochs = 0;
@@ -642,7 +653,7 @@ function commandExport(flags: Record<string, string | boolean>, out: Output): nu
   let runIds: Set<string> | undefined;
   if (grids) {
     const scale = scaleFlag(flags);
-    const { fashionMnistGridOptions } = require('../report/labelfree') as typeof import('../report/labelfree');
+    const { fashionMnistGridOptions } = heavy.labelfree();
     const configs = grids.flatMap((g) =>
       g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale }),
     );
@@ -674,7 +685,7 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
     );
     return 1;
   }
-  const { initBackend } = require('../backend') as typeof import('../backend');
+  const { initBackend } = heavy.backend();
   await initBackend({ quiet: true });
   const rows = await mod.evaluateRun(run.config(), { resultsDir: dir });
   out.log(`[eval] ${run.id}: ${rows.length} rows`);
@@ -708,7 +719,7 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
     return 1;
   }
   const targets = randomInit ? configs : finished;
-  const { frozenLinearProbe } = require('../train/frozen') as typeof import('../train/frozen');
+  const { frozenLinearProbe } = heavy.frozen();
   const natural = <T extends { proportion: number }>(values: T[]): T =>
     values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
   out.log(
