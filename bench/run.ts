@@ -10,7 +10,7 @@
  *   BENCH_REPEATS=5 npm run bench
  *
  * Both sides run the same models and losses: ours are the project's own (lib/models, lib/methods,
- * lib/optim, stepped with tf.variableGrads as lib/train/run.ts does), PyTorch's are torchvision resnet18
+ * lib/optim, stepped with tf.variableGrads as lib/train/step.ts does), PyTorch's are torchvision resnet18
  * and a plain ViT-Tiny (tools/bench/torch_steps.py). The supervised steps use a Linear(d, 1) BCE head,
  * SGD (ResNet) and AdamW (ViT) on both sides; SimCLR, BYOL and Barlow Twins use SGD on both sides, because
  * torch has no LARS (the optimiser is a few ms of a step either way); DINO and MAE use their own AdamW on both.

@@ -5,10 +5,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { ByolMlp, byolPredictor, byolProjector } from '../models/heads';
 import { byolLoss } from '../losses';
-import { copyParams, emaTau, emaUpdate } from '../optim';
+import { emaTau } from '../optim';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
-import { prefixed, type LossOutput, type MethodContext, type StepState } from './method';
+import type { LossOutput, MethodContext, StepState } from './method';
 
 export class ByolMethod extends BaseMethod {
   readonly name = 'byol';
@@ -16,8 +16,6 @@ export class ByolMethod extends BaseMethod {
   private readonly predictor: ByolMlp;
   private readonly momentumBackbone: Backbone;
   private readonly momentumProjector: ByolMlp;
-  /** The τ used by the last EMA update, for the log. */
-  lastTau: number;
 
   constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
     super(context, backbone);
@@ -33,11 +31,8 @@ export class ByolMethod extends BaseMethod {
       'predictor',
       byolPredictor({ hiddenDim: s.predHiddenDim, outDim: s.projOutputDim, seed: context.seed + 13 }),
     );
-    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
-    this.momentumProjector = this.addTeacher('momentum_projector', byolProjector(head));
-    copyParams(this.momentumBackbone.namedParameters(), this.backbone.namedParameters());
-    copyParams(this.momentumProjector.namedParameters(), this.projector.namedParameters());
-    this.lastTau = s.emaBase;
+    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone(), 'backbone');
+    this.momentumProjector = this.addTeacher('momentum_projector', byolProjector(head), 'projector');
   }
 
   loss(views: tf.Tensor4D[]): LossOutput {
@@ -49,20 +44,10 @@ export class ByolMethod extends BaseMethod {
     return { loss, features, embeddings: z, terms: { byol: loss } };
   }
 
-  afterStep(state: StepState): void {
+  /** τ rises 0.996 → 0.999 on a cosine over all steps, for the step just taken (the paper's MomentumUpdater). */
+  protected teacherTau(state: StepState): number {
     const s = this.config.settings;
-    // τ for the step just taken, as the paper's MomentumUpdater does after each optimiser step.
-    this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
-    emaUpdate(
-      prefixed('b', this.momentumBackbone.namedParameters()),
-      prefixed('b', this.backbone.namedParameters()),
-      this.lastTau,
-    );
-    emaUpdate(
-      prefixed('p', this.momentumProjector.namedParameters()),
-      prefixed('p', this.projector.namedParameters()),
-      this.lastTau,
-    );
+    return emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
   }
 
   embed(features: tf.Tensor2D): tf.Tensor2D {

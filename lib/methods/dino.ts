@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DinoHead } from '../models/heads';
 import { l2Normalize } from '../nn/layers';
 import { dinoLoss, dinoTeacherTemp } from '../losses';
-import { copyParams, emaTau, emaUpdate } from '../optim';
+import { emaTau } from '../optim';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import { prefixed, type LossOutput, type MethodContext, type StepState } from './method';
@@ -20,7 +20,6 @@ export class DinoMethod extends BaseMethod {
   private readonly center: tf.Variable;
   /** The centre computed by the last loss; committed in afterStep, once the step really happened. */
   private pendingCenter: tf.Tensor | null = null;
-  lastTau: number;
 
   constructor(context: MethodContext, backbone: Backbone, makeBackbone: () => Backbone) {
     super(context, backbone);
@@ -33,12 +32,9 @@ export class DinoMethod extends BaseMethod {
       seed: context.seed + 11,
     };
     this.head = this.addHead('head', new DinoHead(head));
-    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone());
-    this.momentumHead = this.addTeacher('momentum_head', new DinoHead(head));
-    copyParams(this.momentumBackbone.namedParameters(), this.backbone.namedParameters());
-    copyParams(this.momentumHead.namedParameters(), this.head.namedParameters());
+    this.momentumBackbone = this.addTeacher('momentum_backbone', makeBackbone(), 'backbone');
+    this.momentumHead = this.addTeacher('momentum_head', new DinoHead(head), 'head');
     this.center = this.addState('dino_loss_func.center', tf.zeros([1, s.numPrototypes]));
-    this.lastTau = s.emaBase;
   }
 
   teacherTemperature(epoch: number): number {
@@ -78,24 +74,20 @@ export class DinoMethod extends BaseMethod {
     );
   }
 
+  /** Commit the centre of the step's loss, then the teachers' EMA (the base). */
   afterStep(state: StepState): void {
-    const s = this.config.settings;
     if (this.pendingCenter) {
       this.center.assign(this.pendingCenter);
       this.pendingCenter.dispose();
       this.pendingCenter = null;
     }
-    this.lastTau = emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
-    emaUpdate(
-      prefixed('b', this.momentumBackbone.namedParameters()),
-      prefixed('b', this.backbone.namedParameters()),
-      this.lastTau,
-    );
-    emaUpdate(
-      prefixed('h', this.momentumHead.namedParameters()),
-      prefixed('h', this.head.namedParameters()),
-      this.lastTau,
-    );
+    super.afterStep(state);
+  }
+
+  /** τ rises 0.996 → 0.999 on a cosine over all steps, for the step just taken, as in BYOL. */
+  protected teacherTau(state: StepState): number {
+    const s = this.config.settings;
+    return emaTau(state.step, state.totalSteps, s.emaBase, s.emaFinal);
   }
 
   /** The L2-normalised bottleneck before the prototypes (the K prototype logits are too wide to monitor). */

@@ -57,6 +57,8 @@ export interface Method {
   readonly clipGrad: number | null;
   /** After the optimiser step: EMA teachers, centres. */
   afterStep(state: StepState): void;
+  /** The τ of the last EMA update of the teachers (logged as `tau`); undefined for a method without teachers. */
+  readonly lastTau: number | undefined;
   /** Logits of a classifier the method trains itself (the supervised baseline); SSL methods use the probe. */
   classify?(features: tf.Tensor2D): tf.Tensor1D;
   /** Projector embeddings of backbone features, for the label-free monitors (absent for MAE and supervised). */

@@ -23,7 +23,7 @@ import { createMethod, type Method } from '../methods';
 import { loadTorchStateDict, readSafetensorsFile, writeSafetensorsFile } from '../models/safetensors';
 import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { BackboneDrift } from './monitor';
-import { BACKBONE_FILE, forwardRecords, metricsFor } from './run';
+import { BACKBONE_FILE, forwardRecords, metricsFor } from './evaluate';
 
 /** Penalty on the standardised coefficients; chosen once on the default-scale runs, not per run. */
 export const FROZEN_PROBE_L2 = 0.01;

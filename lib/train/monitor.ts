@@ -1,7 +1,10 @@
 /**
- * The label-free scores of a representation, computed each epoch on a fixed unlabelled sample of the training
- * subset: from backbone features and, where the method has one, from projector embeddings. The sample, its two
- * augmented views and its surrogate classes are the same every epoch, so the scores are comparable over time.
+ * What a run logs about its representation besides the loss. Every step: RankMe and statistics of the batch's
+ * backbone features and embeddings (`batchMonitors`, the paper's per-batch monitors). Every epoch
+ * (`epochMonitors`): how far the backbone has moved from its initialisation (`BackboneDrift`) and the label-free
+ * scores of a fixed unlabelled sample of the training subset (`labelFreeMonitor`), from backbone features and,
+ * where the method has one, from projector embeddings. The sample, its two augmented views and its surrogate
+ * classes are the same every epoch, so the scores are comparable over time.
  *
  * @example
  *   const scores = await labelFreeMonitor(method, data.trainCache, sampleRecords, { batchSize: 64, seed: 42 });
@@ -10,9 +13,58 @@
 import * as tf from '@tensorflow/tfjs';
 import { DataLoader, disposeBatch, type ImageCache } from '../data/loader';
 import type { SewerRecord } from '../data/types';
+import { featureStats, rankMe } from '../eval';
 import { alignment, invariance, labelFreeScores } from '../eval/labelfree';
 import type { Method } from '../methods';
 import type { Module } from '../nn/module';
+
+/**
+ * RankMe of the first view's backbone features and the mean and std of its features and embeddings, read back
+ * from the step's tensors, which it then disposes.
+ */
+export function batchMonitors(features: tf.Tensor2D[], embeddings: tf.Tensor2D[]): Record<string, number> {
+  const monitors: Record<string, number> = {};
+  if (features.length) {
+    const f0 = features[0];
+    const [n, d] = f0.shape;
+    const values = f0.dataSync() as Float32Array;
+    monitors.rankme = rankMe(values, n, d);
+    const stats = featureStats(values, n, d);
+    monitors.feature_std = stats.std;
+    monitors.feature_mean = stats.mean;
+  }
+  if (embeddings.length) {
+    const e0 = embeddings[0];
+    const stats = featureStats(e0.dataSync() as Float32Array, e0.shape[0], e0.shape[1]);
+    monitors.embedding_std = stats.std;
+    monitors.embedding_mean = stats.mean;
+  }
+  tf.dispose([...features, ...embeddings]);
+  return monitors;
+}
+
+/**
+ * The epoch log's monitors: `backbone_drift`, and, on a sample of at least 4 images, the label-free scores with
+ * the names the paper's monitoring figures read (the large-sample RankMe and feature statistics).
+ */
+export async function epochMonitors(
+  method: Method,
+  drift: BackboneDrift,
+  cache: ImageCache,
+  sample: SewerRecord[],
+  options: MonitorOptions,
+): Promise<Record<string, number>> {
+  const monitors: Record<string, number> = { backbone_drift: drift.measure(method.backbone) };
+  if (sample.length < 4) return monitors;
+  const scores = await labelFreeMonitor(method, cache, sample, options);
+  return {
+    ...monitors,
+    ...scores,
+    rankme_sample: scores.lf_rankme,
+    sample_feature_std: scores.lf_feature_std,
+    sample_feature_mean: scores.lf_feature_mean,
+  };
+}
 
 export interface MonitorOptions {
   batchSize: number;
