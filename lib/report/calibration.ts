@@ -29,8 +29,8 @@ import { bestThreshold, compareCalibrations, type Split } from '../eval/calibrat
 import { binaryMetrics } from '../eval/metrics';
 import { loadSplits } from '../train/data';
 import type { DatasetSplit, SewerRecord } from '../data/types';
-import { NATURAL_PROPORTION, percent } from './study';
-import { methodLabel } from './labelfree';
+import { methodLabel, percent, sameProportion } from './labels';
+import { NATURAL_PROPORTION } from './table1';
 
 export const RULES = ['fixed', 'priorShift', 'trainF1', 'trainF2', 'evalOracle'] as const;
 export type RuleName = (typeof RULES)[number];
@@ -236,7 +236,7 @@ export function thresholdArtefactSummary(
   );
   const proportions = [...new Set(selected.map((r) => r.evalProportion))].sort((a, b) => a - b);
   const low = proportions[0];
-  const natural = proportions.find((p) => Math.abs(p - NATURAL_PROPORTION) < 1e-9);
+  const natural = proportions.find((p) => sameProportion(p, NATURAL_PROPORTION));
   const empty: ArtefactSummary = {
     lowProportion: low ?? NaN,
     naturalF1: NaN,

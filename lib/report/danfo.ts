@@ -18,7 +18,9 @@ import type * as DanfoModule from 'danfojs-node';
 import type * as aq from 'arquero';
 import type { RunConfig } from '../experiments/config';
 import type { ResultRow } from '../experiments/store';
-import { NATURAL_PROPORTION, TABLE1_METRICS, resultsTable, rowsToTable } from './study';
+import { resultsTable } from './runs';
+import { NATURAL_PROPORTION, TABLE1_METRICS } from './table1';
+import { rowsToTable } from './tidy';
 
 export type Danfo = typeof DanfoModule;
 export type DanfoFrame = InstanceType<Danfo['DataFrame']>;

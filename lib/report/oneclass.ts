@@ -35,7 +35,8 @@ import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
 import { contaminationThreshold, fewLabelProbe, fitMahalanobis, knnScores, mahalanobisScores } from '../eval/oneclass';
 import { mixSeed, Rng } from '../data/rng';
 import { FROZEN_PROBE_L2, frozenFeatures, frozenFeaturesFile, type FrozenFeatures } from '../train/frozen';
-import { methodLabel, NATURAL_PROPORTION, percent } from './study';
+import { methodLabel, percent, sameProportion } from './labels';
+import { NATURAL_PROPORTION } from './table1';
 
 /** The study's fixed choices (changing one recomputes every cached `oneclass.json`). */
 export const ONECLASS_SETTINGS = {
@@ -316,10 +317,6 @@ export async function oneClassStudy(
 // ---------------------------------------------------------------------------------------------------------
 // Analyses (pure).
 
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) < 1e-9;
-}
-
 function groupKey(r: OneClassRow): string {
   return `${r.method}|${r.backbone}|${r.trainProportion}|${r.seed}`;
 }
@@ -359,7 +356,7 @@ function bestContaminated(group: OneClassRow[]): OneClassRow | null {
 
 /** Per run (and untrained cell), the best one-class detector on the contaminated bank at `evalProportion`. */
 export function bestOneClassTable(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): BestOneClassRow[] {
-  const at = rows.filter((r) => close(r.evalProportion, evalProportion));
+  const at = rows.filter((r) => sameProportion(r.evalProportion, evalProportion));
   const out: BestOneClassRow[] = [];
   for (const group of groups(at)) {
     const winner = bestContaminated(group);
@@ -401,7 +398,7 @@ export interface ContaminationCostRow {
 /** Per run and one-class detector: AUROC with the clean bank minus with the contaminated one, at `evalProportion`. */
 export function contaminationCost(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): ContaminationCostRow[] {
   const out: ContaminationCostRow[] = [];
-  const oneClass = rows.filter((r) => r.family === 'one-class' && close(r.evalProportion, evalProportion));
+  const oneClass = rows.filter((r) => r.family === 'one-class' && sameProportion(r.evalProportion, evalProportion));
   for (const r of oneClass.filter((x) => x.bank === 'contaminated')) {
     const clean = oneClass.find((x) => x.bank === 'clean' && groupKey(x) === groupKey(r) && x.detector === r.detector);
     if (!clean) continue;
@@ -437,7 +434,7 @@ export interface LabelEfficiencyRow {
 
 /** The probe's AUROC per number of labels next to the best one-class AUROC of the same run, at `evalProportion`. */
 export function labelEfficiency(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): LabelEfficiencyRow[] {
-  const at = rows.filter((r) => close(r.evalProportion, evalProportion));
+  const at = rows.filter((r) => sameProportion(r.evalProportion, evalProportion));
   const out: LabelEfficiencyRow[] = [];
   for (const group of groups(at)) {
     const oneClass = bestContaminated(group);
@@ -544,7 +541,7 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
   const lines: string[] = [];
   const byShare = [...new Set(ssl.map((r) => r.trainProportion))].sort((a, b) => a - b);
   const winners = byShare.map((p) =>
-    ssl.filter((r) => close(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)),
+    ssl.filter((r) => sameProportion(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)),
   );
   lines.push(
     `- **Best label-free detector** (contaminated bank, validation at ${percent(NATURAL_PROPORTION)}): ` +
@@ -578,7 +575,7 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
     );
   const costs = contaminationCost(rows).filter((c) => !['supervised', 'untrained'].includes(c.method));
   for (const p of [...new Set(costs.map((c) => c.trainProportion))].sort((a, b) => a - b)) {
-    const own = costs.filter((c) => close(c.trainProportion, p));
+    const own = costs.filter((c) => sameProportion(c.trainProportion, p));
     const mean = own.reduce((a, c) => a + c.cost, 0) / own.length;
     const worst = own.reduce((a, b) => (b.cost > a.cost ? b : a));
     lines.push(

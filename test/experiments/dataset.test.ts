@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { makeRunConfig, runId } from '../../lib/experiments/config';
 import { clearDatasetIdentities } from '../../lib/experiments/dataset';
 import { studyGrid } from '../../lib/experiments/grid';
-import { fashionMnistGridOptions } from '../../lib/report/labelfree';
+import { fashionMnistGridOptions } from '../../lib/experiments/selection';
 import { listRuns, openRun } from '../../lib/experiments/store';
 import { main } from '../../lib/experiments/cli';
 import { SEWER_CODES, sewerMlIdentity } from '../../lib/data/sewerml';
