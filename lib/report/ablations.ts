@@ -8,6 +8,7 @@
  */
 import * as aq from 'arquero';
 import type { ResultRow } from '../experiments/store';
+import { spearman } from '../eval/correlation';
 import { epochRecords, type LogRecord, type RunLog, type RunSummary } from './runs';
 import { APPENDIX_METRICS, atNaturalProportion } from './table1';
 import { meanOf, meanOverSeeds, paperOrder, rowsToTable, tableOf } from './tidy';
@@ -83,5 +84,56 @@ export function augmentationTable(rows: ResultRow[], summaries: RunSummary[], me
     'minScale',
     'value',
     'n',
+  );
+}
+
+/** Table 2's reading: per backbone, Spearman ρ of image size with best F1 and with time, ours and the paper's. */
+export function resolutionReading(table2: aq.ColumnTable, paperTable2: aq.ColumnTable): string {
+  type Row = { backbone: string; imageSize: number; bestF1: number; secondsPerEpoch: number };
+  type PaperRow = { backbone: string; metric: string; resolution: number; value: number };
+  const records = table2.objects() as Row[];
+  const paperRows = paperTable2.objects() as PaperRow[];
+  const backbones = ['resnet18', 'vit_tiny'];
+  const lines = backbones.map((backbone) => {
+    const r = records.filter((x) => x.backbone === backbone).sort((a, b) => a.imageSize - b.imageSize);
+    if (r.length < 2) return `- ${backbone}: fewer than two sizes finished.`;
+    const sizes = r.map((x) => x.imageSize);
+    const f1 = spearman(
+      sizes,
+      r.map((x) => x.bestF1),
+    );
+    const time = spearman(
+      sizes,
+      r.map((x) => x.secondsPerEpoch),
+    );
+    const reading =
+      f1 > 0.5 ? 'F1 grows with size, as in the paper' : 'F1 does not grow steadily with size, unlike the paper';
+    return `- ${backbone}: size vs best F1 ρ = ${f1.toFixed(2)}, size vs time ρ = ${time.toFixed(2)}; ${reading}.`;
+  });
+  const paperLines = backbones.map((backbone) => {
+    const r = paperRows
+      .filter((x) => x.backbone === backbone && x.metric === 'f1')
+      .sort((a, b) => a.resolution - b.resolution);
+    const rho = spearman(
+      r.map((x) => x.resolution),
+      r.map((x) => x.value),
+    );
+    return `- paper ${backbone}: size vs best F1 ρ = ${rho.toFixed(2)}.`;
+  });
+  return [...lines, ...paperLines].join('\n');
+}
+
+/** Figure 3's reading: the best cell, whether it lies in the paper's best region, and the spread of F1. */
+export function augmentationReading(figure3: aq.ColumnTable): string {
+  type Cell = { jitter: number; minScale: number; value: number };
+  const cells = (figure3.objects() as Cell[]).sort((a, b) => b.value - a.value);
+  if (!cells.length) return '*No finished runs.*';
+  const top = cells[0];
+  const inPaperRange = top.jitter >= 0.1 && top.jitter <= 0.45 && top.minScale >= 0.395 && top.minScale <= 0.605;
+  const spread = cells[0].value - cells[cells.length - 1].value;
+  const best = `t_val = ${top.jitter}, min_scale = ${top.minScale} (F1 ${top.value.toFixed(3)})`;
+  return (
+    `Best: ${best}, ${inPaperRange ? 'inside' : 'outside'} the paper's best region; ` +
+    `best and worst cells differ by ${spread.toFixed(3)} F1 over ${cells.length} cells.`
   );
 }

@@ -31,6 +31,7 @@ import { loadSplits } from '../train/data';
 import type { DatasetSplit, SewerRecord } from '../data/types';
 import { methodLabel, percent, sameProportion } from './labels';
 import { NATURAL_PROPORTION } from './table1';
+import { tableOf } from './tidy';
 
 export const RULES = ['fixed', 'priorShift', 'trainF1', 'trainF2', 'evalOracle'] as const;
 export type RuleName = (typeof RULES)[number];
@@ -407,4 +408,36 @@ export async function loadCalibrationInputs(
     inputs.push(calibrationInputFrom(config, readJson<PredictionsFile>(file), splits, file));
   }
   return { inputs, missing };
+}
+
+/** The columns of `artefactSummaryTable`. */
+export const ARTEFACT_SUMMARY_COLUMNS = [
+  'scope',
+  'runs',
+  'lowProportion',
+  'naturalF1',
+  'lowF1',
+  'priorShift',
+  'trainF1',
+  'trainF2',
+  'evalOracle',
+  'aurocNatural',
+  'aurocLow',
+  'auprcNatural',
+  'auprcLow',
+];
+
+/** One row per scope with runs: F1 at both ends, the share each rule recovers, AUROC/AUPRC at both ends. */
+export function artefactSummaryTable(summaries: Array<ArtefactSummary & { scope: string }>): aq.ColumnTable {
+  const records = summaries
+    .filter((s) => s.runs > 0)
+    .map((s) => ({
+      ...s,
+      ...s.recoveredShare,
+      aurocNatural: s.auroc.natural,
+      aurocLow: s.auroc.low,
+      auprcNatural: s.auprc.natural,
+      auprcLow: s.auprc.low,
+    }));
+  return tableOf(records, ARTEFACT_SUMMARY_COLUMNS);
 }

@@ -245,3 +245,44 @@ export function comparisonSummary(comparison: aq.ColumnTable): {
   const oursHigher = diffs.filter((d) => d > 0).length;
   return { cells: diffs.length, meanAbsDiff: mean(diffs.map(Math.abs)), oursHigher };
 }
+
+/** One finding as a sentence: the claim, the paper's reading, ours, and whether they agree. */
+export function findingSentence(finding: Finding, ours: string): string {
+  const verdict = finding.agree === null ? ' (not judged at this scale)' : finding.agree ? ' — agrees' : ' — disagrees';
+  return `${finding.claim}: paper ${finding.paper}; ${ours} ${finding.ours}${verdict}.`;
+}
+
+/** Mean TRAIN precision and recall of an appendix table (ours: `value`; a comparison: `ours`). */
+function trainPrecisionRecall(table: aq.ColumnTable): { precision: number; recall: number } {
+  const records = table.objects() as Array<{ split: string; metric: string; value?: number; ours?: number }>;
+  const values = (metric: string) =>
+    records
+      .filter((x) => x.split === 'train' && x.metric === metric)
+      .map((x) => x.value ?? x.ours)
+      .filter((v): v is number => typeof v === 'number');
+  const meanOr0 = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  return { precision: meanOr0(values('precision')), recall: meanOr0(values('recall')) };
+}
+
+/**
+ * Tables 3/4's reading: does TRAIN recall exceed TRAIN precision (the probe over-predicts defects on its own
+ * imbalanced subset), in ours and in the paper? One bullet per table with finished runs.
+ */
+export function trainRecallReading(
+  tables: Array<{ name: string; ours: aq.ColumnTable; paper: aq.ColumnTable }>,
+): string {
+  const lines: string[] = [];
+  for (const { name, ours: oursTable, paper: paperTable } of tables) {
+    const ours = trainPrecisionRecall(oursTable);
+    const paper = trainPrecisionRecall(paperTable);
+    if (Number.isNaN(ours.precision) || (ours.precision === 0 && ours.recall === 0)) continue;
+    const exceeds = (r: { precision: number; recall: number }) =>
+      r.recall > r.precision ? 'exceeds' : 'does not exceed';
+    lines.push(
+      `- ${name}: mean TRAIN precision ${ours.precision.toFixed(3)} vs recall ${ours.recall.toFixed(3)} ` +
+        `(paper: ${paper.precision.toFixed(3)} vs ${paper.recall.toFixed(3)}); ` +
+        `recall ${exceeds(ours)} precision in ours, ${exceeds(paper)} it in the paper.`,
+    );
+  }
+  return lines.join('\n') || '*No finished runs to read.*';
+}

@@ -7,12 +7,15 @@
  *   monitoringCurves(runs, ['rankme', 'loss']); // runId, method, …, epoch, measure, value
  *   rankMeVsF1(runs, rows); // one row per run: rankme, rankmeScaled, trainF1, valF1
  */
-import type * as aq from 'arquero';
+import * as aq from 'arquero';
 import type { ResultRow } from '../experiments/store';
 import { backboneLabel, methodLabel, percent } from './labels';
 import { epochRecords, type RunLog } from './runs';
 import { APPENDIX_METRICS, atNaturalProportion } from './table1';
-import { paperOrder, tableOf } from './tidy';
+import { describeCorrelation, type CorrelationRow } from './correlation';
+import { meanOf, paperOrder, tableOf } from './tidy';
+
+const { op } = aq;
 
 /** What the epoch records carry that the monitoring figures plot. */
 export const MONITOR_MEASURES = [
@@ -126,4 +129,42 @@ export function rankMeVsF1(runs: RunLog[], rows: ResultRow[]): aq.ColumnTable {
     'valF1',
   ];
   return paperOrder(tableOf(records, columns), APPENDIX_METRICS);
+}
+
+/** The mean final-epoch RankMe of the SSL runs of a `rankMeVsF1` table, by backbone. */
+export function rankMeByBackbone(scatterTable: aq.ColumnTable): string {
+  const ssl = scatterTable.filter((d: { method: string }) => d.method !== 'supervised');
+  if (!ssl.numRows()) return '*No finished SSL runs.*';
+  const means = ssl
+    .groupby('backbone')
+    .rollup({ value: meanOf('rankme'), n: op.count() })
+    .objects() as Array<{
+    backbone: string;
+    value: number;
+    n: number;
+  }>;
+  const parts = means.map((a) => `${a.backbone}: ${a.value.toFixed(1)} (${a.n} runs)`);
+  return `Mean final-epoch RankMe of the SSL runs, by backbone: ${parts.join('; ')}.`;
+}
+
+/** One bullet per row of a RankMe-against-F1 `correlationTable`. */
+export function rankMeCorrelationBullets(correlations: aq.ColumnTable): string {
+  const rows = correlations.objects() as CorrelationRow[];
+  const what = (row: CorrelationRow) => ({ x: 'RankMe', y: row.y === 'trainF1' ? 'train F1' : 'validation F1' });
+  return rows.map((row) => '- ' + describeCorrelation(row, what(row))).join('\n');
+}
+
+/** The answer to the paper's question (does RankMe predict validation F1?) from the pooled correlation. */
+export function rankMeAnswer(correlations: aq.ColumnTable, scale: string): string {
+  const pooled = (correlations.objects() as CorrelationRow[]).find((r) => r.group === 'all' && r.y === 'valF1');
+  const answer = (verdict: string) => `**Answer (${scale} scale):** ${verdict}`;
+  if (!pooled || !Number.isFinite(pooled.spearman))
+    return answer('too few SSL runs at this scale to answer; run the default scale.');
+  const interval = `[${pooled.spearmanLow.toFixed(2)}, ${pooled.spearmanHigh.toFixed(2)}]`;
+  const estimate = `ρ = ${pooled.spearman.toFixed(2)}, 95 % CI ${interval}, n = ${pooled.n}`;
+  return answer(
+    pooled.spearmanLow > 0 || pooled.spearmanHigh < 0
+      ? `RankMe is rank-correlated with validation F1 here (${estimate}), which disagrees with the paper's reading.`
+      : `no evidence that RankMe predicts validation F1 (${estimate}), in line with the paper.`,
+  );
 }

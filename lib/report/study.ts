@@ -21,20 +21,30 @@ export {
   TABLE1_METRICS,
   appendixTable,
   heatmapTable,
+  labelledPaperHeatmap,
   table1,
 } from './table1';
 export type { HeatmapTableOptions } from './table1';
-export { augmentationTable, bestValF1, resolutionTable } from './ablations';
-export { MONITOR_MEASURES, monitoringCurves, rankMeVsF1 } from './monitoring';
+export { augmentationReading, augmentationTable, bestValF1, resolutionReading, resolutionTable } from './ablations';
+export {
+  MONITOR_MEASURES,
+  monitoringCurves,
+  rankMeAnswer,
+  rankMeByBackbone,
+  rankMeCorrelationBullets,
+  rankMeVsF1,
+} from './monitoring';
 export { CORRELATION_ROW_COLUMNS, correlationTable, describeCorrelation } from './correlation';
 export type { CorrelationRow } from './correlation';
 export {
   comparisonCells,
   comparisonSummary,
+  findingSentence,
   findingsTable,
   heatmapFindings,
   summarizeFindings,
   table1Findings,
+  trainRecallReading,
 } from './claims';
 export type { Finding } from './claims';
 export {

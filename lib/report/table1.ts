@@ -84,3 +84,13 @@ export function appendixTable(rows: ResultRow[], backbone: string): aq.ColumnTab
   const cells = meanOverSeeds(rowsToTable(selected), ['split', ...TABLE1_KEYS]);
   return paperOrder(cells, APPENDIX_METRICS).select('split', ...TABLE1_KEYS, 'value', 'n');
 }
+
+/** A paper heatmap table (paper.ts, e.g. Figure 2) with the `row` and `metricLabel` columns of `heatmapTable`. */
+export function labelledPaperHeatmap(paper: aq.ColumnTable): aq.ColumnTable {
+  return paper.derive({
+    row: aq.escape(
+      (d: { method: string; trainProportion: number }) => `${methodLabel(d.method)} ${percent(d.trainProportion)}`,
+    ),
+    metricLabel: aq.escape((d: { metric: string }) => metricLabel(d.metric)),
+  });
+}
