@@ -19,6 +19,7 @@
 import * as path from 'path';
 import * as aq from 'arquero';
 import { METHOD_LABELS } from '../methods/config';
+import { methodNames } from '../methods';
 import { BACKBONE_LABELS, type BackboneName, type MethodName, type RunConfig } from '../runs/config';
 import { runId } from '../runs/id';
 import type { GridOptions } from '../experiments/grid';
@@ -236,7 +237,6 @@ export function meanBy<T extends Record<string, unknown>>(
   });
 }
 
-const METHOD_ORDER = ['supervised', 'byol', 'barlow', 'dino', 'mae', 'simclr'];
 const BACKBONE_ORDER = ['resnet18', 'vit_tiny'];
 
 function orderOf(list: readonly string[], value: unknown): number {
@@ -254,7 +254,7 @@ function sortRecords<T extends Record<string, unknown>>(
       ['split', ['train', 'val']],
       ['metric', metricOrder],
       ['backbone', BACKBONE_ORDER],
-      ['method', METHOD_ORDER],
+      ['method', methodNames()], // the paper's table order: the registry's (lib/methods/index.ts)
     ] as const) {
       if (field in a && field in b) {
         const d = orderOf(order, a[field]) - orderOf(order, b[field]);
