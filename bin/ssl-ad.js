@@ -8,13 +8,13 @@ const path = require('path');
 function load() {
   try {
     require('../scripts/ensure-built').ensureBuilt({ quiet: true });
-    return require('../dist/lib/experiments/cli');
+    return require('../dist/lib/cli');
   } catch (err) {
     process.stderr.write(
       `[ssl-ad] using the TypeScript sources (dist/ is not usable: ${String(err.message).split('\n')[0]})\n`,
     );
     require('tsx/cjs');
-    return require(path.join(__dirname, '..', 'lib', 'experiments', 'cli.ts'));
+    return require(path.join(__dirname, '..', 'lib', 'cli', 'index.ts'));
   }
 }
 

@@ -5,8 +5,8 @@
  *   npx tsx scripts/readme-table1.ts --scale default [--results DIR] [--metrics f1,f2Ciw]
  */
 import { studyGrid } from '../lib/experiments/grid';
-import { projectPaths } from '../lib/experiments/paths';
-import type { ScaleName } from '../lib/experiments/scale';
+import { projectPaths } from '../lib/runs/paths';
+import type { ScaleName } from '../lib/runs/scale';
 import * as aq from 'arquero';
 import { paperVsOurs, toMarkdown, wideTable } from '../lib/report/tables';
 import * as study from '../lib/report/study';

@@ -7,9 +7,9 @@
  *   const configs = studyGrid('ssl', { scale, seeds: SEEDS_BY_SCALE[scale], ...sslSubsetFor(scale) });
  *   const fashion = studyGrid('ssl', fashionMnistGridOptions(scale));
  */
-import type { BackboneName, MethodName } from './config';
+import type { BackboneName, MethodName } from '../runs/config';
 import type { GridOptions } from './grid';
-import type { ScaleName } from './scale';
+import type { ScaleName } from '../runs/scale';
 
 /** The part of a grid a notebook may narrow: methods, backbones and training proportions. */
 export type SslSubset = Pick<GridOptions, 'methods' | 'backbones' | 'proportions'>;

@@ -12,9 +12,9 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RunConfig } from './config';
-import { projectRoot } from './paths';
-import { openRun, RunRecord } from './store';
+import { RunConfig } from '../runs/config';
+import { projectRoot } from '../runs/paths';
+import { openRun, RunRecord } from '../runs/store';
 import { cliInvocation, TRAIN_EXIT } from './sweep';
 
 export interface SlurmArrayOptions {

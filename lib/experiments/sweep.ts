@@ -24,9 +24,9 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RunConfig } from './config';
+import { RunConfig } from '../runs/config';
 import { describeHolder, liveLockHolder } from './lock';
-import { openRun, RunRecord, RunState, RunStatus } from './store';
+import { openRun, RunRecord, RunState, RunStatus } from '../runs/store';
 
 /** Exit codes of the CLI `train` command, shared with the worker pool and the SLURM script. */
 export const TRAIN_EXIT = { done: 0, failed: 1, usage: 2, diverged: 3, interrupted: 4, locked: 75 } as const;
@@ -100,16 +100,19 @@ export interface SweepSummary {
   interrupted: boolean;
 }
 
-/** The command line that runs this project's CLI: compiled JS under dist/, or TypeScript via tsx. */
+/**
+ * The command line that runs this project's CLI (lib/cli, a layer above: started as a process, never imported):
+ * compiled JS under dist/, or TypeScript via tsx.
+ */
 export function cliInvocation(): { command: string; args: string[] } {
   const here = __filename;
   if (here.endsWith('.ts')) {
     return {
       command: process.execPath,
-      args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'cli.ts')],
+      args: ['--require', require.resolve('tsx/cjs'), path.join(__dirname, '..', 'cli', 'index.ts')],
     };
   }
-  return { command: process.execPath, args: [path.join(__dirname, 'cli.js')] };
+  return { command: process.execPath, args: [path.join(__dirname, '..', 'cli', 'index.js')] };
 }
 
 function tailOf(file: string, lines = 15): string {

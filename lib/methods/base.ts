@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone } from '../models/backbone';
 import type { Module, NamedParam } from '../nn/module';
-import type { RunConfig } from '../experiments/config';
+import type { RunConfig } from '../runs/config';
 import { LossOutput, Method, MethodContext, StepState, prefixed } from './method';
 
 export abstract class BaseMethod implements Method {

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Backbone } from '../models/backbone';
 import type { Module, NamedParam } from '../nn/module';
-import type { RunConfig } from '../experiments/config';
+import type { RunConfig } from '../runs/config';
 
 export interface StepState {
   /** Global optimiser step (0-based). */

@@ -7,7 +7,7 @@
  *   augmentationTable(rows, runSummaries(dir, configs)); // backbone, jitter, minScale, value, n
  */
 import * as aq from 'arquero';
-import type { ResultRow } from '../experiments/store';
+import type { ResultRow } from '../runs/store';
 import { spearman } from '../eval/correlation';
 import { epochRecords, type LogRecord, type RunLog, type RunSummary } from './runs';
 import { APPENDIX_METRICS, atNaturalProportion } from './table1';

@@ -23,8 +23,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as aq from 'arquero';
-import { runId, type RunConfig } from '../experiments/config';
-import { readJson } from '../experiments/store';
+import { type RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
+import { readJson } from '../runs/store';
 import { bestThreshold, compareCalibrations, type Split } from '../eval/calibration';
 import { binaryMetrics } from '../eval/metrics';
 import { loadSplits } from '../train/data';

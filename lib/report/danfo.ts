@@ -16,8 +16,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type * as DanfoModule from 'danfojs-node';
 import type * as aq from 'arquero';
-import type { RunConfig } from '../experiments/config';
-import type { ResultRow } from '../experiments/store';
+import type { RunConfig } from '../runs/config';
+import type { ResultRow } from '../runs/store';
 import { resultsTable } from './runs';
 import { NATURAL_PROPORTION, TABLE1_METRICS } from './table1';
 import { rowsToTable } from './tidy';

@@ -20,8 +20,8 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import sharp from 'sharp';
-import { projectPaths } from '../experiments/paths';
-import type { ScaleName } from '../experiments/scale';
+import { projectPaths } from '../runs/paths';
+import type { ScaleName } from '../runs/scale';
 import { displayBundle, DisplayOutcome } from './display';
 
 /**

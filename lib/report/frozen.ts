@@ -8,8 +8,10 @@
  *   tslab.display.markdown(summarizeFrozenProbe(table));
  */
 import * as aq from 'arquero';
-import { BACKBONE_LABELS, METHOD_LABELS, runId, type RunConfig } from '../experiments/config';
-import { listRuns } from '../experiments/store';
+import { METHOD_LABELS } from '../methods/config';
+import { BACKBONE_LABELS, type RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
+import { listRuns } from '../runs/store';
 import { frozenLinearProbe, readFrozenProbe, type FrozenProbeResult } from '../train/frozen';
 
 export interface FrozenComparisonOptions {

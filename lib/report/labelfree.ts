@@ -29,7 +29,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as aq from 'arquero';
-import type { ResultRow } from '../experiments/store';
+import type { ResultRow } from '../runs/store';
 import { bootstrapCi, kendallTauB, spearman } from '../eval/correlation';
 import { LABEL_FREE_KEYS } from '../eval/labelfree';
 import { meanCi, pairCells, pairedBootstrapTest, summarizeOverSeeds } from '../eval/stats';

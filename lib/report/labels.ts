@@ -1,14 +1,16 @@
 /**
  * One home for what the report prints for an identifier: method, backbone and metric names, proportions as
  * percentages, numbers with a typographic minus, and the order in which the paper lists methods and backbones.
- * Method and backbone names come from the run config (`METHOD_LABELS`, `BACKBONE_LABELS`).
+ * Method names and their order come from the method registry (lib/methods), backbone names from the run config.
  *
  * @example
  *   methodLabel('barlow'); // 'Barlow Twins'
  *   percent(0.05); // '5%'
  *   signed(-0.1234, 3); // '−0.123'
  */
-import { BACKBONE_LABELS, METHOD_LABELS, type BackboneName, type MethodName } from '../experiments/config';
+import { methodLabel as registeredLabel, methodNames } from '../methods';
+import { METHOD_LABELS } from '../methods/config';
+import { BACKBONE_LABELS, type BackboneName } from '../runs/config';
 
 /** Display names of methods and backbones (re-exported so notebooks need one import). */
 export { METHOD_LABELS, BACKBONE_LABELS };
@@ -24,13 +26,15 @@ export const METRIC_LABELS: Record<string, string> = {
   auprc: 'AUPRC',
 };
 
-/** The order the paper's tables list methods in (Supervised first); a method not listed comes last. */
-export const PAPER_METHOD_ORDER: readonly string[] = ['supervised', 'byol', 'barlow', 'dino', 'mae', 'simclr'];
+/** The order the tables list methods in: the registry's, the paper's table order (Supervised first). */
+export function paperMethodOrder(): readonly string[] {
+  return methodNames();
+}
 export const PAPER_BACKBONE_ORDER: readonly string[] = ['resnet18', 'vit_tiny'];
 
-/** A method's display name (the raw value when it is not a known method). */
+/** A method's display name (the raw value when it is not a registered method). */
 export function methodLabel(method: string): string {
-  return METHOD_LABELS[method as MethodName] ?? method;
+  return registeredLabel(method);
 }
 
 /** A backbone's display name (the raw value when it is not a known backbone). */

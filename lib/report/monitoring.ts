@@ -8,7 +8,7 @@
  *   rankMeVsF1(runs, rows); // one row per run: rankme, rankmeScaled, trainF1, valF1
  */
 import * as aq from 'arquero';
-import type { ResultRow } from '../experiments/store';
+import type { ResultRow } from '../runs/store';
 import { backboneLabel, methodLabel, percent } from './labels';
 import { epochRecords, type RunLog } from './runs';
 import { APPENDIX_METRICS, atNaturalProportion } from './table1';

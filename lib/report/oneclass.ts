@@ -28,8 +28,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as aq from 'arquero';
-import { runId, type RunConfig } from '../experiments/config';
-import { listRuns, writeFileAtomic } from '../experiments/store';
+import { type RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
+import { listRuns, writeFileAtomic } from '../runs/store';
 import { binaryMetrics } from '../eval/metrics';
 import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
 import { contaminationThreshold, fewLabelProbe, fitMahalanobis, knnScores, mahalanobisScores } from '../eval/oneclass';

@@ -14,7 +14,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { projectRoot } from '../experiments/paths';
+import { projectRoot } from '../runs/paths';
 import * as aq from 'arquero';
 
 export type PaperTableName = 'table1' | 'table2' | 'table3' | 'table4' | 'figure2';

@@ -8,8 +8,9 @@
  *   const runs = runLogs(projectPaths().results, configs).filter((r) => r.summary.state === 'done');
  */
 import type * as aq from 'arquero';
-import { runId, type RunConfig } from '../experiments/config';
-import { collectRows, listRuns, type ResultRow } from '../experiments/store';
+import type { RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
+import { collectRows, listRuns, type ResultRow } from '../runs/store';
 import { rowsToTable } from './tidy';
 
 /** The tidy table of every finished run in `dir`; with `configs`, only those runs (by run id). */

@@ -9,7 +9,7 @@
  *   appendixTable(rows, 'vit_tiny'); // Table 4
  */
 import * as aq from 'arquero';
-import type { ResultRow } from '../experiments/store';
+import type { ResultRow } from '../runs/store';
 import { methodLabel, metricLabel, percent, sameProportion } from './labels';
 import { meanOverSeeds, paperOrder, rowsToTable } from './tidy';
 

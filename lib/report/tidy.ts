@@ -8,8 +8,8 @@
  *   whereEquals(cells, { metric: 'f1', method: ['simclr', 'byol'] });
  */
 import * as aq from 'arquero';
-import type { ResultRow } from '../experiments/store';
-import { PAPER_BACKBONE_ORDER, PAPER_METHOD_ORDER } from './labels';
+import type { ResultRow } from '../runs/store';
+import { PAPER_BACKBONE_ORDER, paperMethodOrder } from './labels';
 
 const { op } = aq;
 
@@ -83,7 +83,7 @@ export function paperOrder(table: aq.ColumnTable, metricOrder: readonly string[]
     ['split', ['train', 'val']],
     ['metric', metricOrder],
     ['backbone', PAPER_BACKBONE_ORDER],
-    ['method', PAPER_METHOD_ORDER],
+    ['method', paperMethodOrder()],
   ];
   const keys = [
     ...listed

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedParam } from '../nn/module';
 import type { GroupOptimizer } from '../optim';
 import { readSafetensorsFile, serializeSafetensors, type TensorToWrite } from '../models/safetensors';
-import { writeFileAtomic } from '../experiments/store';
+import { writeFileAtomic } from '../runs/store';
 
 export interface TrainingPosition {
   /** Epoch to continue in. */

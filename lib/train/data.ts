@@ -8,12 +8,12 @@
  *   data.evalSets.map((s) => s.proportion); // [0.01, 0.02, 0.05, 0.15, 0.45]
  */
 import * as path from 'path';
-import type { RunConfig } from '../experiments/config';
-import { projectPaths } from '../experiments/paths';
+import type { RunConfig } from '../runs/config';
+import { projectPaths } from '../runs/paths';
 import { ImageCache } from '../data/loader';
 import { readSewerMlSplit, SewerDataError } from '../data/sewerml';
 import { identityDigest, realDir, type DatasetIdentity } from '../data/identity';
-import { datasetDir, datasetIdentityFor } from '../experiments/dataset';
+import { datasetDir, datasetIdentityFor } from '../runs/dataset';
 import { ensureSyntheticDataset, readSyntheticMarker, readSyntheticSplit } from '../data/synthetic';
 import { readFashionMnistSplit } from '../data/fashion_mnist';
 import { resampleToProportion, stratifiedHalf, type SampleReport } from '../data/sampling';

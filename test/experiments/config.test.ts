@@ -2,15 +2,15 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { openRun } from '../../lib/experiments/store';
-import {
-  makeRunConfig,
-  PAPER_LARS_ETA,
-  runId,
-  scaledLearningRates,
-  validateRunConfig,
-  type RunConfig,
-} from '../../lib/experiments/config';
+import { openRun } from '../../lib/runs/store';
+import { makeRunConfig, validateRunConfig } from '../../lib/methods/config';
+import { methodSpec } from '../../lib/methods';
+import { PAPER_LARS_ETA, scaledLearningRates, type RunConfig, type RunOverrides } from '../../lib/runs/config';
+import { runId } from '../../lib/runs/id';
+import { SCALE_PRESETS } from '../../lib/runs/presets';
+
+/** The default scale before it took every training image and solo-learn's η (the runs of the pinned ids below). */
+const OLD_DEFAULT: RunOverrides = { dataset: { trainFraction: 0.5 }, optimizer: { eta: PAPER_LARS_ETA } };
 
 describe('run configs', () => {
   it('the CPU scales standardise the SSL probe and raise its lr; the paper scale and supervised keep the paper’s probe', () => {
@@ -56,15 +56,18 @@ describe('run configs', () => {
     assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')), runId(plain));
   });
 
-  it('every scale keeps the paper’s LARS trust coefficient; an η override is its own run', () => {
-    for (const scale of ['smoke', 'default'] as const) {
-      for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const)
-        assert.equal(
-          makeRunConfig({ method, backbone: 'vit_tiny' }, scale).optimizer.eta,
-          PAPER_LARS_ETA,
-          `${method} at ${scale}`,
-        );
+  it('smoke and paper keep the paper’s LARS trust coefficient, default takes solo-learn’s; an η override is its own run', () => {
+    for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const) {
+      const lars = methodSpec(method).appendixB.optimizer.kind === 'lars';
+      assert.equal(makeRunConfig({ method, backbone: 'vit_tiny' }, 'smoke').optimizer.eta, PAPER_LARS_ETA, method);
+      // The default scale's LARS methods use solo-learn's η; η means nothing to AdamW, which keeps the paper's.
+      assert.equal(
+        makeRunConfig({ method, backbone: 'vit_tiny' }, 'default').optimizer.eta,
+        lars ? SCALE_PRESETS.default.larsEta : PAPER_LARS_ETA,
+        method,
+      );
     }
+    assert.equal(SCALE_PRESETS.default.larsEta, 0.02);
     assert.equal(
       makeRunConfig({ method: 'byol', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').optimizer
         .eta,
@@ -81,30 +84,30 @@ describe('run configs', () => {
       { method: 'dino', backbone: 'resnet18' },
       { method: 'simclr', backbone: 'vit_tiny' },
     ] as const) {
-      const config = makeRunConfig(overrides, 'default');
+      const config = makeRunConfig({ ...OLD_DEFAULT, ...overrides }, 'default');
       const { eta: _dropped, ...oldOptimizer } = config.optimizer;
       const written = JSON.parse(JSON.stringify({ ...config, optimizer: oldOptimizer })) as RunConfig;
       assert.equal(runId(validateRunConfig(written)), runId(config), overrides.method);
       assert.equal(written.optimizer.eta, PAPER_LARS_ETA, 'an old config file reads as the paper’s η');
     }
     assert.notEqual(
-      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')),
-      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'default')),
+      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke')),
+      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'smoke')),
     );
   });
 
   it('MAE runs trained with the 3-head encoder get new ids; no other method’s id moves', () => {
     // Ids of the default-scale runs before the 12-head fix (measured on that code).
     assert.notEqual(
-      runId(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default')),
+      runId(makeRunConfig({ ...OLD_DEFAULT, method: 'mae', backbone: 'vit_tiny' }, 'default')),
       'mae-vit_tiny-p45-s42-e906ec1de3f7',
     );
     assert.equal(
-      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'default')),
+      runId(makeRunConfig({ ...OLD_DEFAULT, method: 'simclr', backbone: 'vit_tiny' }, 'default')),
       'simclr-vit_tiny-p45-s42-f8b46e000e8d',
     );
     assert.equal(
-      runId(makeRunConfig({ method: 'supervised', backbone: 'resnet18' }, 'default')),
+      runId(makeRunConfig({ ...OLD_DEFAULT, method: 'supervised', backbone: 'resnet18' }, 'default')),
       'supervised-resnet18-p45-s42-2278f5c66b33',
     );
   });

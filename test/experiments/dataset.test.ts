@@ -7,12 +7,13 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
-import { makeRunConfig, runId } from '../../lib/experiments/config';
-import { clearDatasetIdentities } from '../../lib/experiments/dataset';
+import { makeRunConfig } from '../../lib/methods/config';
+import { runId } from '../../lib/runs/id';
+import { clearDatasetIdentities } from '../../lib/runs/dataset';
 import { studyGrid } from '../../lib/experiments/grid';
-import { fashionMnistGridOptions } from '../../lib/experiments/selection';
-import { listRuns, openRun } from '../../lib/experiments/store';
-import { main } from '../../lib/experiments/cli';
+import { fashionMnistGridOptions } from '../../lib/report/labelfree';
+import { listRuns, openRun } from '../../lib/runs/store';
+import { main } from '../../lib/cli';
 import { SEWER_CODES, sewerMlIdentity } from '../../lib/data/sewerml';
 import { FAKE_TRAINER, ROOT, runCli, tempDir } from './helpers';
 

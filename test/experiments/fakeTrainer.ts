@@ -8,8 +8,8 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { RunConfig } from '../../lib/experiments/config';
-import { openRun, ResultRow, RunStatus, writeFileAtomic } from '../../lib/experiments/store';
+import { RunConfig } from '../../lib/runs/config';
+import { openRun, ResultRow, RunStatus, writeFileAtomic } from '../../lib/runs/store';
 
 export const FAKE_METRICS = ['f1', 'precision', 'recall'];
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { runId } from '../../lib/experiments/config';
+import { runId } from '../../lib/runs/id';
 import {
   AUGMENTATION_POINTS,
   augmentationGrid,

@@ -3,10 +3,10 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ResultRow } from '../../lib/experiments/store';
+import { ResultRow } from '../../lib/runs/store';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const CLI = path.join(ROOT, 'lib', 'experiments', 'cli.ts');
+export const CLI = path.join(ROOT, 'lib', 'cli', 'index.ts');
 export const FAKE_TRAINER = path.join(__dirname, 'fakeTrainer.ts');
 export const REAL_TRAINER = path.join(ROOT, 'lib', 'train', 'run.ts');
 

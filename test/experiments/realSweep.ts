@@ -1,7 +1,8 @@
 /** The smallest real sweep: supervised + SimCLR on ResNet-18 at the smoke scale, sized for CI. */
-import { RunConfig, runId } from '../../lib/experiments/config';
+import { RunConfig } from '../../lib/runs/config';
+import { runId } from '../../lib/runs/id';
 import { sslGrid } from '../../lib/experiments/grid';
-import { ResultRow } from '../../lib/experiments/store';
+import { ResultRow } from '../../lib/runs/store';
 
 // The smoke dataset's Val split is too small to resample to 1 % defects, so the tests evaluate at 15 % and 45 %.
 export const REAL_OVERRIDES = { evalProportions: [0.15, 0.45], batchSize: 8, monitorSamples: 16 };

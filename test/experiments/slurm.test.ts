@@ -7,10 +7,10 @@ import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { runId } from '../../lib/experiments/config';
+import { runId } from '../../lib/runs/id';
 import { sslGrid } from '../../lib/experiments/grid';
 import { writeSlurmArray } from '../../lib/experiments/slurm';
-import { collectRows, listRuns, openRun } from '../../lib/experiments/store';
+import { collectRows, listRuns, openRun } from '../../lib/runs/store';
 import { REAL_TRAINER, ROOT, runCli, tempDir } from './helpers';
 import { realConfigs, realSweepArgs, valuesByKey } from './realSweep';
 

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { collectRows, listRuns } from '../../lib/experiments/store';
+import { collectRows, listRuns } from '../../lib/runs/store';
 import { groupAlive, REAL_TRAINER, rowKey, runCli, spawnCli, tempDir, waitFor } from './helpers';
 import { expectedRealKeys, realConfigs, realRowKey, realSweepArgs } from './realSweep';
 

@@ -7,10 +7,11 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import { RunConfig, runId } from '../../lib/experiments/config';
+import { RunConfig } from '../../lib/runs/config';
+import { runId } from '../../lib/runs/id';
 import { sslGrid } from '../../lib/experiments/grid';
 import { readLock } from '../../lib/experiments/lock';
-import { collectRows, listRuns, RunRecord } from '../../lib/experiments/store';
+import { collectRows, listRuns, RunRecord } from '../../lib/runs/store';
 import * as os from 'os';
 import { nativeThreadsPerWorker, runSweep, WorkerTask } from '../../lib/experiments/sweep';
 import { FAKE_METRICS, fakeValue } from './fakeTrainer';

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as aq from 'arquero';
 import { tableFromIPC, type Table } from '@uwdata/flechette';
-import type { ResultRow } from '../../lib/experiments/store';
+import type { ResultRow } from '../../lib/runs/store';
 import { tidyArrowFile, TIDY_ARROW_TYPES } from '../../lib/experiments/tidy_arrow';
 
 /** Rows as two scales write them: 32 px and seed 42 on the smoke scale, 224 px and seed 1234 on the paper scale. */

@@ -6,7 +6,7 @@ import { vitTiny, patchify, unpatchify } from '../../lib/models/vit';
 import { MaeDecoder, maeEncoder } from '../../lib/models/mae';
 import { loadTorchStateDict, torchShape } from '../../lib/models/safetensors';
 import { createMethod } from '../../lib/methods';
-import { makeRunConfig } from '../../lib/experiments/config';
+import { makeRunConfig } from '../../lib/methods/config';
 import { VisionTransformer } from '../../lib/models/vit';
 import { createBackbone } from '../../lib/models';
 import { formulaStateDictBytes } from './formula_weights';

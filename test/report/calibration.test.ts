@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { makeRunConfig, runId } from '../../lib/experiments/config';
+import { makeRunConfig } from '../../lib/methods/config';
+import { runId } from '../../lib/runs/id';
 import type { DatasetSplit, SewerRecord } from '../../lib/data/types';
 import {
   calibrationHeatmapTable,

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import type { ResultRow } from '../../lib/experiments/store';
+import type { ResultRow } from '../../lib/runs/store';
 import { Rng } from '../../lib/data/rng';
 import { rowsToTable, table1, TABLE1_METRICS } from '../../lib/report/study';
 import { compareTable1, loadDanfo, rowsToDanfo, table1Danfo, toDanfo } from '../../lib/report/danfo';

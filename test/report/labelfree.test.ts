@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { ResultRow } from '../../lib/experiments/store';
-import { runId } from '../../lib/experiments/config';
+import type { ResultRow } from '../../lib/runs/store';
+import { runId } from '../../lib/runs/id';
 import { studyGrid } from '../../lib/experiments/grid';
 import {
   checkpointSelection,

@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { openRun } from '../../lib/experiments/store';
+import { makeRunConfig } from '../../lib/methods/config';
+import { openRun } from '../../lib/runs/store';
 import { auroc } from '../../lib/eval/metrics';
 import { knnScores } from '../../lib/eval/oneclass';
 import {

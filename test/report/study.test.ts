@@ -3,8 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as aq from 'arquero';
-import { makeRunConfig, runId } from '../../lib/experiments/config';
-import { openRun, type ResultRow } from '../../lib/experiments/store';
+import { makeRunConfig } from '../../lib/methods/config';
+import { runId } from '../../lib/runs/id';
+import { openRun, type ResultRow } from '../../lib/runs/store';
 import { paperTable } from '../../lib/report/paper';
 import {
   appendixTable,

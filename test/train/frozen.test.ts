@@ -2,9 +2,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main } from '../../lib/experiments/cli';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { openRun } from '../../lib/experiments/store';
+import { main } from '../../lib/cli';
+import { makeRunConfig } from '../../lib/methods/config';
+import { openRun } from '../../lib/runs/store';
 import { frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
 import { runExperiment } from '../../lib/train/run';
 

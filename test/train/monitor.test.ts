@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { makeRunConfig } from '../../lib/experiments/config';
+import { makeRunConfig } from '../../lib/methods/config';
 import { createMethod } from '../../lib/methods';
 import { BackboneDrift } from '../../lib/train/monitor';
 

@@ -78,7 +78,7 @@ describe('train/progress in a tslab notebook', function () {
     require('../../scripts/ensure-built').ensureBuilt({ quiet: true });
     const source = [
       `const { runExperiment } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'train', 'run'))});`,
-      `const { makeRunConfig } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'experiments', 'config'))});`,
+      `const { makeRunConfig } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'methods', 'config'))});`,
       `const config = makeRunConfig({ method: 'supervised', backbone: 'vit_tiny', trainProportion: 0.15, evalProportions: [0.45], epochs: 2, batchSize: 8, monitorSamples: 16 }, 'smoke');`,
       `const status = await runExperiment(config, { resultsDir: ${JSON.stringify(path.join(dir, 'results'))} });`,
       'status.state',

@@ -3,14 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  makeRunConfig,
-  type RunConfig,
-  type RunOverrides,
-  type MethodName,
-  type BackboneName,
-} from '../../lib/experiments/config';
-import { openRun, RunRecord } from '../../lib/experiments/store';
+import { makeRunConfig } from '../../lib/methods/config';
+import { type RunConfig, type RunOverrides, type MethodName, type BackboneName } from '../../lib/runs/config';
+import { openRun, RunRecord } from '../../lib/runs/store';
 import {
   evaluateRun,
   failureMessage,
@@ -20,7 +15,7 @@ import {
   TABLE_METRICS,
 } from '../../lib/train/run';
 import { createMethod } from '../../lib/methods';
-import { scaledLearningRates } from '../../lib/experiments/config';
+import { scaledLearningRates } from '../../lib/runs/config';
 import { readSafetensorsFile } from '../../lib/models/safetensors';
 
 const resultsRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-train-'));

@@ -20,8 +20,10 @@
  *   collectRows(resultsDir); // every finished run's rows, once each
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { RunConfig, runId as makeRunId, upgradeRunConfig } from './config';
+import { RunConfig, upgradeRunConfig } from './config';
+import { canonicalJson, runId as makeRunId } from './id';
 import type { DatasetIdentity } from '../data/identity';
 import { processIsAlive } from '../util/process';
 
@@ -85,7 +87,7 @@ export const atomicWriteFs: {
 const TMP_MARK = '.tmp-';
 
 function tmpNameFor(file: string): string {
-  const host = require('os')
+  const host = os
     .hostname()
     .replace(/[^A-Za-z0-9.]/g, '_');
   return `${file}${TMP_MARK}${host}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -166,7 +168,7 @@ export function removeOrphanedTmpFiles(dir: string, olderThanMs = 10 * 60 * 1000
   } catch {
     return removed;
   }
-  const host = require('os')
+  const host = os
     .hostname()
     .replace(/[^A-Za-z0-9.]/g, '_');
   for (const name of names) {
@@ -268,7 +270,7 @@ export class RunRecord {
     writeFileAtomic(
       this.statusFile,
       JSON.stringify(
-        { ...status, updatedAt: new Date().toISOString(), pid: process.pid, host: require('os').hostname() },
+        { ...status, updatedAt: new Date().toISOString(), pid: process.pid, host: os.hostname() },
         null,
         1,
       ),
@@ -311,7 +313,6 @@ export function openRun(resultsDir: string, config: RunConfig): RunRecord {
     const stored = JSON.stringify(record.config());
     if (stored !== JSON.stringify(config)) {
       // Same hash, different content would mean a hash collision or a hand-edited file: refuse to mix them.
-      const { canonicalJson } = require('./config') as typeof import('./config');
       if (canonicalJson(record.config()) !== canonicalJson(config))
         throw new Error(`${record.configFile} holds a different config than run ${id}`);
     }

@@ -3,9 +3,9 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { atomicWriteFs, openRun, removeOrphanedTmpFiles, writeFileAtomic } from '../../lib/experiments/store';
-import { tempDir } from './helpers';
+import { makeRunConfig } from '../../lib/methods/config';
+import { atomicWriteFs, openRun, removeOrphanedTmpFiles, writeFileAtomic } from '../../lib/runs/store';
+import { tempDir } from '../experiments/helpers';
 
 describe('results store writes', () => {
   const saved = { ...atomicWriteFs };

@@ -12,27 +12,20 @@
  * Every command takes `--results DIR` (default: SSLAD_RESULTS_DIR or runs/results).
  *
  * @example
- *   import { main } from './cli';
+ *   import { main } from '../lib/cli';
  *   const code = await main(['status', '--results', '/tmp/results']);
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  BACKBONES,
-  BackboneName,
-  makeRunConfig,
-  METHODS,
-  MethodName,
-  PROPORTIONS,
-  RunConfig,
-  RunOverrides,
-  runId,
-  validateRunConfig,
-} from './config';
-import { GridOptions, STUDIES, StudyName, studyGrid } from './grid';
-import { acquireRunLock, describeHolder } from './lock';
-import { projectPaths } from './paths';
-import { parseScale, ScaleName, SCALES } from './scale';
+import { makeRunConfig, validateRunConfig } from '../methods/config';
+import { methodNames } from '../methods';
+import { BACKBONES, BackboneName, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
+import { runId } from '../runs/id';
+import { GridOptions, STUDIES, StudyName, studyGrid } from '../experiments/grid';
+import { acquireRunLock, describeHolder, liveLockHolder } from '../experiments/lock';
+import { submitSlurm, waitForSlurmJob, writeSlurmArray } from '../experiments/slurm';
+import { projectPaths } from '../runs/paths';
+import { parseScale, ScaleName, SCALES } from '../runs/scale';
 import {
   collectRows,
   listRuns,
@@ -43,10 +36,10 @@ import {
   RunState,
   RunStatus,
   writeFileAtomic,
-} from './store';
+} from '../runs/store';
 import { describeIdentity, type DatasetIdentity } from '../data/identity';
-import { runSweep, TRAIN_EXIT } from './sweep';
-import { tidyArrowFile } from './tidy_arrow';
+import { runSweep, TRAIN_EXIT } from '../experiments/sweep';
+import { tidyArrowFile } from '../experiments/tidy_arrow';
 
 /** The trainer's entry point (lib/train/run.ts), loaded lazily so the other commands never pay for tfjs. */
 export type RunExperiment = (config: RunConfig, options: { resultsDir: string }) => Promise<RunStatus>;
@@ -66,9 +59,21 @@ export function isInputError(err: unknown): boolean {
   return e?.name === 'SewerDataError' || /^invalid config: /.test(e?.message ?? '');
 }
 
+/**
+ * The modules only some commands need, loaded when a command first asks for one: TF.js (under lib/backend, the
+ * frozen probe and the label-free grids) costs about a second at start that `status`, `sweep` and `export` never
+ * pay. With the trainer (trainerModulePath) these are the CLI's only lazy loads; each points down the layers
+ * (test/layers.test.ts checks it against LAZY_LOADS in lib/util/layers.ts).
+ */
+const heavy = {
+  backend: () => require('../backend') as typeof import('../backend'),
+  frozen: () => require('../train/frozen') as typeof import('../train/frozen'),
+  labelfree: () => require('../report/labelfree') as typeof import('../report/labelfree'),
+};
+
 /** SSLAD_BACKEND names a backend (checked before anything is written, without loading TF.js). */
 function checkBackendVariable(): void {
-  const { parseForced } = require('../backend') as typeof import('../backend');
+  const { parseForced } = heavy.backend();
   try {
     parseForced();
   } catch (err) {
@@ -264,11 +269,11 @@ export function trainConfigFromFlags(flags: Record<string, string | boolean>): R
       throw new UsageError(`train: ${file}: ${(err as Error).message}`);
     }
   }
-  const method = oneOf('method', str(flags, 'method'), METHODS);
+  const method = oneOf('method', str(flags, 'method'), methodNames());
   const backbone = oneOf('backbone', str(flags, 'backbone'), BACKBONES);
   if (!method || !backbone)
     throw new UsageError(
-      `train: give --config FILE, or --method (${METHODS.join(', ')}) and --backbone (${BACKBONES.join(', ')})`,
+      `train: give --config FILE, or --method (${methodNames().join(', ')}) and --backbone (${BACKBONES.join(', ')})`,
     );
   const scale = str(flags, 'scale') === undefined ? undefined : oneOf('scale', str(flags, 'scale'), SCALES);
   const overrides: RunOverrides & { method: MethodName; backbone: BackboneName } = {
@@ -338,7 +343,7 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       `the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`,
     );
   }
-  const { initBackend } = require('../backend') as typeof import('../backend');
+  const { initBackend } = heavy.backend();
   try {
     await initBackend({ quiet: true });
   } catch (err) {
@@ -427,7 +432,7 @@ export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): 
     scale,
     seeds: listFlagSeeds(str(flags, 'seeds')),
     overrides: overridesFlag(str(flags, 'override')),
-    methods: listFlag('methods', str(flags, 'methods'), METHODS, (s) => s as MethodName),
+    methods: listFlag('methods', str(flags, 'methods'), methodNames(), (s) => s as MethodName),
     backbones: listFlag('backbones', str(flags, 'backbones'), BACKBONES, (s) => s as BackboneName),
     proportions: listFlag('proportions', str(flags, 'proportions'), PROPORTIONS as readonly number[], Number),
   };
@@ -467,7 +472,6 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
     return 0;
   }
   if (flags.slurm) {
-    const { writeSlurmArray, submitSlurm, waitForSlurmJob } = require('./slurm') as typeof import('./slurm');
     const job = writeSlurmArray(finalConfigs, {
       resultsDir: dir,
       name: `ssl-ad-${study}-${scale}`,
@@ -546,7 +550,6 @@ export interface StatusRow {
 
 /** Every run's state, with `running` runs whose worker is gone marked stale. */
 export function statusTable(dir: string): StatusRow[] {
-  const { liveLockHolder } = require('./lock') as typeof import('./lock');
   return listRuns(dir).map((run) => {
     const status = run.status();
     let epochs = 0;
@@ -651,7 +654,7 @@ function commandExport(flags: Record<string, string | boolean>, out: Output): nu
   let runIds: Set<string> | undefined;
   if (grids) {
     const scale = scaleFlag(flags);
-    const { fashionMnistGridOptions } = require('../report/labelfree') as typeof import('../report/labelfree');
+    const { fashionMnistGridOptions } = heavy.labelfree();
     const configs = grids.flatMap((g) =>
       g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale }),
     );
@@ -683,7 +686,7 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
     );
     return 1;
   }
-  const { initBackend } = require('../backend') as typeof import('../backend');
+  const { initBackend } = heavy.backend();
   await initBackend({ quiet: true });
   const rows = await mod.evaluateRun(run.config(), { resultsDir: dir });
   out.log(`[eval] ${run.id}: ${rows.length} rows`);
@@ -717,7 +720,7 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
     return 1;
   }
   const targets = randomInit ? configs : finished;
-  const { frozenLinearProbe } = require('../train/frozen') as typeof import('../train/frozen');
+  const { frozenLinearProbe } = heavy.frozen();
   const natural = <T extends { proportion: number }>(values: T[]): T =>
     values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
   out.log(

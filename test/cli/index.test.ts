@@ -1,10 +1,10 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { main, trainConfigFromFlags } from '../../lib/experiments/cli';
-import { makeRunConfig } from '../../lib/experiments/config';
-import { collectRows, openRun, ResultRow } from '../../lib/experiments/store';
-import { tempDir } from './helpers';
+import { main, trainConfigFromFlags } from '../../lib/cli';
+import { makeRunConfig } from '../../lib/methods/config';
+import { collectRows, openRun, ResultRow } from '../../lib/runs/store';
+import { tempDir } from '../experiments/helpers';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
