@@ -283,17 +283,28 @@ export function thresholdArtefactSummary(
     auprc: { natural: at(natural, 'fixed', 'auprc'), low: at(low, 'fixed', 'auprc') },
     runs: runIds.length,
   };
-  const share = (rule: RuleName) =>
-    `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : ''}`;
+  const share = (rule: RuleName) => {
+    const ofDrop = Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : '';
+    return `${fmt(lowF1ByRule[rule])}${ofDrop}`;
+  };
   let sentence: string;
   if (!(drop > 1e-9)) {
-    sentence = `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to attribute.`;
+    sentence =
+      `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ` +
+      `${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to ` +
+      `attribute.`;
   } else {
     const bound = recoveredShare.evalOracle;
     sentence = [
-      `Over ${runIds.length} runs, F1 with the paper's fixed threshold falls from ${fmt(naturalF1)} at ${percent(natural)} defects to ${fmt(lowF1)} at ${percent(low)} (a drop of ${fmt(drop)}).`,
-      `At ${percent(low)}, the prior-shift correction gives ${share('priorShift')}, the train-split F1 threshold ${share('trainF1')}, the train-split F2 threshold ${share('trainF2')}.`,
-      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ${Number.isFinite(bound) ? fmtShare(bound) : 'an undefined share'} of the drop is a threshold artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
+      `Over ${runIds.length} runs, F1 with the paper's fixed threshold falls from ${fmt(naturalF1)} at ` +
+        `${percent(natural)} defects to ${fmt(lowF1)} at ${percent(low)} (a drop of ${fmt(drop)}).`,
+      `At ${percent(low)}, the prior-shift correction gives ${share('priorShift')}, the train-split F1 threshold ` +
+        `${share('trainF1')}, the train-split F2 threshold ${share('trainF2')}.`,
+      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ` +
+        `${Number.isFinite(bound) ? fmtShare(bound) : 'an undefined share'} of the drop is a threshold ` +
+        `artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ` +
+        `${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in ` +
+        `expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
     ].join(' ');
   }
   return { ...summary, sentence };

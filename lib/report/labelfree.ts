@@ -809,7 +809,10 @@ export const CAPTIONS = {
 
 /** Why there is no method-selection table. */
 export function noMethodChoiceNote(scale: string): string {
-  return `*No (backbone, proportion, seed) cell has two SSL methods at the ${scale} scale, so there is no method to choose.*`;
+  return (
+    `*No (backbone, proportion, seed) cell has two SSL methods at the ${scale} scale, so there is no method ` +
+    `to choose.*`
+  );
 }
 
 /** Why a one-seed scale has no intervals over seeds. */
@@ -843,7 +846,10 @@ export function pairedTestsSentence(tests: MethodTest[]): string {
     `${t.methodA} − ${t.methodB} on ${t.backbone} = ${t.meanDifference.toFixed(3)} ` +
     `[${t.low.toFixed(3)}, ${t.high.toFixed(3)}]`;
   const which = significant.length ? ': ' + significant.map(describe).join('; ') : '';
-  return `${significant.length} of ${tests.length} method pairs differ in F1 with a 95 % interval excluding zero${which}.`;
+  return (
+    `${significant.length} of ${tests.length} method pairs differ in F1 with a 95 % interval excluding ` +
+    `zero${which}.`
+  );
 }
 
 /** The paper's finding that RankMe does not predict F1, read on our pooled synthetic runs ('' without them). */

@@ -43,7 +43,10 @@ import { NATURAL_PROPORTION } from './table1';
 export const ONECLASS_SETTINGS = {
   knnK: 5,
   knnMetric: 'cosine' as const,
-  /** Labelled defects given to the few-label probe: the issue's 1, 5, 10, 50, and 200 to see where the curve meets the one-class score. */
+  /**
+   * Labelled defects given to the few-label probe: the issue's 1, 5, 10, 50, and 200 to see where the curve meets
+   * the one-class score.
+   */
   labels: [1, 5, 10, 50, 200],
   /** Random draws of the labelled defects per k (the probe's AUROC is their mean). */
   draws: 3,
@@ -309,7 +312,8 @@ export async function oneClassStudy(
     const started = Date.now();
     rows.push(...(await oneClassRunResult(config, { resultsDir, untrained: true })));
     log(
-      `[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      `[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} ` +
+        `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
   }
   return rows;
@@ -549,7 +553,8 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
       winners
         .map(
           (w) =>
-            `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ${fmt(w.auroc)})`,
+            `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ` +
+            `${fmt(w.auroc)})`,
         )
         .join('; ') +
       '.',
@@ -561,18 +566,20 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
         ? `above it by ${fmt(-w.gap)}: the label-free score beats the online probe.`
         : `below it by ${fmt(w.gap)}, ${w.gap <= 0.05 ? 'within' : 'not within'} 0.05.`;
     lines.push(
-      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`,
+      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} ` +
+        `vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`,
     );
   }
   const untrained = bestRows.filter((r) => r.method === 'untrained');
+  const untrainedCell = (u: (typeof untrained)[number]) =>
+    `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`;
   if (untrained.length)
-    lines.push(
-      `- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`).join('; ')}.`,
-    );
+    lines.push(`- **Untrained backbone**: best one-class AUROC ${untrained.map(untrainedCell).join('; ')}.`);
   const supervised = bestRows.filter((r) => r.method === 'supervised');
   if (supervised.length)
     lines.push(
-      `- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`,
+      `- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ` +
+        `${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`,
     );
   const costs = contaminationCost(rows).filter((c) => !['supervised', 'untrained'].includes(c.method));
   for (const p of [...new Set(costs.map((c) => c.trainProportion))].sort((a, b) => a - b)) {
@@ -580,7 +587,9 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
     const mean = own.reduce((a, c) => a + c.cost, 0) / own.length;
     const worst = own.reduce((a, b) => (b.cost > a.cost ? b : a));
     lines.push(
-      `- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ${worst.methodLabel} ${worst.detector}).`,
+      `- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the ` +
+        `contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ` +
+        `${worst.methodLabel} ${worst.detector}).`,
     );
   }
   const needs = labelsToBeatOneClass(labelEfficiency(rows)).filter(
@@ -592,7 +601,8 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
         needs
           .map(
             (n) =>
-              `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`,
+              `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ` +
+              `${n.labels === null ? 'none of the k tried' : `${n.labels}`}`,
           )
           .join('; ') +
         ` (k ∈ {${ONECLASS_SETTINGS.labels.join(', ')}}, at most the run's training defects).`,

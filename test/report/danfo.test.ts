@@ -117,7 +117,8 @@ describe('report/danfo', () => {
       assert.equal(match.length, 1, `one danfo row for ${JSON.stringify(cell)}`);
       assert.ok(
         Math.abs((match[0].value_mean as number) - cell.value) < 1e-12,
-        `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ${cell.value}`,
+        `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ` +
+          `${cell.value}`,
       );
     }
   });
