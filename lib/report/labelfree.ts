@@ -818,7 +818,7 @@ export function noMethodChoiceNote(scale: string): string {
 /** Why a one-seed scale has no intervals over seeds. */
 export function oneSeedNote(scale: string, seeds: number[]): string {
   return (
-    `*This scale runs one seed (${seeds.join(', ')}; \`SEEDS_BY_SCALE.${scale}\` in lib/report/labelfree.ts), ` +
+    `*This scale runs one seed (${seeds.join(', ')}; \`SEEDS_BY_SCALE.${scale}\` in lib/experiments/selection.ts), ` +
     "so there are no intervals over seeds and no paired tests: every number above is one run's. " +
     'Set more seeds there to get them.*'
   );

@@ -43,7 +43,7 @@ function sampleRows(): ResultRow[] {
 type GlobalRegistries = { _tfGlobals: Map<string, Map<string, unknown>> };
 
 describe('report/danfo', () => {
-  it('loads danfojs-node with its own tfjs 3 and leaves the project on tfjs 4.22 with its kernels, gradients and backend', () => {
+  it('loads danfojs-node with its own tfjs 3 and leaves the project on tfjs 4.22 (kernels, gradients, backend)', () => {
     const globals = (globalThis as unknown as GlobalRegistries)._tfGlobals;
     const kernels = new Map(globals.get('kernelRegistry'));
     const gradients = new Map(globals.get('gradRegistry'));
