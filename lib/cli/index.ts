@@ -18,7 +18,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeRunConfig, validateRunConfig } from '../methods/config';
-import { BACKBONES, BackboneName, METHODS, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
+import { methodNames } from '../methods';
+import { BACKBONES, BackboneName, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
 import { runId } from '../runs/id';
 import { GridOptions, STUDIES, StudyName, studyGrid } from '../experiments/grid';
 import { acquireRunLock, describeHolder, liveLockHolder } from '../experiments/lock';
@@ -268,11 +269,11 @@ export function trainConfigFromFlags(flags: Record<string, string | boolean>): R
       throw new UsageError(`train: ${file}: ${(err as Error).message}`);
     }
   }
-  const method = oneOf('method', str(flags, 'method'), METHODS);
+  const method = oneOf('method', str(flags, 'method'), methodNames());
   const backbone = oneOf('backbone', str(flags, 'backbone'), BACKBONES);
   if (!method || !backbone)
     throw new UsageError(
-      `train: give --config FILE, or --method (${METHODS.join(', ')}) and --backbone (${BACKBONES.join(', ')})`,
+      `train: give --config FILE, or --method (${methodNames().join(', ')}) and --backbone (${BACKBONES.join(', ')})`,
     );
   const scale = str(flags, 'scale') === undefined ? undefined : oneOf('scale', str(flags, 'scale'), SCALES);
   const overrides: RunOverrides & { method: MethodName; backbone: BackboneName } = {
@@ -431,7 +432,7 @@ export function sweepConfigsFromFlags(flags: Record<string, string | boolean>): 
     scale,
     seeds: listFlagSeeds(str(flags, 'seeds')),
     overrides: overridesFlag(str(flags, 'override')),
-    methods: listFlag('methods', str(flags, 'methods'), METHODS, (s) => s as MethodName),
+    methods: listFlag('methods', str(flags, 'methods'), methodNames(), (s) => s as MethodName),
     backbones: listFlag('backbones', str(flags, 'backbones'), BACKBONES, (s) => s as BackboneName),
     proportions: listFlag('proportions', str(flags, 'proportions'), PROPORTIONS as readonly number[], Number),
   };

@@ -37,6 +37,7 @@
  * grids below; `PAPER_COUNTS` keeps the paper's numbers for the report.
  */
 import { makeRunConfig } from '../methods/config';
+import { methodSpec, methodSpecs, type MethodSpec } from '../methods';
 import { BACKBONES, BackboneName, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
 import { runId } from '../runs/id';
 import { ScaleName, SCALES } from '../runs/scale';
@@ -53,8 +54,15 @@ export const PAPER_COUNTS = {
   resolutionRuns: 10,
 } as const;
 
-/** SSL study: every method on both backbones except MAE, which needs a ViT. */
-export const SSL_METHODS: readonly MethodName[] = ['supervised', 'byol', 'barlow', 'dino', 'simclr', 'mae'];
+/**
+ * The SSL study's methods: every registered one, each on the backbones its spec allows; those that train on every
+ * backbone first (the order the grid has always listed: supervised, BYOL, Barlow Twins, DINO, SimCLR, then MAE).
+ */
+export function sslMethods(): MethodName[] {
+  const specs = methodSpecs();
+  const onEveryBackbone = (s: MethodSpec) => BACKBONES.every((b) => s.backbones.includes(b));
+  return [...specs.filter(onEveryBackbone), ...specs.filter((s) => !onEveryBackbone(s))].map((s) => s.name);
+}
 
 /**
  * Resolution ablation sizes (Table 2). Paper: 64–512 px at patch 16. The CPU scales keep the five-step
@@ -156,13 +164,13 @@ function expand(points: Array<{ point: GridPoint; varied: string[] }>, options: 
 
 /** The SSL study: 5 methods × 2 backbones × 5 proportions + MAE × ViT-Tiny × 5 (55 runs per seed). */
 export function sslGrid(options: GridOptions): RunConfig[] {
-  const methods = checkSubset('methods', options.methods, SSL_METHODS);
+  const methods = checkSubset('methods', options.methods, sslMethods());
   const backbones = checkSubset('backbones', options.backbones, BACKBONES);
   const proportions = checkSubset('proportions', options.proportions, PROPORTIONS as readonly number[]);
   const points: Array<{ point: GridPoint; varied: string[] }> = [];
   for (const method of methods) {
     for (const backbone of backbones) {
-      if (method === 'mae' && backbone !== 'vit_tiny') continue;
+      if (!methodSpec(method).backbones.includes(backbone)) continue;
       for (const trainProportion of proportions)
         points.push({ point: { method, backbone, trainProportion }, varied: ['trainProportion'] });
     }

@@ -5,6 +5,7 @@ import { barlowTwinsLoss } from '../losses';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import type { LossOutput, MethodContext } from './method';
+import { defineMethod, WIDTH } from './spec';
 
 export class BarlowMethod extends BaseMethod {
   readonly name = 'barlow';
@@ -36,3 +37,24 @@ export class BarlowMethod extends BaseMethod {
     return this.projector.forward(features);
   }
 }
+
+export const barlow = defineMethod({
+  name: 'barlow',
+  label: 'Barlow Twins',
+  settings: { projHiddenDim: 2048, projOutputDim: 256, lambda: 0.0051, scaleLoss: 0.024 },
+  rules: {
+    projHiddenDim: WIDTH,
+    projOutputDim: WIDTH,
+    lambda: { min: 0, max: 10 },
+    scaleLoss: { min: 1e-8, max: 1e3 },
+  },
+  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 }, default: { projHiddenDim: 512, projOutputDim: 128 } },
+  appendixB: {
+    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  backbones: ['resnet18', 'vit_tiny'],
+  probe: true,
+  build: (context, backbone) => new BarlowMethod(context, backbone),
+});

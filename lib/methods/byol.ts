@@ -8,7 +8,8 @@ import { byolLoss } from '../losses';
 import { emaTau } from '../optim';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
-import type { LossOutput, MethodContext, StepState } from './method';
+import { type LossOutput, type MethodContext, type StepState } from './method';
+import { defineMethod, TAU, WIDTH } from './spec';
 
 export class ByolMethod extends BaseMethod {
   readonly name = 'byol';
@@ -54,3 +55,26 @@ export class ByolMethod extends BaseMethod {
     return this.projector.forward(features);
   }
 }
+
+export const byol = defineMethod({
+  name: 'byol',
+  label: 'BYOL',
+  settings: { projHiddenDim: 2048, projOutputDim: 256, predHiddenDim: 2048, emaBase: 0.996, emaFinal: 0.999 },
+  rules: { projHiddenDim: WIDTH, projOutputDim: WIDTH, predHiddenDim: WIDTH, emaBase: TAU, emaFinal: TAU },
+  widths: {
+    smoke: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64 },
+    default: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512 },
+  },
+  appendixB: {
+    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  backbones: ['resnet18', 'vit_tiny'],
+  probe: true,
+  teachers: [
+    { student: 'backbone', teacher: 'momentum_backbone' },
+    { student: 'projector', teacher: 'momentum_projector' },
+  ],
+  build: (context, backbone, makeBackbone) => new ByolMethod(context, backbone, makeBackbone),
+});

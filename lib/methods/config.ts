@@ -1,6 +1,6 @@
 /**
- * Run configurations as typed data: the paper's appendix B for every method, three scales, and validation of
- * user overrides with messages that name the field and the allowed values.
+ * Run configurations of the registered methods: a method's spec (its appendix-B row, settings and widths, allowed
+ * backbones) at a scale, then the user's overrides, validated with messages that name the field and what is allowed.
  *
  * @example
  *   const config = makeRunConfig({ method: 'simclr', backbone: 'resnet18', trainProportion: 0.05 }, 'smoke');
@@ -10,92 +10,28 @@
 import {
   BACKBONES,
   DATASET_KINDS,
-  METHODS,
   PAPER_LARS_ETA,
   PROPORTIONS,
   upgradeRunConfig,
   type BackboneName,
   type MethodName,
-  type MethodSettings,
-  type OptimizerConfig,
   type RunConfig,
   type RunOverrides,
 } from '../runs/config';
 import { SCALE_PRESETS } from '../runs/presets';
 import { SCALES, type ScaleName } from '../runs/scale';
+import { methodNames, methodSpec, PAPER_METHODS, settingRules, settingsFor } from './index';
 
-export const METHOD_LABELS: Record<MethodName, string> = {
-  supervised: 'Supervised',
-  simclr: 'SimCLR',
-  byol: 'BYOL',
-  barlow: 'Barlow Twins',
-  dino: 'DINO',
-  mae: 'MAE',
-};
-
-const BASE_SETTINGS: MethodSettings = {
-  projHiddenDim: 2048,
-  projOutputDim: 256,
-  predHiddenDim: 2048,
-  temperature: 0.2,
-  lambda: 0.0051,
-  scaleLoss: 0.024,
-  numPrototypes: 8192,
-  studentTemperature: 0.1,
-  warmupTeacherTemperature: 0.04,
-  teacherTemperature: 0.07,
-  warmupTeacherTemperatureEpochs: 15,
-  freezePrototypesEpochs: 1,
-  maskRatio: 0.75,
-  normPixLoss: true,
-  decoderEmbedDim: 192,
-  decoderDepth: 12,
-  decoderHeads: 12,
-  emaBase: 0.996,
-  emaFinal: 0.999,
-};
-
-/** Appendix B: optimiser and batch per method (lr and warmup_start_lr at batch 256 unless noted). */
-export const APPENDIX_B: Record<
-  MethodName,
-  { optimizer: Omit<OptimizerConfig, 'warmupEpochs' | 'minLr' | 'eta'>; batchSize: number; probeLr: number }
-> = {
-  supervised: {
-    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: null },
-    batchSize: 256,
-    probeLr: 1e-3,
-  },
-  simclr: {
-    optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null },
-    batchSize: 256,
-    probeLr: 1e-3,
-  },
-  byol: {
-    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
-    batchSize: 256,
-    probeLr: 1e-3,
-  },
-  barlow: {
-    optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
-    batchSize: 256,
-    probeLr: 1e-3,
-  },
-  dino: {
-    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 },
-    batchSize: 128,
-    probeLr: 1e-3,
-  },
-  mae: {
-    optimizer: { kind: 'adamw', lr: 1e-3, warmupStartLr: 5e-4, weightDecay: 0.05, momentum: 0.9, clipGrad: null },
-    batchSize: 256,
-    probeLr: 1e-4,
-  },
-};
+/** The paper's methods' labels, by name (methodLabel in ./index also knows registered ones). */
+export const METHOD_LABELS: Record<MethodName, string> = Object.fromEntries(
+  PAPER_METHODS.map((m) => [m.name, m.label]),
+);
 
 /** The config of one run before overrides: appendix B at the given scale. */
 export function baseRunConfig(method: MethodName, backbone: BackboneName, scale: ScaleName): RunConfig {
   const preset = SCALE_PRESETS[scale];
-  const paper = APPENDIX_B[method];
+  const spec = methodSpec(method);
+  const paper = spec.appendixB;
   return {
     method,
     backbone,
@@ -126,9 +62,9 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
       momentum: 0.9,
       weightDecay: 0,
       standardize: false,
-      ...(method === 'supervised' ? {} : preset.probe),
+      ...(spec.probe ? preset.probe : {}),
     },
-    settings: { ...BASE_SETTINGS, ...preset.settings },
+    settings: settingsFor(method, scale),
     augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
     monitorSamples: preset.monitorSamples,
     valSamples: preset.valSamples,
@@ -170,8 +106,11 @@ export function validateRunConfig(config: RunConfig): RunConfig {
         (config as unknown as Record<string, unknown>)[key],
         `unknown field; known fields: ${[...KNOWN_TOP_LEVEL].join(', ')}`,
       );
+  // The method first: which settings a config holds depends on it.
+  checkOneOf('method', config.method, methodNames());
+  const spec = methodSpec(config.method);
   // Sections of a config file (train --config) hold exactly the known fields; a misspelt one would be ignored.
-  const reference = baseRunConfig('supervised', 'resnet18', 'smoke') as unknown as Record<string, unknown>;
+  const reference = baseRunConfig(config.method, spec.backbones[0], 'smoke') as unknown as Record<string, unknown>;
   for (const section of ['dataset', 'optimizer', 'probe', 'settings', 'augment'] as const) {
     const value = (config as unknown as Record<string, unknown>)[section];
     if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(section, value, 'expected an object');
@@ -180,10 +119,12 @@ export function validateRunConfig(config: RunConfig): RunConfig {
       if (!known.includes(key))
         fail(`${section}.${key}`, (value as Record<string, unknown>)[key], `unknown field; known: ${known.join(', ')}`);
   }
-  checkOneOf('method', config.method, METHODS);
   checkOneOf('backbone', config.backbone, BACKBONES);
-  if (config.method === 'mae' && config.backbone !== 'vit_tiny')
-    fail('backbone', config.backbone, 'MAE needs a ViT backbone: allowed "vit_tiny"');
+  if (!spec.backbones.includes(config.backbone)) {
+    const needs = spec.backbones.every((b) => b.startsWith('vit')) ? 'a ViT backbone' : 'another backbone';
+    const allowed = spec.backbones.map((b) => JSON.stringify(b)).join(', ');
+    fail('backbone', config.backbone, `${spec.label} needs ${needs}: allowed ${allowed}`);
+  }
   checkOneOf('scale', config.scale, SCALES);
   checkOneOf('dataset.kind', config.dataset.kind, DATASET_KINDS);
   if (config.dataset.kind === 'sewerml' && !config.dataset.dir && !process.env.SSLAD_SEWERML_DIR) {
@@ -221,42 +162,14 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   upgradeRunConfig(config);
   checkNumber('optimizer.eta', config.optimizer.eta, 0, 10);
   checkOneOf('probe.standardize', config.probe.standardize, [true, false]);
-  const s = config.settings;
-  for (const key of [
-    'projHiddenDim',
-    'projOutputDim',
-    'predHiddenDim',
-    'numPrototypes',
-    'decoderEmbedDim',
-    'decoderDepth',
-    'decoderHeads',
-  ] as const) {
-    checkNumber(`settings.${key}`, s[key], 1, 65536, true);
+  // Every setting the config carries, by the rule of the method that owns it (lib/methods/<name>.ts).
+  for (const [key, rule] of Object.entries(settingRules(config.method))) {
+    const value = config.settings[key];
+    if (rule === 'boolean') checkOneOf(`settings.${key}`, value, [true, false]);
+    else checkNumber(`settings.${key}`, value, rule.min, rule.max, rule.integer);
   }
-  // Temperatures divide logits: 0 gives Infinity/NaN at the first step.
-  for (const key of ['temperature', 'studentTemperature', 'warmupTeacherTemperature', 'teacherTemperature'] as const) {
-    checkNumber(`settings.${key}`, s[key], 1e-4, 10);
-  }
-  checkNumber('settings.lambda', s.lambda, 0, 10);
-  checkNumber('settings.scaleLoss', s.scaleLoss, 1e-8, 1e3);
-  checkNumber('settings.warmupTeacherTemperatureEpochs', s.warmupTeacherTemperatureEpochs, 0, 1000, true);
-  checkNumber('settings.freezePrototypesEpochs', s.freezePrototypesEpochs, 0, 1000, true);
-  checkNumber('settings.maskRatio', s.maskRatio, 0, 0.99);
-  checkOneOf('settings.normPixLoss', s.normPixLoss, [true, false]);
-  if (config.method === 'mae') {
-    const patches = (config.imageSize / config.patchSize) ** 2;
-    // MAE keeps int(L·(1 − maskRatio)) patches: none kept means an empty encoder input.
-    if (Math.floor(patches * (1 - s.maskRatio)) < 1)
-      fail(
-        'settings.maskRatio',
-        s.maskRatio,
-        `keeps no patch of the ${patches} at imageSize ${config.imageSize}, patchSize ${config.patchSize}`,
-      );
-    if (s.decoderEmbedDim % s.decoderHeads !== 0)
-      fail('settings.decoderHeads', s.decoderHeads, `must divide decoderEmbedDim ${s.decoderEmbedDim}`);
-  }
-  checkNumber('settings.emaBase', s.emaBase, 0, 1);
-  checkNumber('settings.emaFinal', s.emaFinal, 0, 1);
+  const problem = spec.checkConfig?.(config, config.settings);
+  if (problem) fail(problem.field, problem.value, problem.problem);
   checkOneOf('augment.enabled', config.augment.enabled, [true, false]);
   checkNumber('augment.minScale', config.augment.minScale, 0.01, 1);
   checkNumber('augment.jitter', config.augment.jitter, 0, 1);
@@ -290,7 +203,7 @@ export function makeRunConfig(
   scale?: ScaleName,
 ): RunConfig {
   const chosenScale = overrides.scale ?? scale ?? 'default';
-  checkOneOf('method', overrides.method, METHODS);
+  checkOneOf('method', overrides.method, methodNames());
   checkOneOf('backbone', overrides.backbone, BACKBONES);
   checkOneOf('scale', chosenScale, SCALES);
   const base = baseRunConfig(overrides.method, overrides.backbone, chosenScale);

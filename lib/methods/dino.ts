@@ -11,6 +11,7 @@ import { emaTau } from '../optim';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import { prefixed, type LossOutput, type MethodContext, type StepState } from './method';
+import { defineMethod, EPOCHS, TAU, TEMPERATURE, WIDTH } from './spec';
 
 export class DinoMethod extends BaseMethod {
   readonly name = 'dino';
@@ -100,3 +101,48 @@ export class DinoMethod extends BaseMethod {
     super.dispose();
   }
 }
+
+export const dino = defineMethod({
+  name: 'dino',
+  label: 'DINO',
+  settings: {
+    projHiddenDim: 2048,
+    projOutputDim: 256,
+    numPrototypes: 8192,
+    studentTemperature: 0.1,
+    warmupTeacherTemperature: 0.04,
+    teacherTemperature: 0.07,
+    warmupTeacherTemperatureEpochs: 15,
+    freezePrototypesEpochs: 1,
+    emaBase: 0.996,
+    emaFinal: 0.999,
+  },
+  rules: {
+    projHiddenDim: WIDTH,
+    projOutputDim: WIDTH,
+    numPrototypes: WIDTH,
+    studentTemperature: TEMPERATURE,
+    warmupTeacherTemperature: TEMPERATURE,
+    teacherTemperature: TEMPERATURE,
+    warmupTeacherTemperatureEpochs: EPOCHS,
+    freezePrototypesEpochs: EPOCHS,
+    emaBase: TAU,
+    emaFinal: TAU,
+  },
+  widths: {
+    smoke: { projHiddenDim: 64, projOutputDim: 32, numPrototypes: 128, warmupTeacherTemperatureEpochs: 1 },
+    default: { projHiddenDim: 512, projOutputDim: 128, numPrototypes: 1024, warmupTeacherTemperatureEpochs: 2 },
+  },
+  appendixB: {
+    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 },
+    batchSize: 128,
+    probeLr: 1e-3,
+  },
+  backbones: ['resnet18', 'vit_tiny'],
+  probe: true,
+  teachers: [
+    { student: 'backbone', teacher: 'momentum_backbone' },
+    { student: 'head', teacher: 'momentum_head' },
+  ],
+  build: (context, backbone, makeBackbone) => new DinoMethod(context, backbone, makeBackbone),
+});

@@ -12,6 +12,7 @@ import { maePixelLoss } from '../losses';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import type { LossOutput, MethodContext, StepState } from './method';
+import { defineMethod, WIDTH } from './spec';
 
 export class MaeMethod extends BaseMethod {
   readonly name = 'mae';
@@ -52,3 +53,47 @@ export class MaeMethod extends BaseMethod {
     return { loss, features, embeddings: [], terms: { reconstruction: loss } };
   }
 }
+
+export const mae = defineMethod({
+  name: 'mae',
+  label: 'MAE',
+  settings: { maskRatio: 0.75, normPixLoss: true, decoderEmbedDim: 192, decoderDepth: 12, decoderHeads: 12 },
+  rules: {
+    maskRatio: { min: 0, max: 0.99 },
+    normPixLoss: 'boolean',
+    decoderEmbedDim: WIDTH,
+    decoderDepth: WIDTH,
+    decoderHeads: WIDTH,
+  },
+  widths: {
+    smoke: { decoderDepth: 1, decoderEmbedDim: 64, decoderHeads: 4 },
+    default: { decoderDepth: 4 },
+  },
+  appendixB: {
+    optimizer: { kind: 'adamw', lr: 1e-3, warmupStartLr: 5e-4, weightDecay: 0.05, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-4,
+  },
+  // The only place that says so: the encoder masks patches, which needs a ViT.
+  backbones: ['vit_tiny'],
+  encoder: 'mae_vit_tiny',
+  probe: true,
+  checkConfig(config, s) {
+    const patches = (config.imageSize / config.patchSize) ** 2;
+    // MAE keeps int(L·(1 − maskRatio)) patches: none kept means an empty encoder input.
+    if (Math.floor(patches * (1 - s.maskRatio)) < 1)
+      return {
+        field: 'settings.maskRatio',
+        value: s.maskRatio,
+        problem: `keeps no patch of the ${patches} at imageSize ${config.imageSize}, patchSize ${config.patchSize}`,
+      };
+    if (s.decoderEmbedDim % s.decoderHeads !== 0)
+      return {
+        field: 'settings.decoderHeads',
+        value: s.decoderHeads,
+        problem: `must divide decoderEmbedDim ${s.decoderEmbedDim}`,
+      };
+    return null;
+  },
+  build: (context, backbone) => new MaeMethod(context, backbone),
+});

@@ -5,6 +5,7 @@ import { ntXentLoss } from '../losses';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import type { LossOutput, MethodContext } from './method';
+import { defineMethod, TEMPERATURE, WIDTH } from './spec';
 
 export class SimclrMethod extends BaseMethod {
   readonly name = 'simclr';
@@ -35,3 +36,19 @@ export class SimclrMethod extends BaseMethod {
     return this.projector.forward(features);
   }
 }
+
+export const simclr = defineMethod({
+  name: 'simclr',
+  label: 'SimCLR',
+  settings: { projHiddenDim: 2048, projOutputDim: 256, temperature: 0.2 },
+  rules: { projHiddenDim: WIDTH, projOutputDim: WIDTH, temperature: TEMPERATURE },
+  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 }, default: { projHiddenDim: 512, projOutputDim: 128 } },
+  appendixB: {
+    optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  backbones: ['resnet18', 'vit_tiny'],
+  probe: true,
+  build: (context, backbone) => new SimclrMethod(context, backbone),
+});

@@ -9,6 +9,7 @@ import { weightedBce } from '../losses';
 import type { Backbone } from '../models/backbone';
 import { BaseMethod } from './base';
 import type { LossOutput, MethodContext } from './method';
+import { defineMethod } from './spec';
 
 export class SupervisedMethod extends BaseMethod {
   readonly name = 'supervised';
@@ -34,3 +35,20 @@ export class SupervisedMethod extends BaseMethod {
     return tf.tidy(() => (this.classifier.forward(features) as tf.Tensor2D).reshape([-1]) as tf.Tensor1D);
   }
 }
+
+/** The supervised baseline: trains its own classifier, so no online probe. */
+export const supervised = defineMethod({
+  name: 'supervised',
+  label: 'Supervised',
+  settings: {},
+  rules: {},
+  widths: {},
+  appendixB: {
+    optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: null },
+    batchSize: 256,
+    probeLr: 1e-3,
+  },
+  backbones: ['resnet18', 'vit_tiny'],
+  probe: false,
+  build: (context, backbone) => new SupervisedMethod(context, backbone),
+});

@@ -30,8 +30,9 @@ import { bestThreshold, compareCalibrations, type Split } from '../eval/calibrat
 import { binaryMetrics } from '../eval/metrics';
 import { loadSplits } from '../train/data';
 import type { DatasetSplit, SewerRecord } from '../data/types';
-import { NATURAL_PROPORTION, percent } from './study';
-import { methodLabel } from './labelfree';
+import { methodLabel, percent, sameProportion } from './labels';
+import { NATURAL_PROPORTION } from './table1';
+import { tableOf } from './tidy';
 
 export const RULES = ['fixed', 'priorShift', 'trainF1', 'trainF2', 'evalOracle'] as const;
 export type RuleName = (typeof RULES)[number];
@@ -237,7 +238,7 @@ export function thresholdArtefactSummary(
   );
   const proportions = [...new Set(selected.map((r) => r.evalProportion))].sort((a, b) => a - b);
   const low = proportions[0];
-  const natural = proportions.find((p) => Math.abs(p - NATURAL_PROPORTION) < 1e-9);
+  const natural = proportions.find((p) => sameProportion(p, NATURAL_PROPORTION));
   const empty: ArtefactSummary = {
     lowProportion: low ?? NaN,
     naturalF1: NaN,
@@ -282,17 +283,28 @@ export function thresholdArtefactSummary(
     auprc: { natural: at(natural, 'fixed', 'auprc'), low: at(low, 'fixed', 'auprc') },
     runs: runIds.length,
   };
-  const share = (rule: RuleName) =>
-    `${fmt(lowF1ByRule[rule])}${Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : ''}`;
+  const share = (rule: RuleName) => {
+    const ofDrop = Number.isFinite(recoveredShare[rule]) ? ` (${fmtShare(recoveredShare[rule])} of the drop)` : '';
+    return `${fmt(lowF1ByRule[rule])}${ofDrop}`;
+  };
   let sentence: string;
   if (!(drop > 1e-9)) {
-    sentence = `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to attribute.`;
+    sentence =
+      `Over ${runIds.length} runs, F1 with the fixed threshold does not drop from the natural ` +
+      `${percent(natural)} (${fmt(naturalF1)}) to ${percent(low)} (${fmt(lowF1)}), so there is no drop to ` +
+      `attribute.`;
   } else {
     const bound = recoveredShare.evalOracle;
     sentence = [
-      `Over ${runIds.length} runs, F1 with the paper's fixed threshold falls from ${fmt(naturalF1)} at ${percent(natural)} defects to ${fmt(lowF1)} at ${percent(low)} (a drop of ${fmt(drop)}).`,
-      `At ${percent(low)}, the prior-shift correction gives ${share('priorShift')}, the train-split F1 threshold ${share('trainF1')}, the train-split F2 threshold ${share('trainF2')}.`,
-      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ${Number.isFinite(bound) ? fmtShare(bound) : 'an undefined share'} of the drop is a threshold artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
+      `Over ${runIds.length} runs, F1 with the paper's fixed threshold falls from ${fmt(naturalF1)} at ` +
+        `${percent(natural)} defects to ${fmt(lowF1)} at ${percent(low)} (a drop of ${fmt(drop)}).`,
+      `At ${percent(low)}, the prior-shift correction gives ${share('priorShift')}, the train-split F1 threshold ` +
+        `${share('trainF1')}, the train-split F2 threshold ${share('trainF2')}.`,
+      `Even the best threshold chosen on the validation set itself reaches only ${share('evalOracle')}: at most ` +
+        `${Number.isFinite(bound) ? fmtShare(bound) : 'an undefined share'} of the drop is a threshold ` +
+        `artefact; the rest is what the classifier's ranking allows at that prevalence (AUROC ` +
+        `${fmt(summary.auroc.natural)} → ${fmt(summary.auroc.low)}, which the prevalence does not change in ` +
+        `expectation; AUPRC ${fmt(summary.auprc.natural)} → ${fmt(summary.auprc.low)}, which it does).`,
     ].join(' ');
   }
   return { ...summary, sentence };
@@ -408,4 +420,36 @@ export async function loadCalibrationInputs(
     inputs.push(calibrationInputFrom(config, readJson<PredictionsFile>(file), splits, file));
   }
   return { inputs, missing };
+}
+
+/** The columns of `artefactSummaryTable`. */
+export const ARTEFACT_SUMMARY_COLUMNS = [
+  'scope',
+  'runs',
+  'lowProportion',
+  'naturalF1',
+  'lowF1',
+  'priorShift',
+  'trainF1',
+  'trainF2',
+  'evalOracle',
+  'aurocNatural',
+  'aurocLow',
+  'auprcNatural',
+  'auprcLow',
+];
+
+/** One row per scope with runs: F1 at both ends, the share each rule recovers, AUROC/AUPRC at both ends. */
+export function artefactSummaryTable(summaries: Array<ArtefactSummary & { scope: string }>): aq.ColumnTable {
+  const records = summaries
+    .filter((s) => s.runs > 0)
+    .map((s) => ({
+      ...s,
+      ...s.recoveredShare,
+      aurocNatural: s.auroc.natural,
+      aurocLow: s.auroc.low,
+      auprcNatural: s.auprc.natural,
+      auprcLow: s.auprc.low,
+    }));
+  return tableOf(records, ARTEFACT_SUMMARY_COLUMNS);
 }

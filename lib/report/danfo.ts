@@ -18,7 +18,9 @@ import type * as DanfoModule from 'danfojs-node';
 import type * as aq from 'arquero';
 import type { RunConfig } from '../runs/config';
 import type { ResultRow } from '../runs/store';
-import { NATURAL_PROPORTION, TABLE1_METRICS, resultsTable, rowsToTable } from './study';
+import { resultsTable } from './runs';
+import { NATURAL_PROPORTION, TABLE1_METRICS } from './table1';
+import { rowsToTable } from './tidy';
 
 export type Danfo = typeof DanfoModule;
 export type DanfoFrame = InstanceType<Danfo['DataFrame']>;
@@ -134,7 +136,10 @@ export interface Table1Agreement {
   sentence: string;
 }
 
-/** How `table1Danfo`'s means compare with arquero's `study.table1` (columns metric, method, backbone, trainProportion, value). */
+/**
+ * How `table1Danfo`'s means compare with arquero's `study.table1` (columns metric, method, backbone,
+ * trainProportion, value).
+ */
 export function compareTable1(danfoMeans: DanfoFrame, arqueroTable1: aq.ColumnTable): Table1Agreement {
   const key = (r: Record<string, unknown>) => TABLE1_KEYS.map((k) => String(r[k])).join('|');
   const danfo = new Map<string, number>();
@@ -151,7 +156,9 @@ export function compareTable1(danfoMeans: DanfoFrame, arqueroTable1: aq.ColumnTa
   }
   const agree = matched === ours.length && danfo.size === ours.length && maxAbsDiff < 1e-12;
   const sentence = agree
-    ? `danfo and arquero agree on all ${ours.length} cells of Table 1 (largest difference ${maxAbsDiff.toExponential(1)}).`
-    : `danfo and arquero disagree: ${matched} of ${ours.length} arquero cells found among ${danfo.size} danfo rows, largest difference ${maxAbsDiff.toExponential(1)}.`;
+    ? `danfo and arquero agree on all ${ours.length} cells of Table 1 (largest difference ` +
+      `${maxAbsDiff.toExponential(1)}).`
+    : `danfo and arquero disagree: ${matched} of ${ours.length} arquero cells found among ${danfo.size} danfo ` +
+      `rows, largest difference ${maxAbsDiff.toExponential(1)}.`;
   return { cells: ours.length, matched, maxAbsDiff, sentence };
 }

@@ -20,7 +20,18 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import sharp from 'sharp';
+import { projectPaths } from '../runs/paths';
+import type { ScaleName } from '../runs/scale';
 import { displayBundle, DisplayOutcome } from './display';
+
+/**
+ * Where figures go: `figures/` (or SSLAD_FIGURES_DIR), and `figures/smoke` at the smoke scale so tests never
+ * overwrite the committed figures.
+ */
+export function figuresDir(scale: ScaleName): string {
+  const base = projectPaths().figures;
+  return scale === 'smoke' ? path.join(base, 'smoke') : base;
+}
 
 export type FigureSpec = TopLevelSpec;
 

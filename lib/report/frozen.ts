@@ -116,7 +116,8 @@ export function summarizeFrozenProbe(table: aq.ColumnTable): string {
     const randomLow = Math.min(...own.map((r) => r.randomInitAuroc)).toFixed(3);
     const randomHigh = Math.max(...own.map((r) => r.randomInitAuroc)).toFixed(3);
     lines.push(
-      `- **${backbone}** (${own.length} run${own.length === 1 ? '' : 's'}): the frozen-feature probe is ${probeGap >= 0 ? 'above' : 'below'} the online probe by ` +
+      `- **${backbone}** (${own.length} run${own.length === 1 ? '' : 's'}): ` +
+        `the frozen-feature probe is ${probeGap >= 0 ? 'above' : 'below'} the online probe by ` +
         `${Math.abs(probeGap).toFixed(3)} AUROC on average; ` +
         (learned.length
           ? `the trained backbone beats its random initialisation by more than 0.02 AUROC for ${learned.join(', ')}` +

@@ -15,67 +15,36 @@
  * - `checkpointSelection` / `methodSelection`: regret (F1 lost against choosing with validation labels) of
  *   choosing the epoch of a run, or the method of a (backbone, proportion, seed) cell, by each score.
  * - `seedTable` / `pairedMethodTests`: mean ± 95 % t-interval over seeds, paired bootstrap tests between methods.
+ * - the sentences notebook 08 prints (`labelFreeVerdict`, `rankMeAgainstPaper`, `pairedTestsSentence`, …) and
+ *   the column lists of its tables (`CORRELATION_COLUMNS`, `REGRET_COLUMNS`, …).
  *
  * @example
  *   const configs = studyGrid('ssl', { scale, seeds: SEEDS_BY_SCALE[scale], ...sslSubsetFor(scale) });
  *   const runs = runLogs(resultsDir, configs).filter((r) => r.summary.state === 'done');
- *   const records = finalScoreRecords(runs, resultRows(resultsDir, configs)).filter((r) => r.method !== 'supervised');
- *   const table = scoreCorrelations(records, { targets: ['f1', 'f2Ciw'], groupBy: ['method', 'backbone'] });
+ *   const records = finalScoreRecords(runs, resultRows(resultsDir, configs));
+ *   const correlations = scoreCorrelations(records, { targets: ['f1', 'f2Ciw'], groupBy: ['method', 'backbone'] });
+ *   showTable(tableOf(correlations, CORRELATION_COLUMNS));
  *   const regret = regretSummary(checkpointSelection(runs));
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import * as aq from 'arquero';
-import { METHOD_LABELS } from '../methods/config';
-import { BACKBONE_LABELS, type BackboneName, type MethodName } from '../runs/config';
-import type { GridOptions } from '../experiments/grid';
-import type { ScaleName } from '../runs/scale';
 import type { ResultRow } from '../runs/store';
 import { bootstrapCi, kendallTauB, spearman } from '../eval/correlation';
 import { LABEL_FREE_KEYS } from '../eval/labelfree';
 import { meanCi, pairCells, pairedBootstrapTest, summarizeOverSeeds } from '../eval/stats';
-import { toMarkdown } from './tables';
-import { NATURAL_PROPORTION, type LogRecord, type RunSummary } from './study';
+import { type FigureSpec, heatmap } from './figures';
+import { percent, signed } from './labels';
+import { epochRecords, type LogRecord, type RunLog } from './runs';
+import { atNaturalProportion } from './table1';
+import { toMarkdown, wideTable } from './tables';
+import { tableOf, whereEquals } from './tidy';
 
-/**
- * Seeds of the SSL grid notebook 08 analyses, per scale. One seed keeps 08 on the runs notebook 03 made; the
- * lead raises `default` to [42, 43, 44] when the time budget allows three seeds of the Table 1 grid.
- */
-export const SEEDS_BY_SCALE: Record<ScaleName, number[]> = { smoke: [42], default: [42], paper: [42] };
+const { op } = aq;
 
-/**
- * Notebook 07's Fashion-MNIST grid, spelled the same way so that the run ids match and 08 reuses 07's runs.
- * Keep in step with notebooks/07_fashion_mnist.ipynb. The default scale trains on 2 % of the 60 000 images
- * (1 200, the size of a synthetic run's subset): at 10 % a run took 15–20 minutes on two shared cores.
- */
-export function fashionMnistGridOptions(scale: ScaleName): GridOptions {
-  const reduced =
-    scale === 'smoke'
-      ? {
-          methods: ['supervised'] as MethodName[],
-          backbones: ['resnet18'] as BackboneName[],
-          proportions: [0.45],
-          trainFraction: 0.01,
-          evalProportions: [0.45],
-        }
-      : {
-          methods: ['supervised', 'simclr'] as MethodName[],
-          backbones: ['resnet18'] as BackboneName[],
-          proportions: [0.05, 0.45],
-          trainFraction: scale === 'paper' ? 0.5 : 0.02,
-          evalProportions: [0.01, 0.05, 0.45],
-        };
-  return {
-    scale,
-    methods: reduced.methods,
-    backbones: reduced.backbones,
-    proportions: reduced.proportions,
-    overrides: {
-      dataset: { kind: 'fashion-mnist', trainFraction: reduced.trainFraction, defectClass: 6 },
-      evalProportions: reduced.evalProportions,
-    } as GridOptions['overrides'],
-  };
-}
+// Run selection lives in lib/experiments/selection.ts; re-exported for lib/experiments/cli.ts, which requires
+// this module for it (that require can become an import of ./selection).
+export { SEEDS_BY_SCALE, fashionMnistGridOptions } from '../experiments/selection';
 
 // ---------------------------------------------------------------------------------------------------------
 // The scores and their directions.
@@ -178,10 +147,6 @@ function numberOr(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : NaN;
 }
 
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) < 1e-9;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Per-run records.
 
@@ -198,27 +163,18 @@ export interface ScoreRecord {
   scores: Record<string, number>;
 }
 
-function epochRecords(log: LogRecord[]): LogRecord[] {
-  return log.filter((r) => r.kind === 'epoch').sort((a, b) => Number(a.epoch) - Number(b.epoch));
-}
-
 /**
  * One record per run that has both final validation rows at the natural proportion and a final epoch record:
  * that epoch's scores (the last epoch the run logged) against the final F1 and F2_CIW.
  */
 export function finalScoreRecords(
-  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  runs: RunLog[],
   rows: ResultRow[],
   scoreKeys: readonly string[] = SCORES.map((s) => s.key),
 ): ScoreRecord[] {
   const metrics = new Map<string, { f1?: number; f2Ciw?: number }>();
   for (const r of rows) {
-    if (
-      r.split !== 'val' ||
-      !close(r.evalProportion, NATURAL_PROPORTION) ||
-      (r.metric !== 'f1' && r.metric !== 'f2Ciw')
-    )
-      continue;
+    if (!atNaturalProportion(r) || (r.metric !== 'f1' && r.metric !== 'f2Ciw')) continue;
     const entry = metrics.get(r.runId) ?? {};
     entry[r.metric] = r.value;
     metrics.set(r.runId, entry);
@@ -374,7 +330,7 @@ function argmaxLate(values: number[]): number {
  * The runs keep only their final weights, so this measures what the choice would have cost, from the log.
  */
 export function checkpointSelection(
-  runs: Array<{ summary: RunSummary; log: LogRecord[] }>,
+  runs: RunLog[],
   scoreKeys: readonly string[] = SCORES.map((s) => s.key),
 ): CheckpointChoice[] {
   const out: CheckpointChoice[] = [];
@@ -534,11 +490,13 @@ function labelOf(score: string): string {
 
 /** Mean regret per score, best (lowest) first, baselines included. */
 export function regretSummary(choices: Array<{ score: string; regret: number }>): RegretSummary[] {
-  const byScore = new Map<string, number[]>();
-  for (const c of choices)
-    if (Number.isFinite(c.regret)) byScore.set(c.score, [...(byScore.get(c.score) ?? []), c.regret]);
+  const byScore = tableOf(choices, ['score', 'regret'])
+    .filter(aq.escape((d: { regret: number }) => Number.isFinite(d.regret)))
+    .groupby('score')
+    .rollup({ values: op.array_agg('regret') })
+    .objects() as Array<{ score: string; values: number[] }>;
   const out: RegretSummary[] = [];
-  for (const [score, values] of byScore) {
+  for (const { score, values } of byScore) {
     const ci = meanCi(values);
     out.push({
       score,
@@ -556,35 +514,25 @@ export function regretSummary(choices: Array<{ score: string; regret: number }>)
 // ---------------------------------------------------------------------------------------------------------
 // Seeds: mean ± CI and paired tests.
 
-/** Validation metric at the natural proportion per method × backbone × train proportion: mean ± 95 % t-interval over seeds. */
+/**
+ * Validation metric at the natural proportion per method × backbone × train proportion: mean ± 95 % t-interval
+ * over seeds, ordered by metric, backbone, method and proportion.
+ */
 export function seedTable(rows: ResultRow[], metrics: readonly string[] = ['f1', 'f2Ciw']): aq.ColumnTable {
-  const selected = rows.filter(
-    (r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && metrics.includes(r.metric),
-  );
+  const selected = rows.filter((r) => atNaturalProportion(r) && metrics.includes(r.metric));
   const summary = summarizeOverSeeds(selected, {
     by: ['metric', 'backbone', 'method', 'trainProportion'],
     value: 'value',
   });
-  const records = summary.map((s) => ({
-    metric: s.metric,
-    backbone: s.backbone,
-    method: s.method,
-    trainProportion: s.trainProportion,
-    mean: s.mean,
-    low: s.low,
-    high: s.high,
-    n: s.n,
-    cell: Number.isFinite(s.halfWidth) ? `${s.mean.toFixed(3)} ± ${s.halfWidth.toFixed(3)}` : s.mean.toFixed(3),
-  }));
-  records.sort(
-    (a, b) =>
-      String(a.metric).localeCompare(String(b.metric)) ||
-      String(a.backbone).localeCompare(String(b.backbone)) ||
-      String(a.method).localeCompare(String(b.method)) ||
-      Number(a.trainProportion) - Number(b.trainProportion),
-  );
+  const cell = (s: { mean: number; halfWidth: number }) =>
+    Number.isFinite(s.halfWidth) ? `${s.mean.toFixed(3)} ± ${s.halfWidth.toFixed(3)}` : s.mean.toFixed(3);
   const columns = ['metric', 'backbone', 'method', 'trainProportion', 'mean', 'low', 'high', 'n', 'cell'];
-  return aq.table(Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c])])));
+  return tableOf(
+    summary.map((s) => ({ ...s, cell: cell(s) })),
+    columns,
+  )
+    .orderby('metric', 'backbone', 'method', 'trainProportion')
+    .reify();
 }
 
 export interface MethodTest {
@@ -610,9 +558,7 @@ export function pairedMethodTests(
   metric = 'f1',
   options: { resamples?: number; seed?: number } = {},
 ): MethodTest[] {
-  const selected = rows.filter(
-    (r) => r.split === 'val' && close(r.evalProportion, NATURAL_PROPORTION) && r.metric === metric,
-  );
+  const selected = rows.filter((r) => atNaturalProportion(r) && r.metric === metric);
   const out: MethodTest[] = [];
   for (const backbone of [...new Set(selected.map((r) => r.backbone))]) {
     const onBackbone = selected.filter((r) => r.backbone === backbone);
@@ -647,10 +593,6 @@ export function pairedMethodTests(
 // ---------------------------------------------------------------------------------------------------------
 // Prose and files.
 
-function fmt(value: number, digits = 2): string {
-  return Number.isFinite(value) ? value.toFixed(digits).replace(/^-/, '−') : 'undefined';
-}
-
 /** "RankMe (backbone)'s Spearman ρ with F1 over all 12 runs is 0.31 [−0.20, 0.70]: …". */
 export function describeScoreCorrelation(row: ScoreCorrelation): string {
   const target = row.target === 'f1' ? 'F1' : 'F2_CIW';
@@ -663,7 +605,14 @@ export function describeScoreCorrelation(row: ScoreCorrelation): string {
     : row.spearman > 0
       ? `it ranks runs as its direction (${row.direction} is better) predicts`
       : `it ranks runs against its direction (${row.direction} is better): the opposite reading would predict them`;
-  return `${row.label}: Spearman ρ with ${target} ${scope} is ${fmt(row.spearman)} [${fmt(row.spearmanLow)}, ${fmt(row.spearmanHigh)}], Kendall τ-b ${fmt(row.kendall)} [${fmt(row.kendallLow)}, ${fmt(row.kendallHigh)}]; ${reading}.`;
+  const rho = `${signed(row.spearman)} [${signed(row.spearmanLow)}, ${signed(row.spearmanHigh)}]`;
+  const tau = `${signed(row.kendall)} [${signed(row.kendallLow)}, ${signed(row.kendallHigh)}]`;
+  return `${row.label}: Spearman ρ with ${target} ${scope} is ${rho}, Kendall τ-b ${tau}; ${reading}.`;
+}
+
+/** "ρ = 0.64 [0.50, 0.74]": a Spearman estimate with its interval. */
+function rhoWithInterval(c: ScoreCorrelation): string {
+  return `ρ = ${signed(c.spearman)} [${signed(c.spearmanLow)}, ${signed(c.spearmanHigh)}]`;
 }
 
 /**
@@ -678,34 +627,266 @@ export function labelFreeVerdict(
 ): string {
   const pooled = correlations.filter((c) => c.group === 'all' && c.target === 'f1' && Number.isFinite(c.spearman));
   if (pooled.length === 0)
-    return `**${dataset}:** too few runs for a correlation across runs (at least 3 with the score are needed); run a larger scale.`;
+    return (
+      `**${dataset}:** too few runs for a correlation across runs (at least 3 with the score are needed); ` +
+      'run a larger scale.'
+    );
   const positive = pooled.filter((c) => c.spearmanLow > 0);
   const negative = pooled.filter((c) => c.spearmanHigh < 0);
   const best = [...pooled].sort((a, b) => b.spearman - a.spearman)[0];
   const rankme = pooled.find((c) => c.score === 'lf_rankme');
+  const positiveNames = positive.length ? ` (${positive.map((c) => c.label).join(', ')})` : '';
   const parts = [
-    `Of the ${pooled.length} scores with a correlation, ${positive.length} have a 95 % interval for Spearman ρ with F1 entirely above zero${positive.length ? ` (${positive.map((c) => c.label).join(', ')})` : ''} and ${negative.length} entirely below`,
-    `the highest is ${best.label}, ρ = ${fmt(best.spearman)} [${fmt(best.spearmanLow)}, ${fmt(best.spearmanHigh)}] over ${best.n} runs`,
+    `Of the ${pooled.length} scores with a correlation, ${positive.length} have a 95 % interval for Spearman ρ ` +
+      `with F1 entirely above zero${positiveNames} and ${negative.length} entirely below`,
+    `the highest is ${best.label}, ${rhoWithInterval(best)} over ${best.n} runs`,
   ];
-  if (rankme)
-    parts.push(
-      `RankMe (large sample, backbone features) has ρ = ${fmt(rankme.spearman)} [${fmt(rankme.spearmanLow)}, ${fmt(rankme.spearmanHigh)}]`,
-    );
+  if (rankme) parts.push(`RankMe (large sample, backbone features) has ${rhoWithInterval(rankme)}`);
   const sentence = (name: string, summary: RegretSummary[], baseline: string) => {
-    const scored = summary.filter(
-      (s) => s.score !== 'last epoch' && s.score !== 'random epoch' && s.score !== 'random method',
-    );
+    const scored = summary.filter((s) => !SELECTION_BASELINES.includes(s.score));
     const base = summary.find((s) => s.score === baseline);
     if (!scored.length || !base) return null;
     const bestScore = scored[0];
     const beats = scored.filter((s) => s.regret < base.regret - 1e-12).length;
-    return `choosing the ${name} by a score loses ${fmt(bestScore.regret, 3)} F1 at best (${bestScore.label}) against ${fmt(base.regret, 3)} for the ${baseline} baseline, and ${beats} of ${scored.length} scores do better than that baseline`;
+    return (
+      `choosing the ${name} by a score loses ${signed(bestScore.regret, 3)} F1 at best (${bestScore.label}) ` +
+      `against ${signed(base.regret, 3)} for the ${baseline} baseline, ` +
+      `and ${beats} of ${scored.length} scores do better than that baseline`
+    );
   };
   const c = sentence('checkpoint', checkpoint, 'last epoch');
   const m = sentence('method', method, 'random method');
   if (c) parts.push(c);
   if (m) parts.push(m);
   return `**${dataset}:** ${parts.join('; ')}.`;
+}
+
+/** The pseudo-scores of the selection experiments: what a score has to beat. */
+const SELECTION_BASELINES = ['last epoch', 'random epoch', 'random method'];
+
+// ---------------------------------------------------------------------------------------------------------
+// Notebook 08's tables, figures and sentences.
+
+/** The columns of a correlation table written to file (every group). */
+export const CORRELATION_COLUMNS = [
+  'group',
+  'score',
+  'label',
+  'direction',
+  'target',
+  'n',
+  'spearman',
+  'spearmanLow',
+  'spearmanHigh',
+  'kendall',
+  'kendallLow',
+  'kendallHigh',
+];
+/** The columns of a correlation table shown for the pooled group. */
+export const POOLED_CORRELATION_COLUMNS = CORRELATION_COLUMNS.filter(
+  (c) => !['group', 'score', 'direction'].includes(c),
+);
+export const REGRET_COLUMNS = ['label', 'regret', 'low', 'high', 'hitRate', 'n'];
+export const PAIRED_TEST_COLUMNS = [
+  'backbone',
+  'metric',
+  'methodA',
+  'methodB',
+  'meanDifference',
+  'low',
+  'high',
+  'pValue',
+  'cells',
+];
+
+/** What notebook 08 computes on one dataset: per-run records, correlations and the two regret summaries. */
+export interface LabelFreeStudy {
+  records: ScoreRecord[];
+  correlations: ScoreCorrelation[];
+  checkpoint: RegretSummary[];
+  method: RegretSummary[];
+}
+
+/** Records, correlations (pooled and within `groupBy`) and selection regrets of finished runs. */
+export function labelFreeStudy(
+  runs: RunLog[],
+  rows: ResultRow[],
+  groupBy: CorrelationOptions['groupBy'],
+): LabelFreeStudy {
+  const records = finalScoreRecords(runs, rows);
+  const correlations = scoreCorrelations(records, { targets: ['f1', 'f2Ciw'], groupBy });
+  const checkpoint = regretSummary(checkpointSelection(runs));
+  return { records, correlations, checkpoint, method: regretSummary(methodSelection(records)) };
+}
+
+/** The scores with their source and the direction read as better. */
+export function scoresTable(): aq.ColumnTable {
+  const described = SCORES.map((s) => ({ ...s, score: s.label, better: describeDirection(s.direction) }));
+  return tableOf(described, ['key', 'score', 'source', 'better']);
+}
+
+/** The pooled ('all') correlations, for display. */
+export function pooledCorrelationTable(correlations: ScoreCorrelation[]): aq.ColumnTable {
+  return tableOf(
+    correlations.filter((c) => c.group === 'all'),
+    POOLED_CORRELATION_COLUMNS,
+  );
+}
+
+const TARGET_LABELS: Record<string, string> = { f1: 'F1', f2Ciw: 'F2_CIW' };
+
+/** The heatmap of every finite Spearman ρ (score × target, one panel per group), or null when there is none. */
+export function correlationHeatmap(correlations: ScoreCorrelation[]): FigureSpec | null {
+  const finite = correlations.filter((c) => Number.isFinite(c.spearman));
+  if (!finite.length) return null;
+  const cells = aq.from(finite.map((c) => ({ ...c, targetLabel: TARGET_LABELS[c.target] })));
+  return heatmap(cells, {
+    x: 'targetLabel',
+    y: 'label',
+    color: 'spearman',
+    column: 'group',
+    format: '.2f',
+    colorDomain: [-1, 1],
+    title: 'Spearman ρ of each label-free score (oriented) with validation performance',
+    xTitle: 'target',
+    yTitle: 'score',
+    colorTitle: 'ρ',
+    cellSize: 44,
+  });
+}
+
+/** Why there is no correlation figure. */
+export function noCorrelationNote(scale: string, runs: number): string {
+  return (
+    `*No group has 3 or more SSL runs with a score at the ${scale} scale (${runs} SSL runs): ` +
+    'correlations need more runs; run the default scale.*'
+  );
+}
+
+/** One bullet per correlation of RankMe (large sample and the paper's per-batch) with F1. */
+export function rankMeBullets(correlations: ScoreCorrelation[]): string {
+  const rankme = correlations.filter((c) => (c.score === 'lf_rankme' || c.score === 'rankme') && c.target === 'f1');
+  return rankme.map((r) => '- ' + describeScoreCorrelation(r)).join('\n');
+}
+
+/** Checkpoint and method regrets in one table, with the experiment they come from. */
+export function regretTable(checkpoint: RegretSummary[], method: RegretSummary[]): aq.ColumnTable {
+  const tagged = [
+    ...checkpoint.map((r) => ({ ...r, experiment: 'checkpoint' })),
+    ...method.map((r) => ({ ...r, experiment: 'method' })),
+  ];
+  return tableOf(tagged, ['experiment', ...REGRET_COLUMNS]);
+}
+
+/** The heatmap of mean regret per score and experiment. */
+export function regretHeatmap(table: aq.ColumnTable): FigureSpec {
+  return heatmap(table, {
+    x: 'experiment',
+    y: 'label',
+    color: 'regret',
+    format: '.3f',
+    scheme: 'oranges',
+    title: 'F1 lost by choosing with a label-free score instead of validation labels',
+    xTitle: 'what is chosen',
+    yTitle: 'chosen by',
+    colorTitle: 'mean regret',
+    cellSize: 60,
+  });
+}
+
+/** The captions of notebook 08's tables. */
+export const CAPTIONS = {
+  pooled: 'All SSL runs: Spearman ρ and Kendall τ-b with 95 % bootstrap intervals',
+  checkpointRegret:
+    'Checkpoint selection: F1 lost against the best validation epoch ' +
+    '(mean, 95 % t-interval over runs; hit rate = share of runs where the choice was the best)',
+  methodRegret: 'Method selection: F1 lost against the best method of each (backbone, proportion, seed) cell',
+  seedTable: 'Validation metrics: mean and 95 % t-interval over seeds',
+  pairedTests: 'Paired bootstrap tests of validation F1, A − B over matched (seed, proportion) cells',
+  fashionPooled: 'Fashion-MNIST, all runs: Spearman ρ and Kendall τ-b with 95 % bootstrap intervals',
+  fashionCheckpoint: 'Fashion-MNIST: checkpoint-selection regret',
+};
+
+/** Why there is no method-selection table. */
+export function noMethodChoiceNote(scale: string): string {
+  return (
+    `*No (backbone, proportion, seed) cell has two SSL methods at the ${scale} scale, so there is no method ` +
+    `to choose.*`
+  );
+}
+
+/** Why a one-seed scale has no intervals over seeds. */
+export function oneSeedNote(scale: string, seeds: number[]): string {
+  return (
+    `*This scale runs one seed (${seeds.join(', ')}; \`SEEDS_BY_SCALE.${scale}\` in lib/experiments/selection.ts), ` +
+    "so there are no intervals over seeds and no paired tests: every number above is one run's. " +
+    'Set more seeds there to get them.*'
+  );
+}
+
+/** Mean ± CI over seeds of one metric, methods as rows and training proportions as columns. */
+export function seedWideTable(seedCells: aq.ColumnTable, metric: string): aq.ColumnTable {
+  return wideTable(whereEquals(seedCells, { metric }), {
+    rows: ['backbone', 'method'],
+    columns: 'trainProportion',
+    value: 'cell',
+    columnLabel: (p) => percent(Number(p)),
+  });
+}
+
+/** "Validation F1 at 45 %: mean ± 95 % CI over seeds 42, 43, 44". */
+export function seedCaption(metric: string, seeds: number[]): string {
+  return `Validation ${TARGET_LABELS[metric]} at 45 %: mean ± 95 % CI over seeds ${seeds.join(', ')}`;
+}
+
+/** How many method pairs differ with an interval excluding zero, and which. */
+export function pairedTestsSentence(tests: MethodTest[]): string {
+  const significant = tests.filter((t) => t.low > 0 || t.high < 0);
+  const describe = (t: MethodTest) =>
+    `${t.methodA} − ${t.methodB} on ${t.backbone} = ${t.meanDifference.toFixed(3)} ` +
+    `[${t.low.toFixed(3)}, ${t.high.toFixed(3)}]`;
+  const which = significant.length ? ': ' + significant.map(describe).join('; ') : '';
+  return (
+    `${significant.length} of ${tests.length} method pairs differ in F1 with a 95 % interval excluding ` +
+    `zero${which}.`
+  );
+}
+
+/** The paper's finding that RankMe does not predict F1, read on our pooled synthetic runs ('' without them). */
+export function rankMeAgainstPaper(correlations: ScoreCorrelation[]): string {
+  const rankme = correlations.find((c) => c.score === 'lf_rankme' && c.target === 'f1' && c.group === 'all');
+  if (!rankme || !Number.isFinite(rankme.spearman)) return '';
+  const agrees = !(rankme.spearmanLow > 0);
+  const interval = `[${rankme.spearmanLow.toFixed(2)}, ${rankme.spearmanHigh.toFixed(2)}]`;
+  const reading = agrees
+    ? ', an interval that does not exclude zero or lies below it'
+    : ', an interval above zero, unlike the paper';
+  return (
+    `The paper found that RankMe does not predict F1; on our synthetic runs ${agrees ? 'this holds' : 'it does'}: ` +
+    `ρ = ${rankme.spearman.toFixed(2)} ${interval} over ${rankme.n} runs${reading}.`
+  );
+}
+
+/** Notebook 08's conclusion: the verdict on each dataset and RankMe against the paper, as markdown. */
+export function labelFreeConclusions(sewer: LabelFreeStudy, fashion: LabelFreeStudy | null, scale: string): string {
+  const verdicts = [
+    labelFreeVerdict(
+      sewer.correlations,
+      sewer.checkpoint,
+      sewer.method,
+      `Synthetic sewer data, ${scale} scale, SSL runs`,
+    ),
+    fashion
+      ? labelFreeVerdict(
+          fashion.correlations,
+          fashion.checkpoint,
+          fashion.method,
+          `Fashion-MNIST, ${scale} scale, all ${fashion.records.length} runs pooled`,
+        )
+      : '**Fashion-MNIST:** not analysed at the smoke scale (one run).',
+    rankMeAgainstPaper(sewer.correlations),
+  ];
+  return verdicts.filter((v) => v !== '').join('\n\n');
 }
 
 /** Write `<dir>/<name>.md` (markdown) and `<dir>/<name>.csv`, so tables land beside the figures. */
@@ -726,19 +907,4 @@ export function writeTableFiles(
   );
   fs.writeFileSync(csv, table.toCSV());
   return { markdown, csv };
-}
-
-/** Objects to an arquero table with fixed columns (kept even when there are no rows). */
-export function tableOf(records: object[], columns: string[]): aq.ColumnTable {
-  return aq.table(
-    Object.fromEntries(columns.map((c) => [c, records.map((r) => (r as Record<string, unknown>)[c] ?? null)])),
-  );
-}
-
-/** Display labels for methods and backbones (for figures). */
-export function methodLabel(method: string): string {
-  return METHOD_LABELS[method as MethodName] ?? method;
-}
-export function backboneLabel(backbone: string): string {
-  return BACKBONE_LABELS[backbone as BackboneName] ?? backbone;
 }

@@ -36,13 +36,17 @@ import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
 import { contaminationThreshold, fewLabelProbe, fitMahalanobis, knnScores, mahalanobisScores } from '../eval/oneclass';
 import { mixSeed, Rng } from '../data/rng';
 import { FROZEN_PROBE_L2, frozenFeatures, frozenFeaturesFile, type FrozenFeatures } from '../train/frozen';
-import { methodLabel, NATURAL_PROPORTION, percent } from './study';
+import { methodLabel, percent, sameProportion } from './labels';
+import { NATURAL_PROPORTION } from './table1';
 
 /** The study's fixed choices (changing one recomputes every cached `oneclass.json`). */
 export const ONECLASS_SETTINGS = {
   knnK: 5,
   knnMetric: 'cosine' as const,
-  /** Labelled defects given to the few-label probe: the issue's 1, 5, 10, 50, and 200 to see where the curve meets the one-class score. */
+  /**
+   * Labelled defects given to the few-label probe: the issue's 1, 5, 10, 50, and 200 to see where the curve meets
+   * the one-class score.
+   */
   labels: [1, 5, 10, 50, 200],
   /** Random draws of the labelled defects per k (the probe's AUROC is their mean). */
   draws: 3,
@@ -308,7 +312,8 @@ export async function oneClassStudy(
     const started = Date.now();
     rows.push(...(await oneClassRunResult(config, { resultsDir, untrained: true })));
     log(
-      `[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+      `[one-class] untrained baseline ${config.backbone} at ${percent(config.trainProportion)} ` +
+        `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
   }
   return rows;
@@ -316,10 +321,6 @@ export async function oneClassStudy(
 
 // ---------------------------------------------------------------------------------------------------------
 // Analyses (pure).
-
-function close(a: number, b: number): boolean {
-  return Math.abs(a - b) < 1e-9;
-}
 
 function groupKey(r: OneClassRow): string {
   return `${r.method}|${r.backbone}|${r.trainProportion}|${r.seed}`;
@@ -360,7 +361,7 @@ function bestContaminated(group: OneClassRow[]): OneClassRow | null {
 
 /** Per run (and untrained cell), the best one-class detector on the contaminated bank at `evalProportion`. */
 export function bestOneClassTable(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): BestOneClassRow[] {
-  const at = rows.filter((r) => close(r.evalProportion, evalProportion));
+  const at = rows.filter((r) => sameProportion(r.evalProportion, evalProportion));
   const out: BestOneClassRow[] = [];
   for (const group of groups(at)) {
     const winner = bestContaminated(group);
@@ -402,7 +403,7 @@ export interface ContaminationCostRow {
 /** Per run and one-class detector: AUROC with the clean bank minus with the contaminated one, at `evalProportion`. */
 export function contaminationCost(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): ContaminationCostRow[] {
   const out: ContaminationCostRow[] = [];
-  const oneClass = rows.filter((r) => r.family === 'one-class' && close(r.evalProportion, evalProportion));
+  const oneClass = rows.filter((r) => r.family === 'one-class' && sameProportion(r.evalProportion, evalProportion));
   for (const r of oneClass.filter((x) => x.bank === 'contaminated')) {
     const clean = oneClass.find((x) => x.bank === 'clean' && groupKey(x) === groupKey(r) && x.detector === r.detector);
     if (!clean) continue;
@@ -438,7 +439,7 @@ export interface LabelEfficiencyRow {
 
 /** The probe's AUROC per number of labels next to the best one-class AUROC of the same run, at `evalProportion`. */
 export function labelEfficiency(rows: OneClassRow[], evalProportion = NATURAL_PROPORTION): LabelEfficiencyRow[] {
-  const at = rows.filter((r) => close(r.evalProportion, evalProportion));
+  const at = rows.filter((r) => sameProportion(r.evalProportion, evalProportion));
   const out: LabelEfficiencyRow[] = [];
   for (const group of groups(at)) {
     const oneClass = bestContaminated(group);
@@ -545,14 +546,15 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
   const lines: string[] = [];
   const byShare = [...new Set(ssl.map((r) => r.trainProportion))].sort((a, b) => a - b);
   const winners = byShare.map((p) =>
-    ssl.filter((r) => close(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)),
+    ssl.filter((r) => sameProportion(r.trainProportion, p)).reduce((a, b) => (b.auroc > a.auroc ? b : a)),
   );
   lines.push(
     `- **Best label-free detector** (contaminated bank, validation at ${percent(NATURAL_PROPORTION)}): ` +
       winners
         .map(
           (w) =>
-            `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ${fmt(w.auroc)})`,
+            `trained at ${percent(w.trainProportion)}, ${w.methodLabel} ${w.backbone} with ${w.detector} (AUROC ` +
+            `${fmt(w.auroc)})`,
         )
         .join('; ') +
       '.',
@@ -564,26 +566,30 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
         ? `above it by ${fmt(-w.gap)}: the label-free score beats the online probe.`
         : `below it by ${fmt(w.gap)}, ${w.gap <= 0.05 ? 'within' : 'not within'} 0.05.`;
     lines.push(
-      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`,
+      `- **Against the online probe at ${percent(w.trainProportion)}**: the best one-class AUROC ${fmt(w.auroc)} ` +
+        `vs the ${w.methodLabel} ${w.backbone} online probe's ${fmt(w.onlineAuroc)}: ${verdict}`,
     );
   }
   const untrained = bestRows.filter((r) => r.method === 'untrained');
+  const untrainedCell = (u: (typeof untrained)[number]) =>
+    `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`;
   if (untrained.length)
-    lines.push(
-      `- **Untrained backbone**: best one-class AUROC ${untrained.map((u) => `${fmt(u.auroc)} (${u.backbone}, bank at ${percent(u.trainProportion)}, ${u.detector})`).join('; ')}.`,
-    );
+    lines.push(`- **Untrained backbone**: best one-class AUROC ${untrained.map(untrainedCell).join('; ')}.`);
   const supervised = bestRows.filter((r) => r.method === 'supervised');
   if (supervised.length)
     lines.push(
-      `- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`,
+      `- **Supervised backbone** (trained with labels, a reference): best one-class AUROC ` +
+        `${supervised.map((s) => `${fmt(s.auroc)} (${s.backbone}, ${percent(s.trainProportion)})`).join('; ')}.`,
     );
   const costs = contaminationCost(rows).filter((c) => !['supervised', 'untrained'].includes(c.method));
   for (const p of [...new Set(costs.map((c) => c.trainProportion))].sort((a, b) => a - b)) {
-    const own = costs.filter((c) => close(c.trainProportion, p));
+    const own = costs.filter((c) => sameProportion(c.trainProportion, p));
     const mean = own.reduce((a, c) => a + c.cost, 0) / own.length;
     const worst = own.reduce((a, b) => (b.cost > a.cost ? b : a));
     lines.push(
-      `- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ${worst.methodLabel} ${worst.detector}).`,
+      `- **Contamination at ${percent(p)}**: a clean bank gains ${fmt(mean)} AUROC on average over the ` +
+        `contaminated one (${own.length} SSL run × detector pairs; largest ${fmt(worst.cost)}, ` +
+        `${worst.methodLabel} ${worst.detector}).`,
     );
   }
   const needs = labelsToBeatOneClass(labelEfficiency(rows)).filter(
@@ -595,7 +601,8 @@ export function oneClassVerdict(rows: OneClassRow[]): string {
         needs
           .map(
             (n) =>
-              `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ${n.labels === null ? 'none of the k tried' : `${n.labels}`}`,
+              `${methodLabel(n.method)} ${n.backbone} ${percent(n.trainProportion)} with l2 ${n.penalty}: ` +
+              `${n.labels === null ? 'none of the k tried' : `${n.labels}`}`,
           )
           .join('; ') +
         ` (k ∈ {${ONECLASS_SETTINGS.labels.join(', ')}}, at most the run's training defects).`,

@@ -94,7 +94,9 @@ function renderTable(table: aq.ColumnTable, options: ShowTableOptions): { markdo
   const note = more > 0 ? `\n\n(${more} more rows not shown)` : '';
   const caption = options.caption ? `**${options.caption}**\n\n` : '';
   const markdown = `${caption}${toMarkdown(shown, options)}${note}`;
-  const html = `${options.caption ? `<p><b>${escapeHtml(options.caption)}</b></p>\n` : ''}${toHtml(shown, options)}${note ? `<p>${escapeHtml(note.trim())}</p>` : ''}`;
+  const htmlCaption = options.caption ? `<p><b>${escapeHtml(options.caption)}</b></p>\n` : '';
+  const htmlNote = note ? `<p>${escapeHtml(note.trim())}</p>` : '';
+  const html = `${htmlCaption}${toHtml(shown, options)}${htmlNote}`;
   return { markdown, html };
 }
 
@@ -155,7 +157,8 @@ export function wideTable(table: aq.ColumnTable, options: WideTableOptions): aq.
     const header = headers[position];
     if (row[header] !== null) {
       throw new Error(
-        `wideTable: two values for ${options.rows.map((k) => `${k}=${String(record[k])}`).join(', ')}, ${options.columns}=${String(record[options.columns])}`,
+        `wideTable: two values for ${options.rows.map((k) => `${k}=${String(record[k])}`).join(', ')}, ` +
+          `${options.columns}=${String(record[options.columns])}`,
       );
     }
     row[header] = record[options.value] ?? null;

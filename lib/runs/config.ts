@@ -5,8 +5,8 @@
  */
 import type { ScaleName } from './scale';
 
-export const METHODS = ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae'] as const;
-export type MethodName = (typeof METHODS)[number];
+/** A registered method's name (lib/methods/index.ts lists them; `methodNames()`). */
+export type MethodName = string;
 export const BACKBONES = ['resnet18', 'vit_tiny'] as const;
 export type BackboneName = (typeof BACKBONES)[number];
 /** The defect proportions of the study (0.45 ≈ Sewer-ML's natural share). */
@@ -40,7 +40,13 @@ export interface ProbeConfig {
   standardize: boolean;
 }
 
+/**
+ * The settings of a run's method. Every run config carries the settings of all six of the paper's methods (as run
+ * ids have always hashed them), named here; a method registered beyond them adds its own fields, typed in its spec.
+ * Each method's spec (lib/methods/<name>.ts) owns its settings' defaults, per-scale widths and rules.
+ */
 export interface MethodSettings {
+  [setting: string]: number | boolean;
   projHiddenDim: number;
   projOutputDim: number;
   predHiddenDim: number;

@@ -1,8 +1,8 @@
 /**
- * What each scale sets in a run config: image size, depth, epochs, batch, data and the head widths that would
- * dominate a CPU step at the paper's values.
+ * What each scale sets in a run config: image size, depth, epochs, batch, data, LARS η and the online probe. The
+ * head widths a CPU scale shrinks belong to the methods (`widths` in each lib/methods/<name>.ts spec).
  */
-import { PAPER_LARS_ETA, type DatasetConfig, type MethodSettings, type ProbeConfig } from './config';
+import { PAPER_LARS_ETA, type DatasetConfig, type ProbeConfig } from './config';
 import type { ScaleName } from './scale';
 
 export interface ScalePreset {
@@ -21,8 +21,6 @@ export interface ScalePreset {
   larsEta: number;
   monitorSamples: number;
   valSamples: number;
-  /** Head widths where the paper's would dominate a CPU step. */
-  settings: Partial<MethodSettings>;
   /** Online-probe settings of the SSL methods at this scale (supervised has no probe, so its config keeps the paper's). */
   probe: Partial<ProbeConfig>;
 }
@@ -62,16 +60,6 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     larsEta: PAPER_LARS_ETA,
     monitorSamples: 64,
     valSamples: 64,
-    settings: {
-      projHiddenDim: 64,
-      projOutputDim: 32,
-      predHiddenDim: 64,
-      numPrototypes: 128,
-      decoderDepth: 1,
-      decoderEmbedDim: 64,
-      decoderHeads: 4,
-      warmupTeacherTemperatureEpochs: 1,
-    },
     probe: DEFAULT_SCALE_PROBE,
   },
   default: {
@@ -87,14 +75,6 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     larsEta: 0.02,
     monitorSamples: 512,
     valSamples: 512,
-    settings: {
-      projHiddenDim: 512,
-      projOutputDim: 128,
-      predHiddenDim: 512,
-      numPrototypes: 1024,
-      decoderDepth: 4,
-      warmupTeacherTemperatureEpochs: 2,
-    },
     probe: DEFAULT_SCALE_PROBE,
   },
   paper: {
@@ -110,7 +90,6 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     larsEta: PAPER_LARS_ETA,
     monitorSamples: 25000,
     valSamples: 0,
-    settings: {},
     probe: {},
   },
 };

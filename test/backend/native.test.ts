@@ -10,7 +10,7 @@ import { layerNorm } from '../../lib/backend/kernels/layer_norm';
 import { nativeKernelsActive, setNativeKernelsActive } from '../../lib/backend/kernels/native';
 import { loadNative, nativeAddonPath } from '../../lib/backend/native';
 import { makeRunConfig } from '../../lib/methods/config';
-import { METHODS } from '../../lib/runs/config';
+import { methodNames } from '../../lib/methods';
 import { createMethod } from '../../lib/methods';
 import { onCpu, randomValues, relativeError, type ConvCase, type Pad } from './helpers';
 
@@ -363,7 +363,7 @@ describe('native kernels (oneDNN)', function () {
 
   // Every method's loss and gradients on both backbones with the native kernels equal the pure-wasm step.
   // Small images and batch keep this quick; the kernels see the models' real layer types and paddings.
-  for (const method of METHODS) {
+  for (const method of methodNames()) {
     for (const backbone of method === 'mae' ? (['vit_tiny'] as const) : (['resnet18', 'vit_tiny'] as const)) {
       it(`a ${method} training step on ${backbone} equals the wasm step`, () => {
         // ResNet at 64×64 so that its last stage has 2×2 pixels: at 32×32 the batch norms of stage 4 see one

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { openRun } from '../../lib/runs/store';
-import { APPENDIX_B, makeRunConfig, validateRunConfig } from '../../lib/methods/config';
+import { makeRunConfig, validateRunConfig } from '../../lib/methods/config';
+import { methodSpec } from '../../lib/methods';
 import { PAPER_LARS_ETA, scaledLearningRates, type RunConfig, type RunOverrides } from '../../lib/runs/config';
 import { runId } from '../../lib/runs/id';
 import { SCALE_PRESETS } from '../../lib/runs/presets';
@@ -57,7 +58,7 @@ describe('run configs', () => {
 
   it('smoke and paper keep the paper’s LARS trust coefficient, default takes solo-learn’s; an η override is its own run', () => {
     for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const) {
-      const lars = APPENDIX_B[method].optimizer.kind === 'lars';
+      const lars = methodSpec(method).appendixB.optimizer.kind === 'lars';
       assert.equal(makeRunConfig({ method, backbone: 'vit_tiny' }, 'smoke').optimizer.eta, PAPER_LARS_ETA, method);
       // The default scale's LARS methods use solo-learn's η; η means nothing to AdamW, which keeps the paper's.
       assert.equal(

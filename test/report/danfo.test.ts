@@ -43,7 +43,7 @@ function sampleRows(): ResultRow[] {
 type GlobalRegistries = { _tfGlobals: Map<string, Map<string, unknown>> };
 
 describe('report/danfo', () => {
-  it('loads danfojs-node with its own tfjs 3 and leaves the project on tfjs 4.22 with its kernels, gradients and backend', () => {
+  it('loads danfojs-node with its own tfjs 3 and leaves the project on tfjs 4.22 (kernels, gradients, backend)', () => {
     const globals = (globalThis as unknown as GlobalRegistries)._tfGlobals;
     const kernels = new Map(globals.get('kernelRegistry'));
     const gradients = new Map(globals.get('gradRegistry'));
@@ -117,7 +117,8 @@ describe('report/danfo', () => {
       assert.equal(match.length, 1, `one danfo row for ${JSON.stringify(cell)}`);
       assert.ok(
         Math.abs((match[0].value_mean as number) - cell.value) < 1e-12,
-        `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ${cell.value}`,
+        `${cell.metric} ${cell.method} ${cell.backbone} ${cell.trainProportion}: ${match[0].value_mean} vs ` +
+          `${cell.value}`,
       );
     }
   });

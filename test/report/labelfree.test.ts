@@ -222,7 +222,8 @@ describe('report/labelfree', () => {
       record({ runId: 'a', method: 'simclr', f1: 0.6, scores: { lf_rankme: 30, lfe_rankme: 5 } }),
       record({ runId: 'b', method: 'byol', f1: 0.8, scores: { lf_rankme: 10, lfe_rankme: 7 } }),
       record({ runId: 'c', method: 'mae', f1: 0.7, scores: { lf_rankme: 20, lfe_rankme: NaN } }),
-      record({ runId: 'd', method: 'simclr', backbone: 'vit_tiny', f1: 0.3, scores: { lf_rankme: 1 } }), // a cell of one method
+      // A cell of one method:
+      record({ runId: 'd', method: 'simclr', backbone: 'vit_tiny', f1: 0.3, scores: { lf_rankme: 1 } }),
     ];
     const choices = methodSelection(records, ['lf_rankme', 'lfe_rankme']);
     assert.equal(choices.length, 3);

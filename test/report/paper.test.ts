@@ -68,7 +68,7 @@ function lookup(cells: PaperCell[], where: Partial<PaperCell>): PaperCell {
     assert.equal(checked, 3 * 5 * 9);
   });
 
-  it('Table 1 matches the text: SimCLR best with ResNet-18 above 5 %, BYOL best F2_CIW at 1 %, ResNet DINO poor at 1–2 %', () => {
+  it('Table 1 matches the text: SimCLR best on ResNet-18 above 5 %, BYOL best F2_CIW at 1 %, DINO poor at 1-2%', () => {
     const f1 = paperCells('table1').filter(
       (c) => c.metric === 'f1' && c.backbone === 'resnet18' && c.method !== 'supervised' && c.value !== null,
     );

@@ -16,7 +16,6 @@ import {
   figuresDir,
   heatmapFindings,
   heatmapTable,
-  meanBy,
   monitoringCurves,
   rankMeVsF1,
   resolutionTable,
@@ -27,8 +26,6 @@ import {
   summarizeRun,
   table1,
   table1Findings,
-  sslSubsetFor,
-  SMOKE_SSL_SUBSET,
   type CorrelationRow,
   type LogRecord,
   type RunSummary,
@@ -182,28 +179,6 @@ const near = (a: unknown, b: number, what: string) =>
   assert.ok(typeof a === 'number' && Math.abs(a - b) < 1e-12, `${what}: got ${String(a)}, expected ${b}`);
 
 describe('study tables from hand-made rows', () => {
-  it('meanBy: mean, count and sample sd per group, non-finite values dropped', () => {
-    const groups = meanBy(
-      [
-        { g: 'x', v: 1 },
-        { g: 'x', v: 3 },
-        { g: 'y', v: 5 },
-        { g: 'y', v: NaN },
-      ],
-      ['g'],
-      (r) => r.v,
-    );
-    assert.deepEqual(
-      groups.map((a) => [a.keys.g, a.value, a.n]),
-      [
-        ['x', 2, 2],
-        ['y', 5, 1],
-      ],
-    );
-    near(groups[0].sd, Math.SQRT2, 'sd');
-    assert.equal(groups[1].sd, null);
-  });
-
   it('Table 1: val at 0.45 only, F1/F2_CIW/F1_Normal, mean over seeds with n, paper order', () => {
     const t = table1(ROWS).objects() as Array<Record<string, unknown>>;
     assert.deepEqual(
@@ -530,23 +505,5 @@ describe('study loaders over a results folder', () => {
   it('figuresDir keeps smoke figures apart from the committed ones', () => {
     assert.equal(path.basename(figuresDir('smoke')), 'smoke');
     assert.equal(path.dirname(figuresDir('smoke')), figuresDir('default'));
-  });
-});
-
-describe('SSLAD_SUBSET', () => {
-  const saved = process.env.SSLAD_SUBSET;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.SSLAD_SUBSET;
-    else process.env.SSLAD_SUBSET = saved;
-  });
-
-  it('narrows the SSL grid of any scale and names a bad field', () => {
-    process.env.SSLAD_SUBSET = '{"backbones":["resnet18"],"proportions":[0.01,0.45]}';
-    assert.deepEqual(sslSubsetFor('default'), { backbones: ['resnet18'], proportions: [0.01, 0.45] });
-    assert.equal(sslSubsetFor('smoke').methods?.length, SMOKE_SSL_SUBSET.methods?.length);
-    process.env.SSLAD_SUBSET = '{"backbone":["resnet18"]}';
-    assert.throws(() => sslSubsetFor('default'), /SSLAD_SUBSET\.backbone is not a subset field/);
-    process.env.SSLAD_SUBSET = '{oops';
-    assert.throws(() => sslSubsetFor('default'), /SSLAD_SUBSET is not valid JSON/);
   });
 });
