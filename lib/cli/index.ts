@@ -100,7 +100,8 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
       override: 'string',
     },
     usage:
-      'ssl-ad train (--config FILE | --method M --backbone B [--proportion P] [--scale S] [--seed N] [--epochs N] [--image-size N] [--batch-size N] [--override JSON]) [--results DIR]',
+      'ssl-ad train (--config FILE | --method M --backbone B [--proportion P] [--scale S] [--seed N] [--epochs N]' +
+      ' [--image-size N] [--batch-size N] [--override JSON]) [--results DIR]',
   },
   sweep: {
     flags: {
@@ -125,7 +126,10 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
       'sbatch-arg': 'string',
     },
     usage:
-      'ssl-ad sweep [--study ssl|resolution|augmentation] [--scale smoke|default|paper] [--seeds 42,43] [--workers N] [--methods a,b] [--backbones resnet18,vit_tiny] [--proportions 0.01,0.45] [--override JSON] [--no-retry-failed] [--dry-run] [--slurm [--wait] [--partition P] [--time HH:MM:SS] [--gres gpu:1] [--mem 16G] [--max-parallel N] [--sbatch-arg "--account=x"]] [--results DIR]',
+      'ssl-ad sweep [--study ssl|resolution|augmentation] [--scale smoke|default|paper] [--seeds 42,43] [--workers N]' +
+      ' [--methods a,b] [--backbones resnet18,vit_tiny] [--proportions 0.01,0.45] [--override JSON]' +
+      ' [--no-retry-failed] [--dry-run] [--slurm [--wait] [--partition P] [--time HH:MM:SS] [--gres gpu:1]' +
+      ' [--mem 16G] [--max-parallel N] [--sbatch-arg "--account=x"]] [--results DIR]',
   },
   eval: { flags: { ...COMMON, run: 'string' }, usage: 'ssl-ad eval --run RUN_ID [--results DIR]' },
   probe: {
@@ -143,13 +147,15 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
       l2: 'string',
     },
     usage:
-      'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45]) [--random-init] [--l2 0.01] [--results DIR]',
+      'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45])' +
+      ' [--random-init] [--l2 0.01] [--results DIR]',
   },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
   export: {
     flags: { ...COMMON, out: 'string', format: 'string', grids: 'string', scale: 'string' },
     usage:
-      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]] [--results DIR]',
+      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]]' +
+      ' [--results DIR]',
   },
 };
 
@@ -234,7 +240,8 @@ function overridesFlag(raw: string | undefined): RunOverrides | undefined {
     return parsed as RunOverrides;
   } catch (err) {
     throw new UsageError(
-      `--override: not a JSON object (${(err as Error).message}); e.g. --override '{"epochs":2,"optimizer":{"lr":0.1}}'`,
+      `--override: not a JSON object (${(err as Error).message}); ` +
+        `e.g. --override '{"epochs":2,"optimizer":{"lr":0.1}}'`,
     );
   }
 }
@@ -340,7 +347,8 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
   const expected = process.env.SSLAD_EXPECTED_RUN_ID;
   if (expected && expected !== id) {
     throw new InputError(
-      `the run id is ${id} now, not ${expected} as when the sweep listed it: the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`,
+      `the run id is ${id} now, not ${expected} as when the sweep listed it: ` +
+        `the dataset changed since (${JSON.stringify(config.dataset)}); rerun the sweep`,
     );
   }
   const { initBackend } = heavy.backend();
@@ -386,7 +394,8 @@ async function commandTrain(flags: Record<string, string | boolean>, out: Output
       return TRAIN_EXIT.done;
     }
     out.log(
-      `[train] ${run.id} (${config.method}, ${config.backbone}, p=${config.trainProportion}, ${config.scale}) → ${run.dir}`,
+      `[train] ${run.id} (${config.method}, ${config.backbone}, p=${config.trainProportion}, ${config.scale})` +
+        ` → ${run.dir}`,
     );
     let status: RunStatus;
     try {
@@ -467,7 +476,8 @@ async function commandSweep(flags: Record<string, string | boolean>, out: Output
     out.log(`[sweep] ${study} at scale ${scale}: ${finalConfigs.length} runs`);
     for (const c of finalConfigs)
       out.log(
-        `${runId(c)}  ${c.method} ${c.backbone} p=${c.trainProportion} size=${c.imageSize} jitter=${c.augment.jitter} minScale=${c.augment.minScale} aug=${c.augment.enabled}`,
+        `${runId(c)}  ${c.method} ${c.backbone} p=${c.trainProportion} size=${c.imageSize}` +
+          ` jitter=${c.augment.jitter} minScale=${c.augment.minScale} aug=${c.augment.enabled}`,
       );
     return 0;
   }
@@ -682,7 +692,8 @@ async function commandEval(flags: Record<string, string | boolean>, out: Output)
   }
   if (typeof mod.evaluateRun !== 'function') {
     out.err(
-      'eval: the trainer does not export evaluateRun(config, {resultsDir}) yet; a finished run already holds its evaluation rows (rows.json)',
+      'eval: the trainer does not export evaluateRun(config, {resultsDir}) yet;' +
+        ' a finished run already holds its evaluation rows (rows.json)',
     );
     return 1;
   }
@@ -724,7 +735,8 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
   const natural = <T extends { proportion: number }>(values: T[]): T =>
     values.reduce((a, b) => (b.proportion > a.proportion ? b : a));
   out.log(
-    `[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones (results in each run folder)`,
+    `[probe] ${targets.length} runs, ${randomInit ? 'randomly initialised' : 'trained'} backbones` +
+      ' (results in each run folder)',
   );
   out.log('run                                          online F1  AUROC | frozen F1  AUROC | drift');
   for (const config of targets) {
@@ -740,7 +752,9 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
     const fmt = (v: number | undefined) =>
       v === undefined || !Number.isFinite(v) ? '   -  ' : v.toFixed(3).padStart(6);
     out.log(
-      `${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))} | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`,
+      `${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))}` +
+        ` | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}` +
+        `  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`,
     );
   }
   return 0;
@@ -763,7 +777,8 @@ export async function main(argv: string[], out: Output = CONSOLE): Promise<numbe
   const spec = COMMANDS[command];
   if (!spec) {
     out.err(
-      `ssl-ad: unknown command ${JSON.stringify(command)}; allowed: ${Object.keys(COMMANDS).join(', ')}\n\n${TOP_USAGE}`,
+      `ssl-ad: unknown command ${JSON.stringify(command)}; allowed: ${Object.keys(COMMANDS).join(', ')}` +
+        `\n\n${TOP_USAGE}`,
     );
     return 2;
   }

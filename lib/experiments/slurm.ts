@@ -100,8 +100,10 @@ export function writeSlurmArray(configs: RunConfig[], options: SlurmArrayOptions
     'export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     'export SSLAD_NATIVE_THREADS="${SSLAD_NATIVE_THREADS:-${SLURM_CPUS_PER_TASK:-1}}"',
     'status=0',
-    `${[cli.command, ...cli.args].map(shellQuote).join(' ')} train --config "$config" --results ${shellQuote(resultsDir)} || status=$?`,
-    `# ${TRAIN_EXIT.locked}: another process holds the run (a resubmitted array overlapping the first); not an error here.`,
+    `${[cli.command, ...cli.args].map(shellQuote).join(' ')} train --config "$config"` +
+      ` --results ${shellQuote(resultsDir)} || status=$?`,
+    `# ${TRAIN_EXIT.locked}: another process holds the run (a resubmitted array overlapping the first);` +
+      ' not an error here.',
     `if [ "$status" -eq ${TRAIN_EXIT.locked} ]; then status=0; fi`,
     'exit "$status"',
     '',
@@ -166,7 +168,10 @@ export async function waitForSlurmJob(
   for (;;) {
     const queued = queuedTasks(jobId);
     const states = options.runIds.map((id) => new RunRecord(path.join(options.resultsDir, id), id).status().state);
-    const line = `[slurm] job ${jobId}: ${queued.length} tasks queued or running; runs ${states.filter((s) => s === 'done').length} done, ${states.filter((s) => s === 'failed').length} failed, ${states.filter((s) => s === 'diverged').length} diverged of ${states.length}`;
+    const count = (state: string) => states.filter((s) => s === state).length;
+    const line =
+      `[slurm] job ${jobId}: ${queued.length} tasks queued or running; runs ${count('done')} done,` +
+      ` ${count('failed')} failed, ${count('diverged')} diverged of ${states.length}`;
     if (line !== last) options.log?.(line);
     last = line;
     if (!queued.length) return;

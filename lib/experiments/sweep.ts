@@ -187,7 +187,8 @@ export function formatProgress(p: SweepProgress): string {
   let line = `[sweep] ${parts.join(' · ')}`;
   if (p.event) {
     const e = p.event;
-    line += `  — ${e.runId} ${e.state}${e.seconds !== undefined ? ` in ${formatDuration(e.seconds)}` : ''}${e.reason ? `: ${e.reason}` : ''}`;
+    const took = e.seconds !== undefined ? ` in ${formatDuration(e.seconds)}` : '';
+    line += `  — ${e.runId} ${e.state}${took}${e.reason ? `: ${e.reason}` : ''}`;
   }
   return line;
 }
@@ -265,7 +266,9 @@ export async function runSweep(configs: RunConfig[], options: SweepOptions): Pro
       status = {
         ...status,
         state: 'failed',
-        reason: `worker ${how} at epoch ${status.epoch ?? '?'} (resumable: rerun the sweep)${last ? `; last output: ${last}` : ''}`,
+        reason:
+          `worker ${how} at epoch ${status.epoch ?? '?'} (resumable: rerun the sweep)` +
+          (last ? `; last output: ${last}` : ''),
       };
       try {
         run.setStatus(status);

@@ -5,7 +5,7 @@
  * @example
  *   methodNames();                         // ['supervised', 'byol', 'barlow', 'dino', 'mae', 'simclr']
  *   methodSpec('mae').backbones;           // ['vit_tiny']
- *   registerMethod(myMethod);              // then makeRunConfig({ method: myMethod.name, ... }) and the SSL grid know it
+ *   registerMethod(myMethod);              // now makeRunConfig({ method: myMethod.name, ... }) and the grid know it
  *   const method = createMethod(makeRunConfig({ method: 'byol', backbone: 'resnet18' }, 'smoke'), { posWeight: 3 });
  */
 import type { MethodName, MethodSettings, RunConfig } from '../runs/config';

@@ -32,11 +32,17 @@ export interface OptimizerConfig {
 }
 
 export interface ProbeConfig {
-  /** Learning rate at batch 256 (scaled by batch/256); the probe is momentum SGD without weight decay in every optimiser. */
+  /**
+   * Learning rate at batch 256 (scaled by batch/256); the probe is momentum SGD without weight decay in every
+   * optimiser.
+   */
   lr: number;
   momentum: number;
   weightDecay: number;
-  /** BatchNorm1d without affine in front of the Linear (MAE's linear-probing head); false is the paper's plain Linear. */
+  /**
+   * BatchNorm1d without affine in front of the Linear (MAE's linear-probing head); false is the paper's plain
+   * Linear.
+   */
   standardize: boolean;
 }
 
@@ -100,7 +106,10 @@ export interface RunConfig {
   imageSize: number;
   /** ViT patch size (ignored by ResNet-18). */
   patchSize: number;
-  /** ViT depth: 12 is ViT-Tiny (the paper scale); the default CPU scale uses 6 and smoke 2, width and heads unchanged. */
+  /**
+   * ViT depth: 12 is ViT-Tiny (the paper scale); the default CPU scale uses 6 and smoke 2, width and heads
+   * unchanged.
+   */
   vitDepth: number;
   epochs: number;
   batchSize: number;
@@ -113,7 +122,10 @@ export interface RunConfig {
   augment: AugmentConfig;
   /** Images of the training split used for the label-free scores each epoch (0 = off). */
   monitorSamples: number;
-  /** Images of the natural-proportion Val set scored at each periodic validation (0 = all); the final evaluation always uses all. */
+  /**
+   * Images of the natural-proportion Val set scored at each periodic validation (0 = all); the final evaluation
+   * always uses all.
+   */
   valSamples: number;
   seed: number;
   scale: ScaleName;

@@ -90,7 +90,8 @@ export function datasetStatus(paths: ProjectPaths = projectPaths()): DatasetStat
       note: sewerPresent
         ? 'SewerML_Train.csv and SewerML_Val.csv found'
         : sewer === null
-          ? 'set SSLAD_SEWERML_DIR to the folder holding SewerML_Train.csv, SewerML_Val.csv and the images (obtained from the Sewer-ML authors)'
+          ? 'set SSLAD_SEWERML_DIR to the folder holding SewerML_Train.csv, SewerML_Val.csv and the images' +
+            ' (obtained from the Sewer-ML authors)'
           : `SSLAD_SEWERML_DIR=${sewer} lacks SewerML_Train.csv or SewerML_Val.csv`,
     },
     {

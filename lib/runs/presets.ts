@@ -21,7 +21,10 @@ export interface ScalePreset {
   larsEta: number;
   monitorSamples: number;
   valSamples: number;
-  /** Online-probe settings of the SSL methods at this scale (supervised has no probe, so its config keeps the paper's). */
+  /**
+   * Online-probe settings of the SSL methods at this scale (a method without a probe, the supervised baseline, keeps
+   * the paper's).
+   */
   probe: Partial<ProbeConfig>;
 }
 
