@@ -1,0 +1,48 @@
+/**
+ * The learning curve: how many optimisation steps SSL needs on this data before its backbone beats the same
+ * network untrained. A few runs at 45 % training defects, identical to the SSL grid's except for the number of
+ * epochs (so the curve's point at the scale's own epochs is the grid's run), for the methods that answer the
+ * question on each backbone and the supervised baseline beside them.
+ *
+ * @example
+ *   const configs = learningCurveGrid('default');    // 20 runs: 5 series × epochs 1, 2, 4, 8
+ *   await runSweep(configs, { resultsDir });
+ */
+import { makeRunConfig, type BackboneName, type MethodName, type RunConfig } from './config';
+import type { ScaleName } from './scale';
+
+export interface CurveSeries {
+  method: MethodName;
+  backbone: BackboneName;
+}
+
+export interface CurvePlan {
+  series: CurveSeries[];
+  /** Epochs of each point; the scale's own epochs is one of them, so that point is the SSL grid's run. */
+  epochs: number[];
+  trainProportion: number;
+}
+
+const SERIES: CurveSeries[] = [
+  { method: 'simclr', backbone: 'resnet18' },
+  { method: 'byol', backbone: 'resnet18' },
+  { method: 'supervised', backbone: 'resnet18' },
+  { method: 'mae', backbone: 'vit_tiny' },
+  { method: 'supervised', backbone: 'vit_tiny' },
+];
+
+/** Per scale; the default curve's longest point is twice the default run, the most a grid run could afford. */
+export const CURVE_PLANS: Record<ScaleName, CurvePlan> = {
+  smoke: { series: [SERIES[0], SERIES[2]], epochs: [1, 2], trainProportion: 0.45 },
+  default: { series: SERIES, epochs: [1, 2, 4, 8], trainProportion: 0.45 },
+  paper: { series: SERIES, epochs: [5, 15, 45], trainProportion: 0.45 },
+};
+
+/** The curve's runs at a scale: every series at every epoch count of its plan (seed 42). */
+export function learningCurveGrid(scale: ScaleName, plan: CurvePlan = CURVE_PLANS[scale]): RunConfig[] {
+  return plan.series.flatMap((s) =>
+    plan.epochs.map((epochs) =>
+      makeRunConfig({ method: s.method, backbone: s.backbone, trainProportion: plan.trainProportion, epochs }, scale),
+    ),
+  );
+}

@@ -1,0 +1,21 @@
+import { strict as assert } from 'assert';
+import { runId, SCALE_PRESETS } from '../../lib/experiments/config';
+import { CURVE_PLANS, learningCurveGrid } from '../../lib/experiments/curve';
+import { studyGrid } from '../../lib/experiments/grid';
+
+describe('learning-curve grid', () => {
+  for (const scale of ['smoke', 'default'] as const) {
+    it(`at ${scale}, its point at the scale's epochs is the SSL grid's run, the others differ only in epochs`, () => {
+      const curve = learningCurveGrid(scale);
+      const plan = CURVE_PLANS[scale];
+      assert.equal(curve.length, plan.series.length * plan.epochs.length);
+      assert.ok(plan.epochs.includes(SCALE_PRESETS[scale].epochs));
+      const grid = new Set(studyGrid('ssl', { scale }).map(runId));
+      for (const config of curve) {
+        assert.equal(grid.has(runId(config)), config.epochs === SCALE_PRESETS[scale].epochs, runId(config));
+        assert.equal(config.trainProportion, 0.45);
+      }
+      assert.equal(new Set(curve.map(runId)).size, curve.length, 'every point is its own run');
+    });
+  }
+});
