@@ -8,8 +8,9 @@
  *   const configs = learningCurveGrid('default');    // 20 runs: 5 series × epochs 1, 2, 4, 8
  *   await runSweep(configs, { resultsDir });
  */
-import { makeRunConfig, type BackboneName, type MethodName, type RunConfig } from './config';
-import type { ScaleName } from './scale';
+import { makeRunConfig } from '../methods/config';
+import type { BackboneName, MethodName, RunConfig } from '../runs/config';
+import type { ScaleName } from '../runs/scale';
 
 export interface CurveSeries {
   method: MethodName;

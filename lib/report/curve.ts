@@ -9,10 +9,12 @@
  *   tslab.display.markdown(summarizeLearningCurve(curve));
  */
 import * as aq from 'arquero';
-import { BACKBONE_LABELS, METHOD_LABELS, runId, type RunConfig } from '../experiments/config';
-import { listRuns } from '../experiments/store';
+import type { RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
+import { listRuns } from '../runs/store';
 import { frozenLinearProbe, readFrozenProbe, type FrozenProbeResult } from '../train/frozen';
 import { lineChart, type FigureSpec } from './figures';
+import { backboneLabel, methodLabel } from './labels';
 
 export interface CurvePoint {
   series: string;
@@ -60,7 +62,7 @@ export async function learningCurve(
       missing.push(id);
       continue;
     }
-    const series = `${METHOD_LABELS[config.method]} ${BACKBONE_LABELS[config.backbone]}`;
+    const series = `${methodLabel(config.method)} ${backboneLabel(config.backbone)}`;
     const started = Date.now();
     const trained = readFrozenProbe(run.dir) ?? (await frozenLinearProbe(config, { resultsDir }));
     if (!untrainedBySeries.has(series)) {
@@ -75,10 +77,10 @@ export async function learningCurve(
       .find((r) => r.split === 'val' && r.evalProportion === evalProportion && r.metric === 'auroc');
     points.push({
       series,
-      method: METHOD_LABELS[config.method],
-      backbone: BACKBONE_LABELS[config.backbone],
+      method: methodLabel(config.method),
+      backbone: backboneLabel(config.backbone),
       epochs: config.epochs,
-      steps: run.status().step,
+      steps: run.status().step ?? NaN,
       frozenAuroc: aurocAt(trained, evalProportion),
       onlineAuroc: online?.value ?? NaN,
       untrainedAuroc: untrainedBySeries.get(series)!,

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { runId, SCALE_PRESETS } from '../../lib/experiments/config';
+import { runId } from '../../lib/runs/id';
+import { SCALE_PRESETS } from '../../lib/runs/presets';
 import { CURVE_PLANS, learningCurveGrid } from '../../lib/experiments/curve';
 import { studyGrid } from '../../lib/experiments/grid';
 
