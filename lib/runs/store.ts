@@ -87,9 +87,7 @@ export const atomicWriteFs: {
 const TMP_MARK = '.tmp-';
 
 function tmpNameFor(file: string): string {
-  const host = os
-    .hostname()
-    .replace(/[^A-Za-z0-9.]/g, '_');
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
   return `${file}${TMP_MARK}${host}-${process.pid}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
 
@@ -168,9 +166,7 @@ export function removeOrphanedTmpFiles(dir: string, olderThanMs = 10 * 60 * 1000
   } catch {
     return removed;
   }
-  const host = os
-    .hostname()
-    .replace(/[^A-Za-z0-9.]/g, '_');
+  const host = os.hostname().replace(/[^A-Za-z0-9.]/g, '_');
   for (const name of names) {
     const at = name.lastIndexOf(TMP_MARK);
     if (at <= 0) continue;

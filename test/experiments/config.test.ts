@@ -13,39 +13,43 @@ import { SCALE_PRESETS } from '../../lib/runs/presets';
 const OLD_DEFAULT: RunOverrides = { dataset: { trainFraction: 0.5 }, optimizer: { eta: PAPER_LARS_ETA } };
 
 describe('run configs', () => {
-  it('the CPU scales standardise the SSL probe and raise its lr; the paper scale and supervised keep the paper’s probe', () => {
-    for (const scale of ['smoke', 'default'] as const) {
-      for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
-        const config = makeRunConfig({ method, backbone: 'resnet18' }, scale);
-        assert.deepEqual(
-          config.probe,
-          { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true },
-          `${method} at ${scale}`,
-        );
+  it(
+    'the CPU scales standardise the SSL probe and raise its lr; the ' +
+      'paper scale and supervised keep the paper’s probe',
+    () => {
+      for (const scale of ['smoke', 'default'] as const) {
+        for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
+          const config = makeRunConfig({ method, backbone: 'resnet18' }, scale);
+          assert.deepEqual(
+            config.probe,
+            { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true },
+            `${method} at ${scale}`,
+          );
+        }
+        assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr, 0.12);
+        assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, {
+          lr: 1e-3,
+          momentum: 0.9,
+          weightDecay: 0,
+          standardize: false,
+        });
       }
-      assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr, 0.12);
-      assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, {
-        lr: 1e-3,
-        momentum: 0.9,
-        weightDecay: 0,
-        standardize: false,
-      });
-    }
-    assert.deepEqual(
-      makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
-      { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false },
-    );
-    assert.deepEqual(
-      makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
-      { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false },
-    );
-    // batch 64 at the default scale: 0.12 · 64/256 per step.
-    assert.ok(
-      Math.abs(
-        scaledLearningRates(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')).probeLr - 0.03,
-      ) < 1e-12,
-    );
-  });
+      assert.deepEqual(
+        makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
+        { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false },
+      );
+      assert.deepEqual(
+        makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
+        { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false },
+      );
+      // batch 64 at the default scale: 0.12 · 64/256 per step.
+      assert.ok(
+        Math.abs(
+          scaledLearningRates(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')).probeLr - 0.03,
+        ) < 1e-12,
+      );
+    },
+  );
 
   it('a plain probe hashes as a config written before the standardize field, so finished runs keep their ids', () => {
     const plain = makeRunConfig({ method: 'simclr', backbone: 'resnet18', probe: { standardize: false } }, 'default');
@@ -56,45 +60,53 @@ describe('run configs', () => {
     assert.notEqual(runId(makeRunConfig({ method: 'simclr', backbone: 'resnet18' }, 'default')), runId(plain));
   });
 
-  it('smoke and paper keep the paper’s LARS trust coefficient, default takes solo-learn’s; an η override is its own run', () => {
-    for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const) {
-      const lars = methodSpec(method).appendixB.optimizer.kind === 'lars';
-      assert.equal(makeRunConfig({ method, backbone: 'vit_tiny' }, 'smoke').optimizer.eta, PAPER_LARS_ETA, method);
-      // The default scale's LARS methods use solo-learn's η; η means nothing to AdamW, which keeps the paper's.
+  it(
+    'smoke and paper keep the paper’s LARS trust coefficient, default ' +
+      'takes solo-learn’s; an η override is its own run',
+    () => {
+      for (const method of ['simclr', 'byol', 'barlow', 'supervised', 'dino', 'mae'] as const) {
+        const lars = methodSpec(method).appendixB.optimizer.kind === 'lars';
+        assert.equal(makeRunConfig({ method, backbone: 'vit_tiny' }, 'smoke').optimizer.eta, PAPER_LARS_ETA, method);
+        // The default scale's LARS methods use solo-learn's η; η means nothing to AdamW, which keeps the paper's.
+        assert.equal(
+          makeRunConfig({ method, backbone: 'vit_tiny' }, 'default').optimizer.eta,
+          lars ? SCALE_PRESETS.default.larsEta : PAPER_LARS_ETA,
+          method,
+        );
+      }
+      assert.equal(SCALE_PRESETS.default.larsEta, 0.02);
       assert.equal(
-        makeRunConfig({ method, backbone: 'vit_tiny' }, 'default').optimizer.eta,
-        lars ? SCALE_PRESETS.default.larsEta : PAPER_LARS_ETA,
-        method,
+        makeRunConfig({ method: 'byol', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').optimizer
+          .eta,
+        0.001,
       );
-    }
-    assert.equal(SCALE_PRESETS.default.larsEta, 0.02);
-    assert.equal(
-      makeRunConfig({ method: 'byol', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').optimizer
-        .eta,
-      0.001,
-    );
-    assert.equal(
-      makeRunConfig({ method: 'byol', backbone: 'resnet18', optimizer: { eta: 0.02 } }, 'default').optimizer.eta,
-      0.02,
-    );
-  });
+      assert.equal(
+        makeRunConfig({ method: 'byol', backbone: 'resnet18', optimizer: { eta: 0.02 } }, 'default').optimizer.eta,
+        0.02,
+      );
+    },
+  );
 
-  it('the paper’s trust coefficient hashes as a config written before the eta field, so runs finished before it keep their ids', () => {
-    for (const overrides of [
-      { method: 'dino', backbone: 'resnet18' },
-      { method: 'simclr', backbone: 'vit_tiny' },
-    ] as const) {
-      const config = makeRunConfig({ ...OLD_DEFAULT, ...overrides }, 'default');
-      const { eta: _dropped, ...oldOptimizer } = config.optimizer;
-      const written = JSON.parse(JSON.stringify({ ...config, optimizer: oldOptimizer })) as RunConfig;
-      assert.equal(runId(validateRunConfig(written)), runId(config), overrides.method);
-      assert.equal(written.optimizer.eta, PAPER_LARS_ETA, 'an old config file reads as the paper’s η');
-    }
-    assert.notEqual(
-      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke')),
-      runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'smoke')),
-    );
-  });
+  it(
+    'the paper’s trust coefficient hashes as a config written before the ' +
+      'eta field, so runs finished before it keep their ids',
+    () => {
+      for (const overrides of [
+        { method: 'dino', backbone: 'resnet18' },
+        { method: 'simclr', backbone: 'vit_tiny' },
+      ] as const) {
+        const config = makeRunConfig({ ...OLD_DEFAULT, ...overrides }, 'default');
+        const { eta: _dropped, ...oldOptimizer } = config.optimizer;
+        const written = JSON.parse(JSON.stringify({ ...config, optimizer: oldOptimizer })) as RunConfig;
+        assert.equal(runId(validateRunConfig(written)), runId(config), overrides.method);
+        assert.equal(written.optimizer.eta, PAPER_LARS_ETA, 'an old config file reads as the paper’s η');
+      }
+      assert.notEqual(
+        runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny' }, 'smoke')),
+        runId(makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', optimizer: { eta: 0.02 } }, 'smoke')),
+      );
+    },
+  );
 
   it('MAE runs trained with the 3-head encoder get new ids; no other method’s id moves', () => {
     // Ids of the default-scale runs before the 12-head fix (measured on that code).

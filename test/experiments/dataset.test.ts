@@ -66,33 +66,38 @@ describe('dataset identity in run ids', function () {
     return makeRunConfig({ method: 'supervised', backbone: 'resnet18', dataset: { kind: 'sewerml' } }, 'smoke');
   }
 
-  it('a Sewer-ML run selected through SSLAD_SEWERML_DIR gets a new id for another folder, a cut CSV or replaced images', async () => {
-    const dir = await sewerFolder();
-    process.env.SSLAD_SEWERML_DIR = dir;
-    const config = sewerConfig();
-    assert.equal(config.dataset.dir, null, 'the folder comes from the environment, not the config');
-    const original = runId(config);
-    clearDatasetIdentities();
-    assert.equal(runId(config), original, 'the same data keeps its id');
+  it(
+    'a Sewer-ML run selected through SSLAD_SEWERML_DIR gets a new id ' +
+      'for another folder, a cut CSV or replaced images',
+    async () => {
+      const dir = await sewerFolder();
+      process.env.SSLAD_SEWERML_DIR = dir;
+      const config = sewerConfig();
+      assert.equal(config.dataset.dir, null, 'the folder comes from the environment, not the config');
+      const original = runId(config);
+      clearDatasetIdentities();
+      assert.equal(runId(config), original, 'the same data keeps its id');
 
-    const other = tempDir('sewer-identity-copy');
-    fs.cpSync(dir, other, { recursive: true, preserveTimestamps: true });
-    process.env.SSLAD_SEWERML_DIR = other;
-    clearDatasetIdentities();
-    const copied = runId(config);
-    assert.notEqual(copied, original, 'another folder');
+      const other = tempDir('sewer-identity-copy');
+      fs.cpSync(dir, other, { recursive: true, preserveTimestamps: true });
+      process.env.SSLAD_SEWERML_DIR = other;
+      clearDatasetIdentities();
+      const copied = runId(config);
+      assert.notEqual(copied, original, 'another folder');
 
-    const csv = path.join(other, 'SewerML_Train.csv');
-    fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 4).join('\n') + '\n');
-    clearDatasetIdentities();
-    const cut = runId(config);
-    assert.notEqual(cut, copied, 'a CSV cut to fewer rows');
+      const csv = path.join(other, 'SewerML_Train.csv');
+      fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 4).join('\n') + '\n');
+      clearDatasetIdentities();
+      const cut = runId(config);
+      assert.notEqual(cut, copied, 'a CSV cut to fewer rows');
 
-    await new Promise((r) => setTimeout(r, 20));
-    for (const name of fs.readdirSync(path.join(other, 'images'))) await writePng(path.join(other, 'images', name), 0);
-    clearDatasetIdentities();
-    assert.notEqual(runId(config), cut, 'every image replaced by a black one');
-  });
+      await new Promise((r) => setTimeout(r, 20));
+      for (const name of fs.readdirSync(path.join(other, 'images')))
+        await writePng(path.join(other, 'images', name), 0);
+      clearDatasetIdentities();
+      assert.notEqual(runId(config), cut, 'every image replaced by a black one');
+    },
+  );
 
   it('a Sewer-ML folder that does not exist is an error naming it, before any run is looked up', () => {
     process.env.SSLAD_SEWERML_DIR = path.join(tempDir('sewer-missing'), 'no-such-folder');
@@ -107,54 +112,58 @@ describe('dataset identity in run ids', function () {
     assert.throws(() => runId(withDir), /dataset\.dir = \/no\/such\/sewer-ml: the dataset folder does not exist/);
   });
 
-  it('train on a missing folder, or with SSLAD_BACKEND=nosuch: one line without a stack trace, exit 2, no run folder', async () => {
-    const results = tempDir('identity-cli');
-    const args = [
-      'train',
-      '--method',
-      'supervised',
-      '--backbone',
-      'resnet18',
-      '--scale',
-      'smoke',
-      '--results',
-      results,
-    ];
-    const missing = await runCli([...args, '--override', '{"dataset":{"kind":"sewerml"}}'], {
-      SSLAD_SEWERML_DIR: '/no/such/folder',
-      SSLAD_TRAINER_MODULE: FAKE_TRAINER,
-    });
-    assert.equal(missing.code, 2, missing.output);
-    assert.equal(
-      missing.output.trim(),
-      'ssl-ad train: SSLAD_SEWERML_DIR = /no/such/folder: the dataset folder does not exist',
-    );
-    const backend = await runCli(args, { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
-    assert.equal(backend.code, 2, backend.output);
-    assert.match(backend.output.trim(), /^ssl-ad train: SSLAD_BACKEND=nosuch is not a backend; use one of [a-z, ]+$/);
-    assert.deepEqual(fs.readdirSync(results), [], 'no run folder was created');
-    const sweep = await runCli(
-      [
-        'sweep',
-        '--study',
-        'ssl',
+  it(
+    'train on a missing folder, or with SSLAD_BACKEND=nosuch: one ' +
+      'line without a stack trace, exit 2, no run folder',
+    async () => {
+      const results = tempDir('identity-cli');
+      const args = [
+        'train',
+        '--method',
+        'supervised',
+        '--backbone',
+        'resnet18',
         '--scale',
         'smoke',
-        '--methods',
-        'supervised',
-        '--backbones',
-        'resnet18',
-        '--proportions',
-        '0.45',
         '--results',
         results,
-      ],
-      { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER },
-    );
-    assert.equal(sweep.code, 2, sweep.output);
-    assert.doesNotMatch(sweep.output, /\n\s+at /, 'no stack trace');
-    assert.deepEqual(listRuns(results), []);
-  });
+      ];
+      const missing = await runCli([...args, '--override', '{"dataset":{"kind":"sewerml"}}'], {
+        SSLAD_SEWERML_DIR: '/no/such/folder',
+        SSLAD_TRAINER_MODULE: FAKE_TRAINER,
+      });
+      assert.equal(missing.code, 2, missing.output);
+      assert.equal(
+        missing.output.trim(),
+        'ssl-ad train: SSLAD_SEWERML_DIR = /no/such/folder: the dataset folder does not exist',
+      );
+      const backend = await runCli(args, { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER });
+      assert.equal(backend.code, 2, backend.output);
+      assert.match(backend.output.trim(), /^ssl-ad train: SSLAD_BACKEND=nosuch is not a backend; use one of [a-z, ]+$/);
+      assert.deepEqual(fs.readdirSync(results), [], 'no run folder was created');
+      const sweep = await runCli(
+        [
+          'sweep',
+          '--study',
+          'ssl',
+          '--scale',
+          'smoke',
+          '--methods',
+          'supervised',
+          '--backbones',
+          'resnet18',
+          '--proportions',
+          '0.45',
+          '--results',
+          results,
+        ],
+        { SSLAD_BACKEND: 'nosuch', SSLAD_TRAINER_MODULE: FAKE_TRAINER },
+      );
+      assert.equal(sweep.code, 2, sweep.output);
+      assert.doesNotMatch(sweep.output, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(listRuns(results), []);
+    },
+  );
 
   it('train after the Sewer-ML CSV was cut trains a new run instead of answering "already done"', async () => {
     const dir = await sewerFolder();
@@ -185,32 +194,35 @@ describe('dataset identity in run ids', function () {
     assert.equal(listRuns(results).length, 2, 'the cut CSV is another run');
   });
 
-  it('a sweep worker whose data changed since the sweep listed its run stops instead of training under another id', async () => {
-    const dir = await sewerFolder();
-    const results = tempDir('identity-expected');
-    const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
-    const args = [
-      'train',
-      '--method',
-      'supervised',
-      '--backbone',
-      'resnet18',
-      '--scale',
-      'smoke',
-      '--override',
-      '{"dataset":{"kind":"sewerml"}}',
-      '--results',
-      results,
-    ];
-    process.env.SSLAD_SEWERML_DIR = dir;
-    const listed = runId(sewerConfig()); // what the sweep saw
-    const csv = path.join(dir, 'SewerML_Train.csv');
-    fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
-    const worker = await runCli(args, { ...env, SSLAD_EXPECTED_RUN_ID: listed });
-    assert.equal(worker.code, 2, worker.output);
-    assert.match(worker.output, new RegExp(`not ${listed} as when the sweep listed it: the dataset changed since`));
-    assert.deepEqual(listRuns(results), [], 'nothing was trained under the new id');
-  });
+  it(
+    'a sweep worker whose data changed since the sweep listed its ' + 'run stops instead of training under another id',
+    async () => {
+      const dir = await sewerFolder();
+      const results = tempDir('identity-expected');
+      const env = { SSLAD_SEWERML_DIR: dir, SSLAD_TRAINER_MODULE: FAKE_TRAINER, FAKE_EPOCH_MS: '10' };
+      const args = [
+        'train',
+        '--method',
+        'supervised',
+        '--backbone',
+        'resnet18',
+        '--scale',
+        'smoke',
+        '--override',
+        '{"dataset":{"kind":"sewerml"}}',
+        '--results',
+        results,
+      ];
+      process.env.SSLAD_SEWERML_DIR = dir;
+      const listed = runId(sewerConfig()); // what the sweep saw
+      const csv = path.join(dir, 'SewerML_Train.csv');
+      fs.writeFileSync(csv, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 3).join('\n') + '\n');
+      const worker = await runCli(args, { ...env, SSLAD_EXPECTED_RUN_ID: listed });
+      assert.equal(worker.code, 2, worker.output);
+      assert.match(worker.output, new RegExp(`not ${listed} as when the sweep listed it: the dataset changed since`));
+      assert.deepEqual(listRuns(results), [], 'nothing was trained under the new id');
+    },
+  );
 
   it('ssl-ad status shows the dataset identity a run recorded', async () => {
     const dir = await sewerFolder();

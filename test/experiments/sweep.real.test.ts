@@ -1,7 +1,8 @@
 /**
  * Kill-and-resume with the REAL trainer (lib/train/run.ts) at the smoke scale: start a sweep of two
- * tiny runs (supervised and SimCLR, two workers) in its own process group, kill -9 the whole group once a checkpoint exists, rerun, and check
- * that every run is done and every (runId, split, evalProportion, metric) is present exactly once.
+ * tiny runs (supervised and SimCLR, two workers) in its own process group, kill -9 the whole group once a
+ * checkpoint exists, rerun, and check that every run is done and every (runId, split, evalProportion, metric)
+ * is present exactly once.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';

@@ -63,72 +63,75 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     overrides: { epochs: 4 },
   });
 
-  it('records failed and diverged runs with their reasons, finishes the rest, and a rerun skips finished work', async () => {
-    const dir = tempDir('sweep-fail');
-    const failing = sslGrid({
-      scale: 'smoke',
-      methods: ['supervised'],
-      backbones: ['resnet18'],
-      proportions: [0.05],
-      seeds: [13, 14, 42],
-    });
-    const { code, output } = await runCli(
-      [
-        'sweep',
-        '--study',
-        'ssl',
-        '--scale',
-        'smoke',
-        '--methods',
-        'supervised',
-        '--backbones',
-        'resnet18',
-        '--proportions',
-        '0.05',
-        '--seeds',
-        '13,14,42',
-        '--results',
-        dir,
-      ],
-      { ...env, FAKE_EPOCH_MS: '50' },
-    );
-    assert.equal(code, 1, 'a sweep with a failed run exits 1');
-    const byId = new Map(listRuns(dir).map((r) => [r.id, r.status()]));
-    assert.equal(byId.size, 3);
-    assert.equal(byId.get(runId(failing[0]))?.state, 'failed');
-    assert.match(byId.get(runId(failing[0]))?.reason ?? '', /fake failure at epoch 1/);
-    assert.equal(byId.get(runId(failing[1]))?.state, 'diverged');
-    assert.match(byId.get(runId(failing[1]))?.reason ?? '', /NaN/);
-    assert.equal(byId.get(runId(failing[2]))?.state, 'done');
-    assert.match(output, /1 done, 1 failed, 1 diverged/);
+  it(
+    'records failed and diverged runs with their reasons, ' + 'finishes the rest, and a rerun skips finished work',
+    async () => {
+      const dir = tempDir('sweep-fail');
+      const failing = sslGrid({
+        scale: 'smoke',
+        methods: ['supervised'],
+        backbones: ['resnet18'],
+        proportions: [0.05],
+        seeds: [13, 14, 42],
+      });
+      const { code, output } = await runCli(
+        [
+          'sweep',
+          '--study',
+          'ssl',
+          '--scale',
+          'smoke',
+          '--methods',
+          'supervised',
+          '--backbones',
+          'resnet18',
+          '--proportions',
+          '0.05',
+          '--seeds',
+          '13,14,42',
+          '--results',
+          dir,
+        ],
+        { ...env, FAKE_EPOCH_MS: '50' },
+      );
+      assert.equal(code, 1, 'a sweep with a failed run exits 1');
+      const byId = new Map(listRuns(dir).map((r) => [r.id, r.status()]));
+      assert.equal(byId.size, 3);
+      assert.equal(byId.get(runId(failing[0]))?.state, 'failed');
+      assert.match(byId.get(runId(failing[0]))?.reason ?? '', /fake failure at epoch 1/);
+      assert.equal(byId.get(runId(failing[1]))?.state, 'diverged');
+      assert.match(byId.get(runId(failing[1]))?.reason ?? '', /NaN/);
+      assert.equal(byId.get(runId(failing[2]))?.state, 'done');
+      assert.match(output, /1 done, 1 failed, 1 diverged/);
 
-    // Rerun without retrying failures: nothing is started, the done run's files are untouched.
-    const doneRun = listRuns(dir).find((r) => r.status().state === 'done')!;
-    const before = fs.statSync(doneRun.statusFile).mtimeMs;
-    const again = await runCli(
-      [
-        'sweep',
-        '--study',
-        'ssl',
-        '--scale',
-        'smoke',
-        '--methods',
-        'supervised',
-        '--backbones',
-        'resnet18',
-        '--proportions',
-        '0.05',
-        '--seeds',
-        '13,14,42',
-        '--no-retry-failed',
-        '--results',
-        dir,
-      ],
-      env,
-    );
-    assert.match(again.output, /3\/3 finished \(0 done now, 3 before\)/);
-    assert.equal(fs.statSync(doneRun.statusFile).mtimeMs, before);
-  });
+      // Rerun without retrying failures: nothing is started, the done run's files are untouched.
+      const doneRun = listRuns(dir).find((r) => r.status().state === 'done')!;
+      const before = fs.statSync(doneRun.statusFile).mtimeMs;
+      const again = await runCli(
+        [
+          'sweep',
+          '--study',
+          'ssl',
+          '--scale',
+          'smoke',
+          '--methods',
+          'supervised',
+          '--backbones',
+          'resnet18',
+          '--proportions',
+          '0.05',
+          '--seeds',
+          '13,14,42',
+          '--no-retry-failed',
+          '--results',
+          dir,
+        ],
+        env,
+      );
+      assert.match(again.output, /3\/3 finished \(0 done now, 3 before\)/);
+      assert.equal(fs.statSync(doneRun.statusFile).mtimeMs, before);
+    },
+  );
 
   it('kill -9 of the sweep and its workers, then a rerun: every run done, every row exactly once', async () => {
     const dir = tempDir('sweep-kill');
@@ -158,32 +161,35 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
       );
   });
 
-  it('kill -9 of one worker is recorded as a resumable failure; the sweep goes on and a rerun finishes it', async () => {
-    const dir = tempDir('sweep-worker');
-    const sweep = spawnCli([...SWEEP_ARGS, '--override', '{"epochs":4}', '--results', dir], { env });
-    let victim: RunRecord | undefined;
-    await waitFor(
-      () => {
-        victim = listRuns(dir).find((r) => readLock(r.dir)?.info && r.status().state === 'running');
-        return victim !== undefined;
-      },
-      60000,
-      'a running worker',
-    );
-    process.kill(readLock(victim!.dir)!.info!.pid, 'SIGKILL');
-    assert.equal(await sweep.exit, 1, sweep.output());
-    const status = victim!.status();
-    assert.equal(status.state, 'failed');
-    assert.match(status.reason ?? '', /killed by SIGKILL.*resumable/);
-    assert.equal(
-      listRuns(dir).filter((r) => r.status().state === 'done').length,
-      configs.length - 1,
-      'the other runs finished',
-    );
-    const rerun = await runCli([...SWEEP_ARGS, '--override', '{"epochs":4}', '--results', dir], env);
-    assert.equal(rerun.code, 0, rerun.output);
-    checkEveryRowOnce(dir, configs);
-  });
+  it(
+    'kill -9 of one worker is recorded as a resumable failure; ' + 'the sweep goes on and a rerun finishes it',
+    async () => {
+      const dir = tempDir('sweep-worker');
+      const sweep = spawnCli([...SWEEP_ARGS, '--override', '{"epochs":4}', '--results', dir], { env });
+      let victim: RunRecord | undefined;
+      await waitFor(
+        () => {
+          victim = listRuns(dir).find((r) => readLock(r.dir)?.info && r.status().state === 'running');
+          return victim !== undefined;
+        },
+        60000,
+        'a running worker',
+      );
+      process.kill(readLock(victim!.dir)!.info!.pid, 'SIGKILL');
+      assert.equal(await sweep.exit, 1, sweep.output());
+      const status = victim!.status();
+      assert.equal(status.state, 'failed');
+      assert.match(status.reason ?? '', /killed by SIGKILL.*resumable/);
+      assert.equal(
+        listRuns(dir).filter((r) => r.status().state === 'done').length,
+        configs.length - 1,
+        'the other runs finished',
+      );
+      const rerun = await runCli([...SWEEP_ARGS, '--override', '{"epochs":4}', '--results', dir], env);
+      assert.equal(rerun.code, 0, rerun.output);
+      checkEveryRowOnce(dir, configs);
+    },
+  );
 
   it('kill -9 of the sweep alone: its orphaned workers notice and stop, leaving resumable runs', async () => {
     const dir = tempDir('sweep-orphans');
@@ -245,59 +251,63 @@ describe('sweep (stand-in trainer, real worker processes)', function () {
     checkEveryRowOnce(dir, one);
   });
 
-  it('the sweep command waits for a run held by another process, prints its summary and exits 0 with the rows in place', async () => {
-    const dir = tempDir('sweep-wait-cli');
-    const one = configs.slice(0, 1);
-    const foreign = spawnCli(
-      [
-        'train',
-        '--method',
-        one[0].method,
-        '--backbone',
-        one[0].backbone,
-        '--proportion',
-        String(one[0].trainProportion),
-        '--scale',
-        'smoke',
-        '--epochs',
-        '4',
-        '--results',
-        dir,
-      ],
-      { env: { ...env, FAKE_EPOCH_MS: '1500' } },
-    );
-    await waitFor(
-      () => listRuns(dir).some((r) => readLock(r.dir) !== null),
-      30000,
-      'the foreign worker to lock the run',
-    );
-    // Before the fix the sweep's only timer was unref'd: Node exited with code 0 and no summary after a second.
-    const sweep = await runCli(
-      [
-        'sweep',
-        '--study',
-        'ssl',
-        '--scale',
-        'smoke',
-        '--methods',
-        one[0].method,
-        '--backbones',
-        one[0].backbone,
-        '--proportions',
-        String(one[0].trainProportion),
-        '--override',
-        '{"epochs":4}',
-        '--results',
-        dir,
-      ],
-      env,
-    );
-    assert.match(sweep.output, /waiting for it/);
-    assert.match(sweep.output, /\[sweep\] finished after .*: 1 done/, sweep.output);
-    assert.equal(sweep.code, 0, sweep.output);
-    assert.equal(await foreign.exit, 0, foreign.output());
-    checkEveryRowOnce(dir, one);
-  });
+  it(
+    'the sweep command waits for a run held by another process, prints ' +
+      'its summary and exits 0 with the rows in place',
+    async () => {
+      const dir = tempDir('sweep-wait-cli');
+      const one = configs.slice(0, 1);
+      const foreign = spawnCli(
+        [
+          'train',
+          '--method',
+          one[0].method,
+          '--backbone',
+          one[0].backbone,
+          '--proportion',
+          String(one[0].trainProportion),
+          '--scale',
+          'smoke',
+          '--epochs',
+          '4',
+          '--results',
+          dir,
+        ],
+        { env: { ...env, FAKE_EPOCH_MS: '1500' } },
+      );
+      await waitFor(
+        () => listRuns(dir).some((r) => readLock(r.dir) !== null),
+        30000,
+        'the foreign worker to lock the run',
+      );
+      // Before the fix the sweep's only timer was unref'd: Node exited with code 0 and no summary after a second.
+      const sweep = await runCli(
+        [
+          'sweep',
+          '--study',
+          'ssl',
+          '--scale',
+          'smoke',
+          '--methods',
+          one[0].method,
+          '--backbones',
+          one[0].backbone,
+          '--proportions',
+          String(one[0].trainProportion),
+          '--override',
+          '{"epochs":4}',
+          '--results',
+          dir,
+        ],
+        env,
+      );
+      assert.match(sweep.output, /waiting for it/);
+      assert.match(sweep.output, /\[sweep\] finished after .*: 1 done/, sweep.output);
+      assert.equal(sweep.code, 0, sweep.output);
+      assert.equal(await foreign.exit, 0, foreign.output());
+      checkEveryRowOnce(dir, one);
+    },
+  );
 });
 
 describe('sweep threads for the native kernels', () => {

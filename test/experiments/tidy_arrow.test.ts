@@ -88,7 +88,8 @@ describe('experiments/tidy_arrow', () => {
     const python = pythonWithPyarrow();
     if (!python) {
       console.log(
-        '      skipped: no Python with pyarrow (Debian has no python3-pyarrow; set SSLAD_PYARROW_PYTHON); the schema is checked above with flechette',
+        '      skipped: no Python with pyarrow (Debian has no python3-pyarrow; set ' +
+          'SSLAD_PYARROW_PYTHON); the schema is checked above with flechette',
       );
       this.skip();
     }
@@ -101,7 +102,8 @@ describe('experiments/tidy_arrow', () => {
         'a = pa.ipc.open_file(sys.argv[1]).read_all()',
         'b = feather.read_table(sys.argv[2])',
         't = pa.concat_tables([a, b])',
-        'print(t.num_rows, t.schema.field("imageSize").type, t.schema.field("seed").type, t.schema.field("value").type)',
+        'print(t.num_rows, t.schema.field("imageSize").type, ' +
+          't.schema.field("seed").type, t.schema.field("value").type)',
       ].join('\n');
       const result = spawnSync(python!, ['-c', code, path.join(dir, 'smoke.arrow'), path.join(dir, 'paper.arrow')], {
         encoding: 'utf8',

@@ -87,69 +87,78 @@ describe('checkpoint faults', function () {
   afterEach(() => Object.assign(atomicWriteFs, saved));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('a short write then ENOSPC during the second checkpoint: the run fails, the first checkpoint survives, the rerun equals an uninterrupted run', async () => {
-    const dir = path.join(root, 'enospc');
-    let checkpointWrites = 0;
-    const faulty = new Set<number>();
-    atomicWriteFs.openSync = ((file: fs.PathLike, flags: fs.OpenMode) => {
-      const fd = fs.openSync(file, flags);
-      faulty.delete(fd); // descriptors are reused
-      if (String(file).includes(`${CHECKPOINT_FILE}.tmp-`) && ++checkpointWrites === 2) faulty.add(fd);
-      return fd;
-    }) as typeof fs.openSync;
-    atomicWriteFs.writeSync = (fd, buffer, offset, length) => {
-      if (!faulty.has(fd)) return fs.writeSync(fd, buffer, offset, length);
-      // The disk fills up: the first call writes part of the data, the next one fails.
-      if (offset === 0) return fs.writeSync(fd, buffer, offset, Math.max(1, Math.floor(length / 3)));
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    };
-    const failed = await runExperiment(c, { resultsDir: dir, quiet: true });
-    assert.equal(failed.state, 'failed');
-    assert.match(String(failed.reason), /ENOSPC/);
-    assert.match(String(failed.reason), /previous version, if any, is unchanged/);
-    const run = openRun(dir, c);
-    const checkpoint = readSafetensorsFile(path.join(run.checkpointDir, CHECKPOINT_FILE));
-    assert.equal(
-      JSON.parse(checkpoint.metadata.position).epoch,
-      1,
-      'the checkpoint of epoch 1 is still in place, whole',
-    );
-    assert.deepEqual(
-      fs.readdirSync(run.checkpointDir).filter((f) => f.includes('.tmp-')),
-      [],
-      'no temporary file is left behind',
-    );
+  it(
+    'a short write then ENOSPC during the second checkpoint: the run fails, the ' +
+      'first checkpoint survives, the rerun equals an uninterrupted run',
+    async () => {
+      const dir = path.join(root, 'enospc');
+      let checkpointWrites = 0;
+      const faulty = new Set<number>();
+      atomicWriteFs.openSync = ((file: fs.PathLike, flags: fs.OpenMode) => {
+        const fd = fs.openSync(file, flags);
+        faulty.delete(fd); // descriptors are reused
+        if (String(file).includes(`${CHECKPOINT_FILE}.tmp-`) && ++checkpointWrites === 2) faulty.add(fd);
+        return fd;
+      }) as typeof fs.openSync;
+      atomicWriteFs.writeSync = (fd, buffer, offset, length) => {
+        if (!faulty.has(fd)) return fs.writeSync(fd, buffer, offset, length);
+        // The disk fills up: the first call writes part of the data, the next one fails.
+        if (offset === 0) return fs.writeSync(fd, buffer, offset, Math.max(1, Math.floor(length / 3)));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      const failed = await runExperiment(c, { resultsDir: dir, quiet: true });
+      assert.equal(failed.state, 'failed');
+      assert.match(String(failed.reason), /ENOSPC/);
+      assert.match(String(failed.reason), /previous version, if any, is unchanged/);
+      const run = openRun(dir, c);
+      const checkpoint = readSafetensorsFile(path.join(run.checkpointDir, CHECKPOINT_FILE));
+      assert.equal(
+        JSON.parse(checkpoint.metadata.position).epoch,
+        1,
+        'the checkpoint of epoch 1 is still in place, whole',
+      );
+      assert.deepEqual(
+        fs.readdirSync(run.checkpointDir).filter((f) => f.includes('.tmp-')),
+        [],
+        'no temporary file is left behind',
+      );
 
-    Object.assign(atomicWriteFs, saved); // the space is freed
-    const resumed = await runExperiment(c, { resultsDir: dir, quiet: true });
-    assert.equal(resumed.state, 'done', resumed.reason);
-    assert.ok(
-      run.log<{ kind: string; epoch?: number }>().some((r) => r.kind === 'resume' && r.epoch === 1),
-      'resumed from the checkpoint of epoch 1',
-    );
-    assertSameResults(straightDir, dir, c);
-  });
+      Object.assign(atomicWriteFs, saved); // the space is freed
+      const resumed = await runExperiment(c, { resultsDir: dir, quiet: true });
+      assert.equal(resumed.state, 'done', resumed.reason);
+      assert.ok(
+        run.log<{ kind: string; epoch?: number }>().some((r) => r.kind === 'resume' && r.epoch === 1),
+        'resumed from the checkpoint of epoch 1',
+      );
+      assertSameResults(straightDir, dir, c);
+    },
+  );
 
-  it('a checkpoint torn by an older writer is treated as absent: the run says so, restarts, and equals an uninterrupted run', async () => {
-    const dir = path.join(root, 'torn');
-    const halted = await runExperiment(c, {
-      resultsDir: dir,
-      quiet: true,
-      haltAfterSteps: stepsOfOneEpoch(straightDir, c) + 1,
-    });
-    assert.equal(halted.state, 'running');
-    const run = openRun(dir, c);
-    const file = path.join(run.checkpointDir, CHECKPOINT_FILE);
-    const whole = fs.readFileSync(file);
-    fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.47))); // what one unchecked writeSync left on a full disk
-    const again = await runExperiment(c, { resultsDir: dir, quiet: true });
-    assert.equal(again.state, 'done', again.reason);
-    const discarded = run.log<{ kind: string; reason?: string }>().find((r) => r.kind === 'checkpoint-discarded');
-    assert.ok(discarded, 'the log says the checkpoint was discarded');
-    assert.match(String(discarded.reason), /does not parse.*treated as absent, the run restarts from step 0/);
-    assert.ok(fs.existsSync(`${file}.unreadable`), 'the torn file is kept aside for inspection');
-    assertSameResults(straightDir, dir, c);
-  });
+  it(
+    'a checkpoint torn by an older writer is treated as absent: the run ' +
+      'says so, restarts, and equals an uninterrupted run',
+    async () => {
+      const dir = path.join(root, 'torn');
+      const halted = await runExperiment(c, {
+        resultsDir: dir,
+        quiet: true,
+        haltAfterSteps: stepsOfOneEpoch(straightDir, c) + 1,
+      });
+      assert.equal(halted.state, 'running');
+      const run = openRun(dir, c);
+      const file = path.join(run.checkpointDir, CHECKPOINT_FILE);
+      const whole = fs.readFileSync(file);
+      // What one unchecked writeSync left on a full disk.
+      fs.writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.47)));
+      const again = await runExperiment(c, { resultsDir: dir, quiet: true });
+      assert.equal(again.state, 'done', again.reason);
+      const discarded = run.log<{ kind: string; reason?: string }>().find((r) => r.kind === 'checkpoint-discarded');
+      assert.ok(discarded, 'the log says the checkpoint was discarded');
+      assert.match(String(discarded.reason), /does not parse.*treated as absent, the run restarts from step 0/);
+      assert.ok(fs.existsSync(`${file}.unreadable`), 'the torn file is kept aside for inspection');
+      assertSameResults(straightDir, dir, c);
+    },
+  );
 });
 
 function stepsOfOneEpoch(dir: string, c: RunConfig): number {

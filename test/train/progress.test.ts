@@ -71,7 +71,8 @@ describe('train/progress in a tslab notebook', function () {
     const jup = jupyter();
     if (!jup) {
       console.log(
-        '      skipped: jupyter nbconvert not found (apt-get install -y jupyter-nbconvert python3-nbclient python3-ipykernel)',
+        '      skipped: jupyter nbconvert not found (apt-get install -y ' +
+          'jupyter-nbconvert python3-nbclient python3-ipykernel)',
       );
       this.skip();
     }
@@ -79,7 +80,8 @@ describe('train/progress in a tslab notebook', function () {
     const source = [
       `const { runExperiment } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'train', 'run'))});`,
       `const { makeRunConfig } = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'methods', 'config'))});`,
-      `const config = makeRunConfig({ method: 'supervised', backbone: 'vit_tiny', trainProportion: 0.15, evalProportions: [0.45], epochs: 2, batchSize: 8, monitorSamples: 16 }, 'smoke');`,
+      `const config = makeRunConfig({ method: 'supervised', backbone: 'vit_tiny', trainProportion: 0.15,` +
+        ` evalProportions: [0.45], epochs: 2, batchSize: 8, monitorSamples: 16 }, 'smoke');`,
       `const status = await runExperiment(config, { resultsDir: ${JSON.stringify(path.join(dir, 'results'))} });`,
       'status.state',
     ];
@@ -137,7 +139,8 @@ describe('train/progress in a tslab notebook', function () {
   });
 
   for (const template of ['lab', 'classic']) {
-    it(`renders in nbconvert's ${template} HTML${chromium() ? ', screenshotted with headless Chromium' : ''}`, async function () {
+    const shot = chromium() ? ', screenshotted with headless Chromium' : '';
+    it(`renders in nbconvert's ${template} HTML${shot}`, async function () {
       const html = path.join(dir, `progress-${template}.html`);
       const convert = spawnSync(
         jupyter()!,
