@@ -10,7 +10,10 @@
  *   heatmapFindings(heatmapTable(rows, { backbone: 'resnet18', metrics: ['f1', 'f2Ciw'] })).sentence;
  */
 import type * as aq from 'arquero';
-import { methodLabel, sameProportion, signed } from './labels';
+import { formatMeanCi, meanCi, type MeanCi } from '../eval/stats';
+import type { ResultRow } from '../runs/store';
+import { backboneLabel, methodLabel, percent, sameProportion, signed } from './labels';
+import { NATURAL_PROPORTION } from './table1';
 import { tableOf } from './tidy';
 
 export interface Finding {
@@ -285,4 +288,85 @@ export function trainRecallReading(
     );
   }
   return lines.join('\n') || '*No finished runs to read.*';
+}
+
+/**
+ * The claims that compare methods at one training share, judged over seeds where the scale runs several
+ * (`SEED_PLANS`): the best SSL method by mean validation F1 with its 95 % t-interval, its paired difference to
+ * the runner-up (the same seed, only the method differs), and supervised minus that best SSL method. A
+ * difference whose interval contains zero is a tie at this number of seeds, whatever the means say.
+ */
+export interface SeededFinding extends Finding {
+  /** Seeds behind our side of the claim. */
+  seeds: number;
+  /** Our difference (best − runner-up, or supervised − best SSL) with its 95 % interval. */
+  difference: string;
+  /** Whether that interval excludes zero. */
+  clear: boolean;
+}
+
+export function seededFindings(rows: ResultRow[], paper: aq.ColumnTable): SeededFinding[] {
+  const f1 = rows.filter(
+    (r) => r.split === 'val' && r.metric === 'f1' && sameProportion(r.evalProportion, NATURAL_PROPORTION),
+  );
+  const paperCells = cellsOf(paper).filter((c) => c.metric === 'f1');
+  const out: SeededFinding[] = [];
+  const cells = [...new Set(f1.map((r) => `${r.backbone}|${r.trainProportion}`))].sort();
+  for (const cell of cells) {
+    const [backbone, share] = [cell.split('|')[0], Number(cell.split('|')[1])];
+    const here = f1.filter((r) => r.backbone === backbone && r.trainProportion === share);
+    const bySeed = (method: string) => new Map(here.filter((r) => r.method === method).map((r) => [r.seed, r.value]));
+    const methods = [...new Set(here.map((r) => r.method))];
+    const seeds = Math.min(...methods.map((m) => bySeed(m).size));
+    if (seeds < 2) continue;
+    const summaries = methods.map((m) => ({ method: m, ci: meanCi([...bySeed(m).values()]) }));
+    const ssl = summaries.filter((s) => s.method !== 'supervised').sort((a, b) => b.ci.mean - a.ci.mean);
+    const supervised = summaries.find((s) => s.method === 'supervised');
+    const paired = (a: string, b: string) => {
+      const seen = bySeed(b);
+      const diffs = [...bySeed(a)].filter(([seed]) => seen.has(seed)).map(([seed, v]) => v - seen.get(seed)!);
+      return meanCi(diffs);
+    };
+    const where = `${percent(share)} defects, ${backboneLabel(backbone)}`;
+    const inPaper = (c: Cell) => c.backbone === backbone && sameProportion(c.trainProportion, share);
+    const paperBest = best(paperCells, (c) => inPaper(c) && c.method !== 'supervised');
+    const paperSupervised = paperCells.find((c) => inPaper(c) && c.method === 'supervised');
+    const label = (s: { method: string; ci: MeanCi }) => `${methodLabel(s.method)} (${formatMeanCi(s.ci)})`;
+    const interval = (ci: MeanCi) => `${signed(ci.mean, 3)} [${signed(ci.low, 3)}, ${signed(ci.high, 3)}]`;
+    if (ssl.length >= 2) {
+      const gap = paired(ssl[0].method, ssl[1].method);
+      out.push({
+        claim: `Best SSL method by F1 at ${where}`,
+        paper: paperBest ? `${methodLabel(paperBest.method)} (${paperBest.value!.toFixed(3)})` : 'n/a',
+        ours: `${label(ssl[0])}, then ${label(ssl[1])}`,
+        agree: paperBest ? paperBest.method === ssl[0].method : null,
+        seeds,
+        difference: `${methodLabel(ssl[0].method)} − ${methodLabel(ssl[1].method)} ${interval(gap)}`,
+        clear: gap.low > 0,
+      });
+    }
+    if (supervised && ssl.length && paperSupervised && paperBest) {
+      const gap = paired('supervised', ssl[0].method);
+      const paperGap = paperSupervised.value! - paperBest.value!;
+      out.push({
+        claim: `The supervised baseline beats the best SSL method at ${where}`,
+        paper: `by ${signed(paperGap, 3)} F1`,
+        ours: `by ${signed(gap.mean, 3)} F1 (${label(supervised)} vs ${label(ssl[0])})`,
+        agree: gap.mean > 0 === paperGap > 0,
+        seeds,
+        difference: `Supervised − ${methodLabel(ssl[0].method)} ${interval(gap)}`,
+        clear: gap.low > 0 || gap.high < 0,
+      });
+    }
+  }
+  return out;
+}
+
+/** Seeded findings as a table (claim, paper, ours, agree, seeds, difference, clear). */
+export function seededFindingsTable(findings: SeededFinding[]): aq.ColumnTable {
+  const yesNo = (v: boolean | null) => (v === null ? '—' : v ? 'yes' : 'no');
+  return tableOf(
+    findings.map((f) => ({ ...f, agree: yesNo(f.agree), clear: f.clear ? 'interval excludes 0' : 'tie' })),
+    ['claim', 'paper', 'ours', 'agree', 'seeds', 'difference', 'clear'],
+  );
 }

@@ -19,7 +19,7 @@
  *   the column lists of its tables (`CORRELATION_COLUMNS`, `REGRET_COLUMNS`, …).
  *
  * @example
- *   const configs = studyGrid('ssl', { scale, seeds: SEEDS_BY_SCALE[scale], ...sslSubsetFor(scale) });
+ *   const configs = sslStudyConfigs(scale);
  *   const runs = runLogs(resultsDir, configs).filter((r) => r.summary.state === 'done');
  *   const records = finalScoreRecords(runs, resultRows(resultsDir, configs));
  *   const correlations = scoreCorrelations(records, { targets: ['f1', 'f2Ciw'], groupBy: ['method', 'backbone'] });
@@ -44,7 +44,7 @@ const { op } = aq;
 
 // Run selection lives in lib/experiments/selection.ts; re-exported for lib/experiments/cli.ts, which requires
 // this module for it (that require can become an import of ./selection).
-export { SEEDS_BY_SCALE, fashionMnistGridOptions } from '../experiments/selection';
+export { SEED_PLANS, fashionMnistGridOptions } from '../experiments/selection';
 
 // ---------------------------------------------------------------------------------------------------------
 // The scores and their directions.
@@ -818,7 +818,7 @@ export function noMethodChoiceNote(scale: string): string {
 /** Why a one-seed scale has no intervals over seeds. */
 export function oneSeedNote(scale: string, seeds: number[]): string {
   return (
-    `*This scale runs one seed (${seeds.join(', ')}; \`SEEDS_BY_SCALE.${scale}\` in lib/experiments/selection.ts), ` +
+    `*This scale runs one seed (${seeds.join(', ')}; \`SEED_PLANS.${scale}\` in lib/experiments/selection.ts), ` +
     "so there are no intervals over seeds and no paired tests: every number above is one run's. " +
     'Set more seeds there to get them.*'
   );

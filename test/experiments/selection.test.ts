@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import { studyGrid } from '../../lib/experiments/grid';
 import {
   fashionMnistGridOptions,
-  SEEDS_BY_SCALE,
+  seedsOf,
+  sslStudyConfigs,
   SMOKE_SSL_SUBSET,
   sslSubsetFor,
 } from '../../lib/experiments/selection';
@@ -19,7 +20,24 @@ describe('experiments/selection', () => {
     assert.deepEqual(sslSubsetFor('smoke'), SMOKE_SSL_SUBSET);
     assert.deepEqual(sslSubsetFor('default'), {});
     assert.equal(studyGrid('ssl', { scale: 'smoke', ...sslSubsetFor('smoke') }).length, 4);
-    assert.equal(studyGrid('ssl', { scale: 'default', seeds: SEEDS_BY_SCALE.default }).length, 55);
+    assert.equal(studyGrid('ssl', { scale: 'default' }).length, 55);
+  });
+
+  it('adds the seed plan inside the subset: three seeds of the ResNet-18 half at 1 % and 45 % by default', () => {
+    delete process.env.SSLAD_SUBSET;
+    const configs = sslStudyConfigs('default');
+    assert.equal(configs.length, 55 + 20);
+    assert.deepEqual(seedsOf(configs), [42, 43, 44]);
+    const extra = configs.filter((c) => c.seed !== 42);
+    assert.deepEqual([...new Set(extra.map((c) => c.backbone))], ['resnet18']);
+    assert.deepEqual([...new Set(extra.map((c) => c.trainProportion))].sort(), [0.01, 0.45]);
+    assert.equal(new Set(extra.map((c) => c.method)).size, 5);
+    assert.equal(sslStudyConfigs('smoke').length, 4);
+    process.env.SSLAD_SUBSET = '{"methods":["simclr"],"backbones":["vit_tiny"]}';
+    assert.deepEqual(seedsOf(sslStudyConfigs('default')), [42], 'no ResNet-18 in the subset, no extra seeds');
+    process.env.SSLAD_SUBSET = '{"methods":["simclr","byol"],"proportions":[0.45]}';
+    assert.equal(sslStudyConfigs('default').length, 4 + 4);
+    delete process.env.SSLAD_SUBSET;
   });
 
   it('SSLAD_SUBSET narrows the SSL grid of any scale and names a bad field', () => {
