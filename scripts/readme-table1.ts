@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/readme-table1.ts --scale default [--results DIR] [--metrics f1,f2Ciw]
  */
-import { studyGrid } from '../lib/experiments/grid';
+import { sslStudyConfigs } from '../lib/experiments/selection';
 import { projectPaths } from '../lib/runs/paths';
 import type { ScaleName } from '../lib/runs/scale';
 import * as aq from 'arquero';
@@ -19,7 +19,7 @@ function option(name: string, fallback: string): string {
 const scale = option('scale', 'default') as ScaleName;
 const resultsDir = option('results', projectPaths().results);
 const metrics = option('metrics', 'f1,f2Ciw').split(',');
-const configs = studyGrid('ssl', { scale });
+const configs = sslStudyConfigs(scale);
 const rows = study.resultRows(resultsDir, configs);
 const keys = ['metric', 'method', 'backbone', 'trainProportion'];
 const ours = study.table1(rows, metrics);

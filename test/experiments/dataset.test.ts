@@ -251,7 +251,6 @@ describe('dataset identity in run ids', function () {
   });
 
   it('finished runs on the bundled synthetic data and on the published Fashion-MNIST keep their ids', () => {
-    // The committed default-scale table was trained before dataset identities existed.
     const committed = new Set(
       fs
         .readFileSync(path.join(ROOT, 'data', 'results', 'default', 'tidy.csv'), 'utf8')
@@ -265,9 +264,8 @@ describe('dataset identity in run ids', function () {
       ...studyGrid('ssl', fashionMnistGridOptions('default')),
     ];
     const ids = new Set(configs.map(runId));
-    // MAE runs got new ids on purpose when its encoder changed (MAE_ENCODER_REVISION), not through the data.
-    const lost = [...committed].filter((id) => !ids.has(id) && !id.startsWith('mae-'));
+    const lost = [...committed].filter((id) => !ids.has(id));
     assert.deepEqual(lost, [], 'every committed run id is still the id of its config');
-    assert.ok(committed.size >= 80, `${committed.size} committed runs`);
+    assert.ok(committed.size >= 55, `${committed.size} committed runs: at least the SSL grid`);
   });
 });
