@@ -10,7 +10,7 @@
  *   heatmapFindings(heatmapTable(rows, { backbone: 'resnet18', metrics: ['f1', 'f2Ciw'] })).sentence;
  */
 import type * as aq from 'arquero';
-import { formatMeanCi, meanCi, type MeanCi } from '../eval/stats';
+import { formatMeanCi, meanCi, pairCells, type MeanCi } from '../eval/stats';
 import type { ResultRow } from '../runs/store';
 import { backboneLabel, methodLabel, percent, sameProportion, signed } from './labels';
 import { NATURAL_PROPORTION } from './table1';
@@ -323,9 +323,13 @@ export function seededFindings(rows: ResultRow[], paper: aq.ColumnTable): Seeded
     const ssl = summaries.filter((s) => s.method !== 'supervised').sort((a, b) => b.ci.mean - a.ci.mean);
     const supervised = summaries.find((s) => s.method === 'supervised');
     const paired = (a: string, b: string) => {
-      const seen = bySeed(b);
-      const diffs = [...bySeed(a)].filter(([seed]) => seen.has(seed)).map(([seed, v]) => v - seen.get(seed)!);
-      return meanCi(diffs);
+      const cells = pairCells(
+        here.filter((r) => r.method === a),
+        here.filter((r) => r.method === b),
+        ['seed'],
+        'value',
+      );
+      return meanCi(cells.a.map((v, i) => v - cells.b[i]));
     };
     const where = `${percent(share)} defects, ${backboneLabel(backbone)}`;
     const inPaper = (c: Cell) => c.backbone === backbone && sameProportion(c.trainProportion, share);

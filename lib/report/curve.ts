@@ -12,8 +12,9 @@ import * as aq from 'arquero';
 import type { RunConfig } from '../runs/config';
 import { runId } from '../runs/id';
 import { listRuns } from '../runs/store';
-import { frozenLinearProbe, readFrozenProbe, type FrozenProbeResult } from '../train/frozen';
+import { frozenLinearProbe, readFrozenProbe } from '../train/frozen';
 import { lineChart, type FigureSpec } from './figures';
+import { atProportion } from './frozen';
 import { backboneLabel, methodLabel } from './labels';
 
 export interface CurvePoint {
@@ -34,12 +35,6 @@ export interface LearningCurve {
   /** Runs of the plan not finished yet (the curve is drawn from the others). */
   missing: string[];
   evalProportion: number;
-}
-
-function aurocAt(result: FrozenProbeResult, proportion: number): number {
-  const entry = result.val.find((v) => v.proportion === proportion);
-  if (!entry) throw new Error(`frozen probe of ${result.runId} has no validation set at ${proportion}`);
-  return entry.metrics.auroc;
 }
 
 /** Frozen-feature probes of every finished run of the curve (computed where missing) and their untrained baselines. */
@@ -68,7 +63,7 @@ export async function learningCurve(
     if (!untrainedBySeries.has(series)) {
       const untrained =
         readFrozenProbe(run.dir, true) ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
-      untrainedBySeries.set(series, aurocAt(untrained, evalProportion));
+      untrainedBySeries.set(series, atProportion(untrained, evalProportion).auroc);
     }
     const seconds = (Date.now() - started) / 1000;
     if (seconds > 1) log(`[learning curve] frozen probe of ${id} (${seconds.toFixed(0)} s)`);
@@ -81,7 +76,7 @@ export async function learningCurve(
       backbone: backboneLabel(config.backbone),
       epochs: config.epochs,
       steps: run.status().step ?? NaN,
-      frozenAuroc: aurocAt(trained, evalProportion),
+      frozenAuroc: atProportion(trained, evalProportion).auroc,
       onlineAuroc: online?.value ?? NaN,
       untrainedAuroc: untrainedBySeries.get(series)!,
       runId: id,

@@ -38,7 +38,7 @@ export interface FrozenComparisonRow {
   backboneDrift: number;
 }
 
-function atProportion(result: FrozenProbeResult, proportion: number): { f1: number; auroc: number } {
+export function atProportion(result: FrozenProbeResult, proportion: number): { f1: number; auroc: number } {
   const entry = result.val.find((v) => v.proportion === proportion);
   if (!entry) throw new Error(`frozen probe of ${result.runId} has no validation set at ${proportion}`);
   return { f1: entry.metrics.f1, auroc: entry.metrics.auroc };
