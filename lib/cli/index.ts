@@ -22,6 +22,8 @@ import { methodNames } from '../methods';
 import { BACKBONES, BackboneName, MethodName, PROPORTIONS, RunConfig, RunOverrides } from '../runs/config';
 import { runId } from '../runs/id';
 import { GridOptions, STUDIES, StudyName, studyGrid } from '../experiments/grid';
+import { fashionMnistGridOptions, sslStudyConfigs } from '../experiments/selection';
+import { learningCurveGrid } from '../experiments/curve';
 import { acquireRunLock, describeHolder, liveLockHolder } from '../experiments/lock';
 import { submitSlurm, waitForSlurmJob, writeSlurmArray } from '../experiments/slurm';
 import { projectPaths } from '../runs/paths';
@@ -61,14 +63,13 @@ export function isInputError(err: unknown): boolean {
 
 /**
  * The modules only some commands need, loaded when a command first asks for one: TF.js (under lib/backend, the
- * frozen probe and the label-free grids) costs about a second at start that `status`, `sweep` and `export` never
+ * frozen probe) costs about a second at start that `status`, `sweep` and `export` never
  * pay. With the trainer (trainerModulePath) these are the CLI's only lazy loads; each points down the layers
  * (test/layers.test.ts checks it against LAZY_LOADS in lib/util/layers.ts).
  */
 const heavy = {
   backend: () => require('../backend') as typeof import('../backend'),
   frozen: () => require('../train/frozen') as typeof import('../train/frozen'),
-  labelfree: () => require('../report/labelfree') as typeof import('../report/labelfree'),
 };
 
 /** SSLAD_BACKEND names a backend (checked before anything is written, without loading TF.js). */
@@ -154,7 +155,7 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
   export: {
     flags: { ...COMMON, out: 'string', format: 'string', grids: 'string', scale: 'string' },
     usage:
-      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist [--scale S]]' +
+      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist,learning-curve [--scale S]]' +
       ' [--results DIR]',
   },
 };
@@ -648,8 +649,18 @@ export function exportTidyTable(
   return { rows: rows.length, files };
 }
 
-/** Grids `export --grids` can restrict the table to: the studies, and notebook 07's Fashion-MNIST grid. */
-const EXPORT_GRIDS = [...STUDIES, 'fashion-mnist'] as const;
+/**
+ * Grids `export --grids` can restrict the table to: the studies (`ssl` with the scale's extra seeds, as notebook 08
+ * analyses them), notebook 07's Fashion-MNIST grid and notebook 03's learning curve.
+ */
+const EXPORT_GRIDS = [...STUDIES, 'fashion-mnist', 'learning-curve'] as const;
+
+function exportGridConfigs(grid: (typeof EXPORT_GRIDS)[number], scale: ScaleName): RunConfig[] {
+  if (grid === 'fashion-mnist') return studyGrid('ssl', fashionMnistGridOptions(scale));
+  if (grid === 'learning-curve') return learningCurveGrid(scale);
+  if (grid === 'ssl') return sslStudyConfigs(scale, {});
+  return studyGrid(grid, { scale });
+}
 
 function commandExport(flags: Record<string, string | boolean>, out: Output): number {
   const dir = resultsDir(flags);
@@ -664,10 +675,7 @@ function commandExport(flags: Record<string, string | boolean>, out: Output): nu
   let runIds: Set<string> | undefined;
   if (grids) {
     const scale = scaleFlag(flags);
-    const { fashionMnistGridOptions } = heavy.labelfree();
-    const configs = grids.flatMap((g) =>
-      g === 'fashion-mnist' ? studyGrid('ssl', fashionMnistGridOptions(scale)) : studyGrid(g, { scale }),
-    );
+    const configs = grids.flatMap((g) => exportGridConfigs(g, scale));
     runIds = new Set(configs.map(runId));
   } else if (str(flags, 'scale') !== undefined) {
     throw new UsageError('export: --scale selects the grids of --grids; give --grids too');

@@ -76,10 +76,10 @@ export const SEED_PLANS: Record<ScaleName, SeedPlan | null> = {
 
 /**
  * The SSL study the notebooks run and analyse: the grid at seed 42 (narrowed by `sslSubsetFor`) and the extra
- * seeds of the scale's seed plan inside that subset, each run once.
+ * seeds of the scale's seed plan inside that subset, each run once. `subset` replaces the notebooks' restriction:
+ * `sslStudyConfigs(scale, {})` is the whole grid with its seeds, what `ssl-ad export --grids ssl` keeps.
  */
-export function sslStudyConfigs(scale: ScaleName): RunConfig[] {
-  const subset = sslSubsetFor(scale);
+export function sslStudyConfigs(scale: ScaleName, subset: SslSubset = sslSubsetFor(scale)): RunConfig[] {
   const configs = studyGrid('ssl', { scale, ...subset });
   const plan = SEED_PLANS[scale];
   if (plan) {

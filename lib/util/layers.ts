@@ -35,7 +35,6 @@ export const LAYERS = [
 export const LAZY_LOADS: ReadonlyArray<{ file: string; target: string; reason: string }> = [
   { file: 'lib/cli/index.ts', target: 'lib/backend', reason: 'TF.js costs ~1 s at start; only train/eval need it' },
   { file: 'lib/cli/index.ts', target: 'lib/train/frozen', reason: 'TF.js; only `ssl-ad probe` needs it' },
-  { file: 'lib/cli/index.ts', target: 'lib/report/labelfree', reason: 'TF.js; only the Fashion-MNIST grid needs it' },
 ];
 
 export interface ImportViolation {

@@ -198,8 +198,35 @@ describe('ssl-ad CLI', () => {
       'csv',
     ]);
     assert.match(r.out, /0 rows/);
+    // The ssl grid carries the scale's extra seeds; the learning curve is a grid of its own.
+    const seeded = openRun(
+      dir,
+      makeRunConfig({ method: 'dino', backbone: 'resnet18', trainProportion: 0.01, seed: 43 }, 'default'),
+    );
+    const longer = openRun(
+      dir,
+      makeRunConfig({ method: 'byol', backbone: 'resnet18', trainProportion: 0.45, epochs: 8 }, 'default'),
+    );
+    for (const run of [seeded, longer]) {
+      run.writeRows([row(run.id, 'f1', 0.5)]);
+      run.setStatus({ state: 'done' });
+    }
+    const exported = async (grids: string) => {
+      const res = await cli(['export', '--results', dir, '--out', out, '--grids', grids, '--scale', 'default']);
+      assert.equal(res.code, 0, res.err);
+      return fs.readFileSync(path.join(out, 'tidy.csv'), 'utf8');
+    };
+    let csv = await exported('ssl');
+    assert.match(csv, new RegExp(seeded.id));
+    assert.doesNotMatch(csv, new RegExp(longer.id));
+    csv = await exported('learning-curve');
+    assert.match(csv, new RegExp(longer.id));
+    assert.doesNotMatch(csv, new RegExp(seeded.id));
     r = await cli(['export', '--results', dir, '--grids', 'sweeps']);
-    assert.match(r.err, /--grids: "sweeps" is not allowed; allowed: ssl,resolution,augmentation,fashion-mnist/);
+    assert.match(
+      r.err,
+      /--grids: "sweeps" is not allowed; allowed: ssl,resolution,augmentation,fashion-mnist,learning-curve/,
+    );
     r = await cli(['export', '--results', dir, '--scale', 'smoke']);
     assert.match(r.err, /--scale selects the grids of --grids; give --grids too/);
   });
