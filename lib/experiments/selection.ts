@@ -35,7 +35,29 @@ const SUBSET_FIELDS = ['methods', 'backbones', 'proportions'];
  * (e.g. `{"backbones":["resnet18"]}` to study one backbone on a CPU), which every SSL notebook obeys.
  */
 export function sslSubsetFor(scale: ScaleName): SslSubset {
-  const base: SslSubset = scale === 'smoke' ? SMOKE_SSL_SUBSET : {};
+  return withUserSubset(scale === 'smoke' ? SMOKE_SSL_SUBSET : {});
+}
+
+/**
+ * Notebook 10's runs at the default scale: supervised, SimCLR and BYOL ResNet-18 at 1 %, 15 % and 45 % (9 runs and
+ * 3 untrained baselines). Its detectors need each run's frozen features of every training and validation image,
+ * 1–3 minutes a run on two cores, so the whole 75-run study would cost it about two hours; these nine answer its
+ * questions (best SSL detector, contamination cost, label efficiency) across the training proportions.
+ */
+export const ONE_CLASS_DEFAULT_SUBSET: SslSubset = {
+  methods: ['supervised', 'simclr', 'byol'],
+  backbones: ['resnet18'],
+  proportions: [0.01, 0.15, 0.45],
+};
+
+/** Notebook 10's restriction: the smoke subset, ONE_CLASS_DEFAULT_SUBSET at default, the full grid at paper. */
+export function oneClassSubsetFor(scale: ScaleName): SslSubset {
+  const base = { smoke: SMOKE_SSL_SUBSET, default: ONE_CLASS_DEFAULT_SUBSET, paper: {} }[scale];
+  return withUserSubset(base);
+}
+
+/** `base` overridden field by field by SSLAD_SUBSET, when it is set. */
+function withUserSubset(base: SslSubset): SslSubset {
   const raw = process.env.SSLAD_SUBSET;
   if (!raw) return base;
   let parsed: unknown;

@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import { studyGrid } from '../../lib/experiments/grid';
 import {
   fashionMnistGridOptions,
+  oneClassSubsetFor,
   seedsOf,
   sslStudyConfigs,
   SMOKE_SSL_SUBSET,
@@ -38,6 +39,23 @@ describe('experiments/selection', () => {
     process.env.SSLAD_SUBSET = '{"methods":["simclr","byol"],"proportions":[0.45]}';
     assert.equal(sslStudyConfigs('default').length, 4 + 4);
     delete process.env.SSLAD_SUBSET;
+  });
+
+  it("notebook 10 runs nine ResNet-18 runs at default, the smoke subset at smoke and SSLAD_SUBSET's fields", () => {
+    delete process.env.SSLAD_SUBSET;
+    const nine = studyGrid('ssl', { scale: 'default', ...oneClassSubsetFor('default') });
+    assert.equal(nine.length, 9);
+    assert.deepEqual([...new Set(nine.map((c) => `${c.backbone} ${c.method}`))].sort(), [
+      'resnet18 byol',
+      'resnet18 simclr',
+      'resnet18 supervised',
+    ]);
+    assert.deepEqual(oneClassSubsetFor('smoke'), SMOKE_SSL_SUBSET);
+    assert.deepEqual(oneClassSubsetFor('paper'), {});
+    process.env.SSLAD_SUBSET = '{"proportions":[0.45]}';
+    assert.equal(studyGrid('ssl', { scale: 'default', ...oneClassSubsetFor('default') }).length, 3);
+    process.env.SSLAD_SUBSET = '{"methods":"simclr"}';
+    assert.throws(() => oneClassSubsetFor('default'), /SSLAD_SUBSET\.methods must be a list/);
   });
 
   it('SSLAD_SUBSET narrows the SSL grid of any scale and names a bad field', () => {
