@@ -5,7 +5,7 @@
  * question on each backbone and the supervised baseline beside them.
  *
  * @example
- *   const configs = learningCurveGrid('default');    // 20 runs: 5 series × epochs 1, 2, 4, 8
+ *   const configs = learningCurveGrid('default');    // 21 runs: 5 series × epochs 1, 2, 4, 8, and BYOL at 16
  *   await runSweep(configs, { resultsDir });
  */
 import { makeRunConfig } from '../methods/config';
@@ -21,6 +21,8 @@ export interface CurvePlan {
   series: CurveSeries[];
   /** Epochs of each point; the scale's own epochs is one of them, so that point is the SSL grid's run. */
   epochs: number[];
+  /** Longer points for some series only: where a series has not crossed its untrained network by the last epochs. */
+  extra?: Array<CurveSeries & { epochs: number }>;
   trainProportion: number;
 }
 
@@ -35,15 +37,21 @@ const SERIES: CurveSeries[] = [
 /** Per scale; the default curve's longest point is twice the default run, the most a grid run could afford. */
 export const CURVE_PLANS: Record<ScaleName, CurvePlan> = {
   smoke: { series: [SERIES[0], SERIES[2]], epochs: [1, 2], trainProportion: 0.45 },
-  default: { series: SERIES, epochs: [1, 2, 4, 8], trainProportion: 0.45 },
+  // BYOL on ResNet-18 stays below its untrained network through 8 epochs, so one 16-epoch run asks whether it crosses.
+  default: { series: SERIES, epochs: [1, 2, 4, 8], extra: [{ ...SERIES[1], epochs: 16 }], trainProportion: 0.45 },
   paper: { series: SERIES, epochs: [5, 15, 45], trainProportion: 0.45 },
 };
 
-/** The curve's runs at a scale: every series at every epoch count of its plan (seed 42). */
+/** The curve's runs at a scale: every series at every epoch count of its plan, then its extra points (seed 42). */
 export function learningCurveGrid(scale: ScaleName, plan: CurvePlan = CURVE_PLANS[scale]): RunConfig[] {
-  return plan.series.flatMap((s) =>
-    plan.epochs.map((epochs) =>
-      makeRunConfig({ method: s.method, backbone: s.backbone, trainProportion: plan.trainProportion, epochs }, scale),
+  const points = [
+    ...plan.series.flatMap((s) => plan.epochs.map((epochs) => ({ ...s, epochs }))),
+    ...(plan.extra ?? []),
+  ];
+  return points.map((p) =>
+    makeRunConfig(
+      { method: p.method, backbone: p.backbone, trainProportion: plan.trainProportion, epochs: p.epochs },
+      scale,
     ),
   );
 }

@@ -9,7 +9,7 @@ describe('learning-curve grid', () => {
     it(`at ${scale}, its point at the scale's epochs is the SSL grid's run, the others differ only in epochs`, () => {
       const curve = learningCurveGrid(scale);
       const plan = CURVE_PLANS[scale];
-      assert.equal(curve.length, plan.series.length * plan.epochs.length);
+      assert.equal(curve.length, plan.series.length * plan.epochs.length + (plan.extra?.length ?? 0));
       assert.ok(plan.epochs.includes(SCALE_PRESETS[scale].epochs));
       const grid = new Set(studyGrid('ssl', { scale }).map(runId));
       for (const config of curve) {
@@ -19,4 +19,12 @@ describe('learning-curve grid', () => {
       assert.equal(new Set(curve.map(runId)).size, curve.length, 'every point is its own run');
     });
   }
+
+  it('adds the extra points of a series after the common ones: BYOL ResNet-18 at 16 epochs by default', () => {
+    const curve = learningCurveGrid('default');
+    const last = curve[curve.length - 1];
+    assert.deepEqual([last.method, last.backbone, last.epochs], ['byol', 'resnet18', 16]);
+    assert.equal(curve.filter((c) => c.epochs === 16).length, 1);
+    assert.equal(learningCurveGrid('smoke').length, CURVE_PLANS.smoke.series.length * CURVE_PLANS.smoke.epochs.length);
+  });
 });
