@@ -132,11 +132,14 @@ export function summarizeLearningCurve(curve: LearningCurve, margin = 0.03): str
     const own = curve.points.filter((p) => p.series === series).sort((a, b) => a.steps - b.steps);
     const first = own.find((p) => p.frozenAuroc - p.untrainedAuroc >= margin);
     const longest = own[own.length - 1];
+    const gain = (p: CurvePoint) => p.frozenAuroc - p.untrainedAuroc;
+    const best = own.reduce((a, b) => (gain(b) > gain(a) ? b : a));
     const path = own.map((p) => `${p.frozenAuroc.toFixed(3)} at ${p.steps}`).join(', ');
     const verdict = first
-      ? `beats its untrained network (${first.untrainedAuroc.toFixed(3)}) by ${margin} from ${first.steps} steps on`
-      : `stays within ${margin} of its untrained network (${longest.untrainedAuroc.toFixed(3)}) up to ` +
-        `${longest.steps} steps (gain ${(longest.frozenAuroc - longest.untrainedAuroc).toFixed(3)})`;
+      ? `beats its untrained network (${first.untrainedAuroc.toFixed(3)}) by ${margin} first at ${first.steps} steps`
+      : `does not beat its untrained network (${longest.untrainedAuroc.toFixed(3)}) by ${margin} in any run up to ` +
+        `${longest.steps} steps (best gain ${gain(best).toFixed(3)} at ${best.steps}, ` +
+        `${gain(longest).toFixed(3)} at ${longest.steps})`;
     return `- **${series}** ${verdict}; frozen AUROC ${path} steps.`;
   });
   const missing = curve.missing.length ? [`\n*${curve.missing.length} run(s) of the curve not finished yet.*`] : [];
