@@ -148,8 +148,8 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
       l2: 'string',
     },
     usage:
-      'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--methods a,b] [--backbones b] [--proportions 0.45])' +
-      ' [--random-init] [--l2 0.01] [--results DIR]',
+      'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--seeds 42,43] [--methods a,b] [--backbones b]' +
+      ' [--proportions 0.45] [--override JSON]) [--random-init] [--l2 0.01] [--results DIR]',
   },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
   export: {
