@@ -155,8 +155,8 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
   export: {
     flags: { ...COMMON, out: 'string', format: 'string', grids: 'string', scale: 'string' },
     usage:
-      'ssl-ad export [--out DIR] [--format csv,arrow] [--grids ssl,resolution,augmentation,fashion-mnist,learning-curve [--scale S]]' +
-      ' [--results DIR]',
+      'ssl-ad export [--out DIR] [--format csv,arrow]' +
+      ' [--grids ssl,resolution,augmentation,fashion-mnist,learning-curve [--scale S]] [--results DIR]',
   },
 };
 

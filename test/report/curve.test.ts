@@ -38,10 +38,8 @@ describe('learning curve report', () => {
     const [simclr, byol, note] = summarizeLearningCurve(curve).split('\n').filter(Boolean);
     assert.match(simclr, /\*\*SimCLR ResNet-18\*\* beats its untrained network \(0\.858\) by 0\.03 first at 118 steps/);
     assert.match(simclr, /0\.860 at 59, 0\.895 at 118, 0\.911 at 236 steps/);
-    assert.match(
-      byol,
-      /does not beat its untrained network \(0\.858\) by 0\.03 in any run up to 236 steps \(best gain -0\.008 at 236, -0\.008 at 236\)/,
-    );
+    assert.match(byol, /does not beat its untrained network \(0\.858\) by 0\.03 in any run up to 236 steps/);
+    assert.match(byol, /\(best gain -0\.008 at 236, -0\.008 at 236\)/);
     assert.match(note, /1 run\(s\) of the curve not finished yet/);
     assert.match(
       summarizeLearningCurve(curve, 0.06),
