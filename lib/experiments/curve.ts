@@ -34,7 +34,10 @@ const SERIES: CurveSeries[] = [
   { method: 'supervised', backbone: 'vit_tiny' },
 ];
 
-/** Per scale; the default curve's longest point is twice the default run, the most a grid run could afford. */
+/**
+ * Per scale; the default curve's longest ResNet-18 point is twice its grid run, the most a grid run could afford;
+ * ViT-Tiny's grid run is its 8-epoch point.
+ */
 export const CURVE_PLANS: Record<ScaleName, CurvePlan> = {
   smoke: { series: [SERIES[0], SERIES[2]], epochs: [1, 2], trainProportion: 0.45 },
   // BYOL on ResNet-18 stays below its untrained network through 8 epochs, so one 16-epoch run asks whether it crosses.

@@ -48,7 +48,7 @@ export const barlow = defineMethod({
     lambda: { min: 0, max: 10 },
     scaleLoss: { min: 1e-8, max: 1e3 },
   },
-  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 }, default: { projHiddenDim: 512, projOutputDim: 128 } },
+  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 } },
   appendixB: {
     optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },
     batchSize: 256,

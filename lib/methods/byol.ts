@@ -63,7 +63,6 @@ export const byol = defineMethod({
   rules: { projHiddenDim: WIDTH, projOutputDim: WIDTH, predHiddenDim: WIDTH, emaBase: TAU, emaFinal: TAU },
   widths: {
     smoke: { projHiddenDim: 64, projOutputDim: 32, predHiddenDim: 64 },
-    default: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512 },
   },
   appendixB: {
     optimizer: { kind: 'lars', lr: 0.2, warmupStartLr: 0.1, weightDecay: 1.5e-6, momentum: 0.9, clipGrad: null },

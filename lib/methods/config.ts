@@ -18,7 +18,7 @@ import {
   type RunConfig,
   type RunOverrides,
 } from '../runs/config';
-import { SCALE_PRESETS } from '../runs/presets';
+import { SCALE_PRESETS, scaleEpochs } from '../runs/presets';
 import { SCALES, type ScaleName } from '../runs/scale';
 import { methodNames, methodSpec, PAPER_METHODS, settingRules, settingsFor } from './index';
 
@@ -47,7 +47,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     imageSize: preset.imageSize,
     patchSize: preset.patchSize,
     vitDepth: preset.vitDepth,
-    epochs: preset.epochs,
+    epochs: scaleEpochs(scale, backbone),
     batchSize: preset.batchSize ?? paper.batchSize,
     valEvery: preset.valEvery,
     // η only acts on LARS; the AdamW methods keep the paper's value so their run ids do not move with it.
@@ -65,7 +65,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
       ...(spec.probe ? preset.probe : {}),
     },
     settings: settingsFor(method, scale),
-    augment: { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true },
+    augment: { ...preset.augment },
     monitorSamples: preset.monitorSamples,
     valSamples: preset.valSamples,
     seed: 42,

@@ -131,7 +131,7 @@ export const dino = defineMethod({
   },
   widths: {
     smoke: { projHiddenDim: 64, projOutputDim: 32, numPrototypes: 128, warmupTeacherTemperatureEpochs: 1 },
-    default: { projHiddenDim: 512, projOutputDim: 128, numPrototypes: 1024, warmupTeacherTemperatureEpochs: 2 },
+    default: { warmupTeacherTemperatureEpochs: 2 },
   },
   appendixB: {
     optimizer: { kind: 'adamw', lr: 5e-4, warmupStartLr: 3e-5, weightDecay: 1e-4, momentum: 0.9, clipGrad: 1.0 },

@@ -42,7 +42,7 @@ export const simclr = defineMethod({
   label: 'SimCLR',
   settings: { projHiddenDim: 2048, projOutputDim: 256, temperature: 0.2 },
   rules: { projHiddenDim: WIDTH, projOutputDim: WIDTH, temperature: TEMPERATURE },
-  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 }, default: { projHiddenDim: 512, projOutputDim: 128 } },
+  widths: { smoke: { projHiddenDim: 64, projOutputDim: 32 } },
   appendixB: {
     optimizer: { kind: 'lars', lr: 0.3, warmupStartLr: 0.15, weightDecay: 1e-6, momentum: 0.9, clipGrad: null },
     batchSize: 256,

@@ -49,7 +49,10 @@ export interface MethodSpec<S extends SettingValues = SettingValues> {
   settings: S;
   /** What each setting may be; validateRunConfig checks every one. */
   rules: { [K in keyof S]: SettingRule };
-  /** Settings a CPU scale shrinks (head widths that would dominate a step); `paper` keeps `settings`. */
+  /**
+   * Settings a CPU scale changes (the smoke scale's head widths, the default scale's MAE decoder depth and DINO
+   * teacher warm-up); `paper` keeps `settings`.
+   */
   widths: Partial<Record<ScaleName, Partial<S>>>;
   appendixB: AppendixBRow;
   /** The backbones it can train. */

@@ -7,10 +7,19 @@ import { makeRunConfig, validateRunConfig } from '../../lib/methods/config';
 import { methodSpec } from '../../lib/methods';
 import { PAPER_LARS_ETA, scaledLearningRates, type RunConfig, type RunOverrides } from '../../lib/runs/config';
 import { runId } from '../../lib/runs/id';
-import { SCALE_PRESETS } from '../../lib/runs/presets';
+import { PAPER_AUGMENT, SCALE_PRESETS } from '../../lib/runs/presets';
 
-/** The default scale before it took every training image and solo-learn's η (the runs of the pinned ids below). */
-const OLD_DEFAULT: RunOverrides = { dataset: { trainFraction: 0.5 }, optimizer: { eta: PAPER_LARS_ETA } };
+/**
+ * The default scale before it took every training image and solo-learn's η, and before it restored the paper's head
+ * widths, took its own ablation's augmentation and trained ViT-Tiny for 8 epochs (the runs of the pinned ids below).
+ */
+const OLD_DEFAULT: RunOverrides = {
+  epochs: 4,
+  dataset: { trainFraction: 0.5 },
+  optimizer: { eta: PAPER_LARS_ETA },
+  settings: { projHiddenDim: 512, projOutputDim: 128, predHiddenDim: 512, numPrototypes: 1024 },
+  augment: PAPER_AUGMENT,
+};
 
 describe('run configs', () => {
   it(
@@ -122,6 +131,41 @@ describe('run configs', () => {
       runId(makeRunConfig({ ...OLD_DEFAULT, method: 'supervised', backbone: 'resnet18' }, 'default')),
       'supervised-resnet18-p45-s42-2278f5c66b33',
     );
+  });
+
+  it('the default scale trains the paper’s heads and its own ablation’s augmentation; smoke, paper the paper’s', () => {
+    for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
+      const settings = makeRunConfig({ method, backbone: 'resnet18' }, 'default').settings;
+      const paper = methodSpec(method).settings as Record<string, number | boolean>;
+      for (const key of ['projHiddenDim', 'projOutputDim', 'predHiddenDim', 'numPrototypes'])
+        if (key in paper) assert.equal(settings[key], paper[key], `${method} ${key}`);
+    }
+    assert.equal(makeRunConfig({ method: 'dino', backbone: 'resnet18' }, 'default').settings.numPrototypes, 8192);
+    // ViT-Tiny trains twice the epochs at the default scale only; an epochs override still wins.
+    assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, 'default').epochs, 8);
+    assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny', epochs: 3 }, 'default').epochs, 3);
+    assert.equal(makeRunConfig({ method: 'byol', backbone: 'resnet18' }, 'default').epochs, 4);
+    assert.equal(makeRunConfig({ method: 'byol', backbone: 'vit_tiny' }, 'smoke').epochs, 2);
+    assert.equal(makeRunConfig({ method: 'byol', backbone: 'resnet18' }, 'smoke').settings.projHiddenDim, 64);
+    for (const method of ['supervised', 'simclr', 'mae'] as const) {
+      const backbone = method === 'mae' ? 'vit_tiny' : 'resnet18';
+      assert.deepEqual(makeRunConfig({ method, backbone }, 'default').augment, {
+        enabled: true,
+        minScale: 0.71,
+        jitter: 0.1,
+        hflip: true,
+      });
+      assert.deepEqual(makeRunConfig({ method, backbone }, 'smoke').augment, PAPER_AUGMENT);
+      assert.deepEqual(makeRunConfig({ method, backbone, dataset: { dir: '/data/sewer-ml' } }, 'paper').augment, {
+        enabled: true,
+        minScale: 0.395,
+        jitter: 0.275,
+        hflip: true,
+      });
+    }
+    // A preset's augmentation is copied, so an override never writes into the preset.
+    makeRunConfig({ method: 'simclr', backbone: 'resnet18', augment: { jitter: 0.5 } }, 'default');
+    assert.equal(SCALE_PRESETS.default.augment.jitter, 0.1);
   });
 
   it('rejects a negative or non-numeric optimizer.eta, naming the field', () => {

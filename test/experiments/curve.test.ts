@@ -1,19 +1,19 @@
 import { strict as assert } from 'assert';
 import { runId } from '../../lib/runs/id';
-import { SCALE_PRESETS } from '../../lib/runs/presets';
+import { scaleEpochs } from '../../lib/runs/presets';
 import { CURVE_PLANS, learningCurveGrid } from '../../lib/experiments/curve';
 import { studyGrid } from '../../lib/experiments/grid';
 
 describe('learning-curve grid', () => {
   for (const scale of ['smoke', 'default'] as const) {
-    it(`at ${scale}, its point at the scale's epochs is the SSL grid's run, the others differ only in epochs`, () => {
+    it(`at ${scale}, its point at a backbone's epochs is the SSL grid's run, the others differ in epochs`, () => {
       const curve = learningCurveGrid(scale);
       const plan = CURVE_PLANS[scale];
       assert.equal(curve.length, plan.series.length * plan.epochs.length + (plan.extra?.length ?? 0));
-      assert.ok(plan.epochs.includes(SCALE_PRESETS[scale].epochs));
+      for (const series of plan.series) assert.ok(plan.epochs.includes(scaleEpochs(scale, series.backbone)));
       const grid = new Set(studyGrid('ssl', { scale }).map(runId));
       for (const config of curve) {
-        assert.equal(grid.has(runId(config)), config.epochs === SCALE_PRESETS[scale].epochs, runId(config));
+        assert.equal(grid.has(runId(config)), config.epochs === scaleEpochs(scale, config.backbone), runId(config));
         assert.equal(config.trainProportion, 0.45);
       }
       assert.equal(new Set(curve.map(runId)).size, curve.length, 'every point is its own run');
