@@ -2,7 +2,9 @@
  * Prints the README's Table 1 block: our validation F1 and F2_CIW at the natural proportion next to the paper's,
  * from the finished runs of the SSL grid at a scale (the same rows notebook 03 tabulates).
  *
- *   npx tsx scripts/readme-table1.ts --scale default [--results DIR] [--metrics f1,f2Ciw]
+ *   npx tsx scripts/readme-table1.ts --scale default [--results DIR] [--metrics f1,f2Ciw] [--claims]
+ *
+ * `--claims` adds notebook 03's table of the paper's claims, and over seeds where the runs have several.
  */
 import { sslStudyConfigs } from '../lib/experiments/selection';
 import { projectPaths } from '../lib/runs/paths';
@@ -10,6 +12,7 @@ import type { ScaleName } from '../lib/runs/scale';
 import * as aq from 'arquero';
 import { paperVsOurs, toMarkdown, wideTable } from '../lib/report/tables';
 import * as study from '../lib/report/study';
+import { seededFindings, seededFindingsTable } from '../lib/report/claims';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,4 +59,14 @@ for (const metric of metrics) {
       }),
     ),
   );
+}
+
+if (process.argv.includes('--claims')) {
+  const paper = study.paperTable('table1').select(...keys, 'value');
+  const findings = study.table1Findings(study.table1(rows).select(...keys, 'value'), paper);
+  console.log("\nThe paper's Table 1 claims (notebook 03's rules, `table1Findings`):\n");
+  console.log(toMarkdown(study.findingsTable(findings)));
+  const seeded = seededFindings(rows, paper);
+  if (seeded.length > 0)
+    console.log(`\nOver seeds (\`seededFindings\`):\n\n${toMarkdown(seededFindingsTable(seeded))}`);
 }

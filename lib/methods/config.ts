@@ -53,6 +53,8 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     // η only acts on LARS; the AdamW methods keep the paper's value so their run ids do not move with it.
     optimizer: {
       ...paper.optimizer,
+      lr: paper.optimizer.lr * (preset.lrScale[method] ?? 1),
+      warmupStartLr: paper.optimizer.warmupStartLr * (preset.lrScale[method] ?? 1),
       warmupEpochs: preset.warmupEpochs,
       minLr: 1e-6,
       eta: paper.optimizer.kind === 'lars' ? preset.larsEta : PAPER_LARS_ETA,

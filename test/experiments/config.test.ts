@@ -168,6 +168,24 @@ describe('run configs', () => {
     assert.equal(SCALE_PRESETS.default.augment.jitter, 0.1);
   });
 
+  it('DINO takes 4× the paper’s learning rates at the default scale only; the other methods keep appendix B', () => {
+    for (const method of ['supervised', 'simclr', 'byol', 'barlow', 'dino', 'mae'] as const) {
+      const backbone = method === 'mae' ? 'vit_tiny' : 'resnet18';
+      const paper = methodSpec(method).appendixB.optimizer;
+      const factor = method === 'dino' ? 4 : 1;
+      const atDefault = makeRunConfig({ method, backbone }, 'default').optimizer;
+      assert.equal(atDefault.lr, paper.lr * factor, method);
+      assert.equal(atDefault.warmupStartLr, paper.warmupStartLr * factor, method);
+      assert.equal(makeRunConfig({ method, backbone }, 'smoke').optimizer.lr, paper.lr, method);
+    }
+    assert.equal(makeRunConfig({ method: 'dino', backbone: 'vit_tiny' }, 'default').optimizer.lr, 0.002);
+    // A user's lr still wins over the scale's rule.
+    assert.equal(
+      makeRunConfig({ method: 'dino', backbone: 'vit_tiny', optimizer: { lr: 1e-3 } }, 'default').optimizer.lr,
+      1e-3,
+    );
+  });
+
   it('rejects a negative or non-numeric optimizer.eta, naming the field', () => {
     assert.throws(
       () => makeRunConfig({ method: 'simclr', backbone: 'resnet18', optimizer: { eta: -1 } }, 'smoke'),
