@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   );
   console.log('| :--- | :--- | ---: | ---: | ---: | ---: | ---: | :--- | ---: |');
   const verdicts: Array<{ backbone: string; method: string; gain: number; seeds: number[] }> = [];
-  for (const rows of groups.values()) {
+  for (const rows of [...groups.keys()].sort().map((key) => groups.get(key)!)) {
     rows.sort((a, b) => a.seed - b.seed);
     const gains = rows.map((r) => r.frozenAuroc - r.randomInitAuroc);
     const { backbone, method } = rows[0];
