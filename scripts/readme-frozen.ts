@@ -30,8 +30,10 @@ async function main(): Promise<void> {
   const configs = sslStudyConfigs(scale);
   const frozen = (await frozenProbeComparison(resultsDir, configs)).objects() as unknown as FrozenComparisonRow[];
   const groups = new Map<string, FrozenComparisonRow[]>();
-  for (const row of frozen)
-    groups.set(`${row.backbone}|${row.method}`, [...(groups.get(`${row.backbone}|${row.method}`) ?? []), row]);
+  for (const row of frozen) {
+    const key = `${row.backbone}|${row.method}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
 
   console.log(
     `<!-- ${frozen.length} SSL runs at ${NATURAL * 100} % in ${resultsDir}; made by scripts/readme-frozen.ts -->`,

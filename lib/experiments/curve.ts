@@ -40,7 +40,8 @@ const SERIES: CurveSeries[] = [
  */
 export const CURVE_PLANS: Record<ScaleName, CurvePlan> = {
   smoke: { series: [SERIES[0], SERIES[2]], epochs: [1, 2], trainProportion: 0.45 },
-  // BYOL on ResNet-18 stays below its untrained network through 8 epochs, so one 16-epoch run asks whether it crosses.
+  // At the previous default BYOL on ResNet-18 stayed below its untrained network through 8 epochs, so one 16-epoch
+  // run asks whether it crosses.
   default: { series: SERIES, epochs: [1, 2, 4, 8], extra: [{ ...SERIES[1], epochs: 16 }], trainProportion: 0.45 },
   paper: { series: SERIES, epochs: [5, 15, 45], trainProportion: 0.45 },
 };

@@ -30,6 +30,7 @@ export const METHOD_LABELS: Record<MethodName, string> = Object.fromEntries(
 /** The config of one run before overrides: appendix B at the given scale. */
 export function baseRunConfig(method: MethodName, backbone: BackboneName, scale: ScaleName): RunConfig {
   const preset = SCALE_PRESETS[scale];
+  const lrScale = preset.lrScale[method] ?? 1;
   const spec = methodSpec(method);
   const paper = spec.appendixB;
   return {
@@ -53,8 +54,8 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
     // η only acts on LARS; the AdamW methods keep the paper's value so their run ids do not move with it.
     optimizer: {
       ...paper.optimizer,
-      lr: paper.optimizer.lr * (preset.lrScale[method] ?? 1),
-      warmupStartLr: paper.optimizer.warmupStartLr * (preset.lrScale[method] ?? 1),
+      lr: paper.optimizer.lr * lrScale,
+      warmupStartLr: paper.optimizer.warmupStartLr * lrScale,
       warmupEpochs: preset.warmupEpochs,
       minLr: 1e-6,
       eta: paper.optimizer.kind === 'lars' ? preset.larsEta : PAPER_LARS_ETA,

@@ -1,5 +1,6 @@
 /**
- * What each scale sets in a run config: image size, depth, epochs, batch, data, LARS η and the online probe. The
+ * What each scale sets in a run config: image size, depth, epochs (per backbone), batch, data, LARS η, learning-rate
+ * multipliers, augmentation and the online probe. The
  * head widths a CPU scale shrinks belong to the methods (`widths` in each lib/methods/<name>.ts spec).
  */
 import {
@@ -11,6 +12,7 @@ import {
   type ProbeConfig,
 } from './config';
 import type { ScaleName } from './scale';
+import { DEFAULT_AUGMENT } from '../data/augment';
 
 export interface ScalePreset {
   imageSize: number;
@@ -47,7 +49,12 @@ export interface ScalePreset {
 }
 
 /** The paper's augmentation (P `instantiate_transforms`): the best region of its Figure 3 on Sewer-ML. */
-export const PAPER_AUGMENT: AugmentConfig = { enabled: true, minScale: 0.395, jitter: 0.275, hflip: true };
+export const PAPER_AUGMENT: AugmentConfig = {
+  enabled: true,
+  minScale: DEFAULT_AUGMENT.minScale,
+  jitter: DEFAULT_AUGMENT.jitterStrength,
+  hflip: true,
+};
 
 /**
  * The default scale's augmentation, chosen as the paper chose its own: the best cell of the augmentation ablation
