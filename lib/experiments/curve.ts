@@ -5,7 +5,7 @@
  * question on each backbone and the supervised baseline beside them.
  *
  * @example
- *   const configs = learningCurveGrid('default');    // 21 runs: 5 series × epochs 1, 2, 4, 8, and BYOL at 16
+ *   const configs = learningCurveGrid('default');    // 20 runs: 5 series × epochs 1, 2, 4, 8
  *   await runSweep(configs, { resultsDir });
  */
 import { makeRunConfig } from '../methods/config';
@@ -40,9 +40,10 @@ const SERIES: CurveSeries[] = [
  */
 export const CURVE_PLANS: Record<ScaleName, CurvePlan> = {
   smoke: { series: [SERIES[0], SERIES[2]], epochs: [1, 2], trainProportion: 0.45 },
-  // At the previous default BYOL on ResNet-18 stayed below its untrained network through 8 epochs, so one 16-epoch
-  // run asks whether it crosses.
-  default: { series: SERIES, epochs: [1, 2, 4, 8], extra: [{ ...SERIES[1], epochs: 16 }], trainProportion: 0.45 },
+  // At the previous default BYOL on ResNet-18 stayed below its untrained network through 8 epochs (944 steps), so its
+  // curve had a 16-epoch point; at this default its 4-epoch grid run clears the margin, and the 8-epoch point is the
+  // longest a grid run could afford.
+  default: { series: SERIES, epochs: [1, 2, 4, 8], trainProportion: 0.45 },
   paper: { series: SERIES, epochs: [5, 15, 45], trainProportion: 0.45 },
 };
 

@@ -18,7 +18,7 @@ import {
   type RunConfig,
   type RunOverrides,
 } from '../runs/config';
-import { SCALE_PRESETS, scaleEpochs } from '../runs/presets';
+import { SCALE_PRESETS, scaleAugment, scaleEpochs } from '../runs/presets';
 import { SCALES, type ScaleName } from '../runs/scale';
 import { methodNames, methodSpec, PAPER_METHODS, settingRules, settingsFor } from './index';
 
@@ -68,7 +68,7 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
       ...(spec.probe ? preset.probe : {}),
     },
     settings: settingsFor(method, scale),
-    augment: { ...preset.augment },
+    augment: scaleAugment(scale, backbone),
     monitorSamples: preset.monitorSamples,
     valSamples: preset.valSamples,
     seed: 42,

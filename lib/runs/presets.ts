@@ -46,6 +46,8 @@ export interface ScalePreset {
   lrScale: Partial<Record<MethodName, number>>;
   /** Training augmentation of every method at this scale (crop scale and colour-jitter strength). */
   augment: AugmentConfig;
+  /** Augmentation of a backbone that departs from `augment` at this scale; absent = `augment`. */
+  backboneAugment: Partial<Record<BackboneName, AugmentConfig>>;
 }
 
 /** The paper's augmentation (P `instantiate_transforms`): the best region of its Figure 3 on Sewer-ML. */
@@ -112,6 +114,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     valSamples: 64,
     probe: DEFAULT_SCALE_PROBE,
     augment: PAPER_AUGMENT,
+    backboneAugment: {},
     lrScale: {},
   },
   default: {
@@ -130,6 +133,7 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     valSamples: 512,
     probe: DEFAULT_SCALE_PROBE,
     augment: DEFAULT_SCALE_AUGMENT,
+    backboneAugment: { vit_tiny: PAPER_AUGMENT },
     lrScale: DEFAULT_SCALE_LR,
   },
   paper: {
@@ -148,9 +152,16 @@ export const SCALE_PRESETS: Record<ScaleName, ScalePreset> = {
     valSamples: 0,
     probe: {},
     augment: PAPER_AUGMENT,
+    backboneAugment: {},
     lrScale: {},
   },
 };
+
+/** The training augmentation of a backbone at a scale. */
+export function scaleAugment(scale: ScaleName, backbone: BackboneName): AugmentConfig {
+  const preset = SCALE_PRESETS[scale];
+  return { ...(preset.backboneAugment[backbone] ?? preset.augment) };
+}
 
 /** The epochs a backbone trains for at a scale. */
 export function scaleEpochs(scale: ScaleName, backbone: BackboneName): number {
