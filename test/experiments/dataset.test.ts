@@ -11,6 +11,7 @@ import { makeRunConfig } from '../../lib/methods/config';
 import { runId } from '../../lib/runs/id';
 import { clearDatasetIdentities } from '../../lib/runs/dataset';
 import { studyGrid } from '../../lib/experiments/grid';
+import { sslStudyConfigs } from '../../lib/experiments/selection';
 import { fashionMnistGridOptions } from '../../lib/report/labelfree';
 import { listRuns, openRun } from '../../lib/runs/store';
 import { main } from '../../lib/cli';
@@ -259,8 +260,10 @@ describe('dataset identity in run ids', function () {
         .slice(1)
         .map((line) => line.split(',')[0]),
     );
+    // The SSL grid with the scale's extra seeds, as `ssl-ad export --grids ssl` writes it.
     const configs = [
-      ...(['ssl', 'resolution', 'augmentation'] as const).flatMap((g) => studyGrid(g, { scale: 'default' })),
+      ...sslStudyConfigs('default', {}),
+      ...(['resolution', 'augmentation'] as const).flatMap((g) => studyGrid(g, { scale: 'default' })),
       ...studyGrid('ssl', fashionMnistGridOptions('default')),
     ];
     const ids = new Set(configs.map(runId));
