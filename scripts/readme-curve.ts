@@ -6,7 +6,8 @@
  *
  *   npx tsx scripts/readme-curve.ts --scale default [--results DIR]
  */
-import { learningCurveGrid } from '../lib/experiments/curve';
+import { CURVE_PLANS, learningCurveGrid } from '../lib/experiments/curve';
+import { runId } from '../lib/runs/id';
 import { learningCurve, summarizeLearningCurve, type CurvePoint } from '../lib/report/curve';
 import { projectPaths } from '../lib/runs/paths';
 import type { ScaleName } from '../lib/runs/scale';
@@ -23,8 +24,9 @@ async function main(): Promise<void> {
   const resultsDir = option('results', projectPaths().results);
   const configs = learningCurveGrid(scale);
   const curve = await learningCurve(resultsDir, configs, { log: (line) => console.error(line) });
-  const order = [...new Set(configs.map((c) => `${c.method}|${c.backbone}`))];
-  const rank = (p: CurvePoint) => order.indexOf(`${p.method}|${p.backbone}`);
+  // Series in the plan's order (its points are series-major), each series by steps.
+  const seriesOf = new Map(configs.map((c, i) => [runId(c), Math.floor(i / CURVE_PLANS[scale].epochs.length)]));
+  const rank = (p: CurvePoint) => seriesOf.get(p.runId) ?? configs.length;
   const points = [...curve.points].sort((a, b) => rank(a) - rank(b) || a.steps - b.steps);
 
   console.log(
