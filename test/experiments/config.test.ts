@@ -133,7 +133,7 @@ describe('run configs', () => {
     );
   });
 
-  it('the default scale trains the paper’s heads and, on ResNet-18, its own ablation’s augmentation; smoke, paper the paper’s', () => {
+  it('the default trains the paper’s heads and, on ResNet-18, the ablation’s augmentation', () => {
     for (const method of ['simclr', 'byol', 'barlow', 'dino'] as const) {
       const settings = makeRunConfig({ method, backbone: 'resnet18' }, 'default').settings;
       const paper = methodSpec(method).settings as Record<string, number | boolean>;
