@@ -1,7 +1,7 @@
 /**
- * What each scale sets in a run config: image size, depth, epochs (per backbone), batch, data, LARS η, learning-rate
- * multipliers, augmentation and the online probe. The
- * head widths a CPU scale shrinks belong to the methods (`widths` in each lib/methods/<name>.ts spec).
+ * What each scale sets in a run config: image size, depth, epochs and augmentation (per backbone), batch, data,
+ * LARS η, learning-rate multipliers and the online probe. The head widths a CPU scale shrinks belong to the methods
+ * (`widths` in each lib/methods/<name>.ts spec).
  */
 import {
   PAPER_LARS_ETA,
@@ -44,7 +44,7 @@ export interface ScalePreset {
    * Multiplier of a method's appendix-B learning rates (lr and warmup_start_lr) at this scale; absent = the paper's.
    */
   lrScale: Partial<Record<MethodName, number>>;
-  /** Training augmentation of every method at this scale (crop scale and colour-jitter strength). */
+  /** Training augmentation at this scale (crop scale and colour-jitter strength), unless `backboneAugment` has one. */
   augment: AugmentConfig;
   /** Augmentation of a backbone that departs from `augment` at this scale; absent = `augment`. */
   backboneAugment: Partial<Record<BackboneName, AugmentConfig>>;
