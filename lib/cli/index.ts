@@ -149,7 +149,7 @@ const COMMANDS: Record<string, { flags: FlagSpec; usage: string }> = {
     },
     usage:
       'ssl-ad probe (--run RUN_ID | [--study ssl] [--scale S] [--seeds 42,43] [--methods a,b] [--backbones b]' +
-      ' [--proportions 0.45] [--override JSON]) [--random-init] [--l2 0.01] [--results DIR]',
+      ' [--proportions 0.45] [--override JSON]) [--random-init] [--l2 X (default: 5-fold CV)] [--results DIR]',
   },
   status: { flags: { ...COMMON, json: 'boolean' }, usage: 'ssl-ad status [--json] [--results DIR]' },
   export: {
@@ -762,7 +762,8 @@ async function commandProbe(flags: Record<string, string | boolean>, out: Output
     out.log(
       `${result.runId.padEnd(44)} ${fmt(onlineValue('f1'))} ${fmt(onlineValue('auroc'))}` +
         ` | ${fmt(frozen.f1)} ${fmt(frozen.auroc)} | ${fmt(result.backboneDrift)}` +
-        `  (${((Date.now() - started) / 1000).toFixed(0)} s${result.converged ? '' : ', not converged'})`,
+        `  (l2 ${result.l2}${result.l2Selection ? ' by CV' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s` +
+        `${result.converged ? '' : ', not converged'})`,
     );
   }
   return 0;

@@ -59,10 +59,10 @@ export async function learningCurve(
     }
     const series = `${methodLabel(config.method)} ${backboneLabel(config.backbone)}`;
     const started = Date.now();
-    const trained = readFrozenProbe(run.dir) ?? (await frozenLinearProbe(config, { resultsDir }));
+    const stored = (randomInit: boolean) => readFrozenProbe(run.dir, randomInit, { crossValidated: true });
+    const trained = stored(false) ?? (await frozenLinearProbe(config, { resultsDir }));
     if (!untrainedBySeries.has(series)) {
-      const untrained =
-        readFrozenProbe(run.dir, true) ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
+      const untrained = stored(true) ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
       untrainedBySeries.set(series, atProportion(untrained, evalProportion).auroc);
     }
     const seconds = (Date.now() - started) / 1000;

@@ -67,9 +67,10 @@ export async function frozenProbeComparison(
   for (const [i, config] of chosen.entries()) {
     const run = runs.get(runId(config))!;
     const started = Date.now();
-    // Files written before the drift was recorded are refitted (a few seconds) so that every row has it.
-    const storedTrained = withDrift(readFrozenProbe(run.dir));
-    const storedUntrained = readFrozenProbe(run.dir, true);
+    // Files written before the drift was recorded, or with a fixed penalty, are refitted so that every row has
+    // the drift and a cross-validated penalty.
+    const storedTrained = withDrift(readFrozenProbe(run.dir, false, { crossValidated: true }));
+    const storedUntrained = readFrozenProbe(run.dir, true, { crossValidated: true });
     const trained = storedTrained ?? (await frozenLinearProbe(config, { resultsDir }));
     const untrained = storedUntrained ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
     if (!storedTrained || !storedUntrained)

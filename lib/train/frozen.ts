@@ -2,7 +2,8 @@
  * Linear evaluation on frozen features: a finished run's backbone (or the same backbone at its random
  * initialisation) encodes the training subset and the validation sets, and a weighted L2 logistic regression
  * (lib/eval/logistic.ts, pos_weight = n_neg/n_pos as the online probe) is fitted to the training features to
- * convergence. It separates "the representation is poor" from "the online probe had too few steps", and the
+ * convergence, its penalty chosen from L2_GRID by 5-fold cross-validation on those features (or fixed by the
+ * caller). It separates "the representation is poor" from "the online probe had too few steps", and the
  * random-initialisation baseline says how much of a score the architecture alone gives.
  *
  * @example
@@ -17,7 +18,7 @@ import { initBackend } from '../backend';
 import type { RunConfig } from '../runs/config';
 import { projectPaths } from '../runs/paths';
 import { openRun, writeFileAtomic } from '../runs/store';
-import { fitLogisticRegression, logisticLogits } from '../eval/logistic';
+import { crossValidateL2, fitLogisticRegression, logisticLogits, type L2Selection } from '../eval/logistic';
 import type { BinaryMetrics } from '../eval';
 import { createMethod, type Method } from '../methods';
 import { loadTorchStateDict, readSafetensorsFile, writeSafetensorsFile } from '../models/safetensors';
@@ -25,13 +26,18 @@ import { evalSetRecords, prepareRunData, type RunData } from './data';
 import { BackboneDrift } from './monitor';
 import { BACKBONE_FILE, forwardRecords, metricsFor } from './evaluate';
 
-/** Penalty on the standardised coefficients; chosen once on the default-scale runs, not per run. */
+/**
+ * The fixed penalty on the standardised coefficients that the probe used before it chose one by cross-validation
+ * (chosen once on ResNet-18 runs); the few-label probes of notebook 10 still use it.
+ */
 export const FROZEN_PROBE_L2 = 0.01;
 
 export interface FrozenProbeResult {
   runId: string;
   backbone: 'trained' | 'random-init';
   l2: number;
+  /** How `l2` was chosen: absent when the caller fixed it (and in files written before the probe chose it). */
+  l2Selection?: L2Selection;
   iterations: number;
   converged: boolean;
   featureDim: number;
@@ -62,10 +68,23 @@ async function encodeRunImages(
 
 type EncodedRecords = { indices: Int32Array; values: Float32Array; width: number };
 
+/**
+ * The probe's penalty by cross-validation on the training features; with fewer than two training images of a
+ * class (a tiny smoke run) there is nothing to cross-validate, and the fixed FROZEN_PROBE_L2 is used (folds 0).
+ */
+function choosePenalty(train: EncodedRecords, labels: number[], data: RunData, config: RunConfig): L2Selection {
+  const positives = labels.filter((y) => y === 1).length;
+  if (Math.min(positives, labels.length - positives) < 2) return { l2: FROZEN_PROBE_L2, folds: 0, scores: [] };
+  return crossValidateL2(train.values, labels.length, train.width, labels, {
+    positiveWeight: data.posWeight,
+    seed: config.seed,
+  });
+}
+
 /** Fit and score the frozen-feature probe of one run; writes the result into the run folder and returns it. */
 export async function frozenLinearProbe(
   config: RunConfig,
-  options: { resultsDir?: string; randomInit?: boolean; l2?: number } = {},
+  options: { resultsDir?: string; randomInit?: boolean; l2?: number | 'cv' } = {},
 ): Promise<FrozenProbeResult> {
   await initBackend({ quiet: true });
   const run = openRun(options.resultsDir ?? projectPaths().results, config);
@@ -76,7 +95,6 @@ export async function frozenLinearProbe(
         'pass randomInit for the untrained baseline',
     );
   }
-  const l2 = options.l2 ?? FROZEN_PROBE_L2;
   const data = await prepareRunData(config);
   const method = createMethod(config, { posWeight: data.posWeight });
   try {
@@ -87,14 +105,15 @@ export async function frozenLinearProbe(
     const { train, val } = await encodeRunImages(method, data, config);
     const byIndex = new Map(data.train.records.map((r) => [r.index, r]));
     const labels = Array.from(train.indices, (i) => byIndex.get(i)!.defect);
-    const fit = fitLogisticRegression(train.values, train.indices.length, train.width, labels, {
-      l2,
-      positiveWeight: data.posWeight,
-    });
+    const rows = train.indices.length;
+    const l2Selection = typeof options.l2 === 'number' ? undefined : choosePenalty(train, labels, data, config);
+    const l2 = typeof options.l2 === 'number' ? options.l2 : l2Selection!.l2;
+    const fit = fitLogisticRegression(train.values, rows, train.width, labels, { l2, positiveWeight: data.posWeight });
     const result: FrozenProbeResult = {
       runId: run.id,
       backbone: options.randomInit ? 'random-init' : 'trained',
       l2,
+      ...(l2Selection ? { l2Selection } : {}),
       iterations: fit.iterations,
       converged: fit.converged,
       featureDim: train.width,
@@ -115,10 +134,19 @@ export async function frozenLinearProbe(
   }
 }
 
-/** A run's stored frozen-probe result, or null when it has not been computed. */
-export function readFrozenProbe(runDir: string, randomInit = false): FrozenProbeResult | null {
+/**
+ * A run's stored frozen-probe result, or null when it has not been computed, or (with `crossValidated`) when the
+ * stored one has a fixed penalty.
+ */
+export function readFrozenProbe(
+  runDir: string,
+  randomInit = false,
+  options: { crossValidated?: boolean } = {},
+): FrozenProbeResult | null {
   const file = path.join(runDir, frozenProbeFile(randomInit));
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as FrozenProbeResult) : null;
+  if (!fs.existsSync(file)) return null;
+  const result = JSON.parse(fs.readFileSync(file, 'utf8')) as FrozenProbeResult;
+  return options.crossValidated && !result.l2Selection ? null : result;
 }
 
 /** One split's frozen features: row r is record `indices[r]`, with its defect label. */

@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { fitLogisticRegression, logisticLogits } from '../../lib/eval/logistic';
+import { Rng } from '../../lib/data/rng';
+import { crossValidateL2, fitLogisticRegression, logisticLogits } from '../../lib/eval/logistic';
 
 interface LogisticCase {
   name: string;
@@ -70,5 +71,67 @@ describe('offline logistic-regression probe', () => {
     );
     assert.throws(() => fitLogisticRegression([1, 2], 2, 1, [0, 2], { l2: 0.1 }), /label 1 is 2, expected 0 or 1/);
     assert.throws(() => fitLogisticRegression([1, 2], 2, 1, [0, 1], { l2: 0 }), /l2 must be > 0/);
+  });
+});
+
+/** n rows: the label is the sign of a small difference between two nearly equal coordinates, plus `noise` columns. */
+function hiddenSignal(n: number, noise: number, seed: number): { features: number[]; labels: number[]; d: number } {
+  const rng = new Rng(seed);
+  const d = 2 + noise;
+  const features: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const shared = rng.uniform(-1, 1);
+    const signal = rng.uniform(-1, 1);
+    labels.push(signal + 0.3 * rng.uniform(-1, 1) > 0 ? 1 : 0);
+    features.push(shared + 0.02 * signal, shared - 0.02 * signal);
+    for (let j = 0; j < noise; j++) features.push(rng.uniform(-1, 1));
+  }
+  return { features, labels, d };
+}
+
+describe('cross-validated probe penalty', () => {
+  it('chooses a weak penalty when the signal lies in a low-variance direction', () => {
+    const { features, labels, d } = hiddenSignal(600, 4, 7);
+    const selection = crossValidateL2(features, 600, d, labels, { seed: 1 });
+    assert.equal(selection.folds, 5);
+    assert.deepEqual(
+      selection.scores.map((s) => s.l2),
+      [1e-2, 1e-3, 1e-4],
+    );
+    assert.equal(selection.l2, 1e-4, JSON.stringify(selection.scores));
+    assert.ok(selection.scores[2].auroc > selection.scores[0].auroc + 0.05, JSON.stringify(selection.scores));
+  });
+
+  it('chooses the strong penalty when many noise columns meet few rows', () => {
+    const rng = new Rng(3);
+    const n = 60;
+    const d = 40;
+    const features: number[] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const label = i % 2;
+      labels.push(label);
+      features.push(label + rng.uniform(-1.5, 1.5));
+      for (let j = 1; j < d; j++) features.push(rng.uniform(-1, 1));
+    }
+    const selection = crossValidateL2(features, n, d, labels, { seed: 1, grid: [1, 1e-4] });
+    assert.equal(selection.l2, 1, JSON.stringify(selection.scores));
+  });
+
+  it('is deterministic in its seed, and the chosen penalty is the best scored', () => {
+    const { features, labels, d } = hiddenSignal(200, 3, 11);
+    const a = crossValidateL2(features, 200, d, labels, { seed: 5, grid: [1, 1e-2] });
+    assert.deepEqual(crossValidateL2(features, 200, d, labels, { seed: 5, grid: [1, 1e-2] }), a);
+    const best = a.scores.reduce((x, y) => (y.auroc > x.auroc ? y : x));
+    assert.equal(a.l2, best.l2);
+  });
+
+  it('uses fewer folds than asked when a class is rare, and refuses fewer than two of a class', () => {
+    const features = Array.from({ length: 20 }, (_, i) => i);
+    const labels = features.map((i) => (i >= 17 ? 1 : 0));
+    assert.equal(crossValidateL2(features, 20, 1, labels).folds, 3);
+    const one = features.map((i) => (i === 19 ? 1 : 0));
+    assert.throws(() => crossValidateL2(features, 20, 1, one), /1 positives and 19 negatives of 20 rows/);
   });
 });

@@ -63,6 +63,21 @@ describe('linear evaluation on frozen features', function () {
     for (const v of result.val)
       assert.ok(v.metrics.auroc >= 0 && v.metrics.auroc <= 1 && v.metrics.f1 >= 0 && v.metrics.f1 <= 1);
     assert.equal(readFrozenProbe(openRun(resultsDir, config).dir)!.val[1].metrics.f1, result.val[1].metrics.f1);
+    // The penalty is the cross-validated one: the best mean held-out AUROC of the grid.
+    const selection = result.l2Selection!;
+    assert.ok(selection.folds >= 2, JSON.stringify(selection));
+    const best = selection.scores.reduce((a, b) => (b.auroc > a.auroc + 1e-12 ? b : a));
+    assert.equal(result.l2, best.l2);
+  });
+
+  it('keeps a penalty the caller fixes, which readers asking for the cross-validated one refit', async () => {
+    const fixed = await frozenLinearProbe(config, { resultsDir, l2: 0.5 });
+    assert.equal(fixed.l2, 0.5);
+    assert.equal(fixed.l2Selection, undefined);
+    const dir = openRun(resultsDir, config).dir;
+    assert.equal(readFrozenProbe(dir)!.l2, 0.5);
+    assert.equal(readFrozenProbe(dir, false, { crossValidated: true }), null);
+    await frozenLinearProbe(config, { resultsDir });
   });
 
   it('ssl-ad probe prints the online and frozen scores of a run, and rejects a bad --l2', async () => {
@@ -73,6 +88,7 @@ describe('linear evaluation on frozen features', function () {
     assert.equal(await main(['probe', '--run', id, '--results', resultsDir], io), 0, err);
     assert.match(out, new RegExp(`${id}\\s+[0-9.]+\\s+[0-9.]+ \\|\\s+[0-9.]+\\s+[0-9.]+ \\|\\s+0\\.[0-9]{3}`));
     assert.match(out, /\| drift/);
+    assert.match(out, /l2 0\.0+1 by CV/);
     assert.equal(await main(['probe', '--run', id, '--l2', '-1', '--results', resultsDir], io), 2);
     assert.match(err, /--l2 must be a positive number, got "-1"/);
     assert.equal(await main(['probe', '--run', 'nope', '--results', resultsDir], io), 2);
