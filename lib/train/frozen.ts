@@ -18,7 +18,7 @@ import { initBackend } from '../backend';
 import type { RunConfig } from '../runs/config';
 import { projectPaths } from '../runs/paths';
 import { openRun, writeFileAtomic } from '../runs/store';
-import { crossValidateL2, fitLogisticRegression, logisticLogits, type L2Selection } from '../eval/logistic';
+import { crossValidateL2, fitLogisticRegression, L2_GRID, logisticLogits, type L2Selection } from '../eval/logistic';
 import type { BinaryMetrics } from '../eval';
 import { createMethod, type Method } from '../methods';
 import { loadTorchStateDict, readSafetensorsFile, writeSafetensorsFile } from '../models/safetensors';
@@ -136,7 +136,7 @@ export async function frozenLinearProbe(
 
 /**
  * A run's stored frozen-probe result, or null when it has not been computed, or (with `crossValidated`) when the
- * stored one has a fixed penalty.
+ * stored one has a fixed penalty or chose it from another grid than today's L2_GRID.
  */
 export function readFrozenProbe(
   runDir: string,
@@ -146,7 +146,11 @@ export function readFrozenProbe(
   const file = path.join(runDir, frozenProbeFile(randomInit));
   if (!fs.existsSync(file)) return null;
   const result = JSON.parse(fs.readFileSync(file, 'utf8')) as FrozenProbeResult;
-  return options.crossValidated && !result.l2Selection ? null : result;
+  if (!options.crossValidated) return result;
+  const selection = result.l2Selection;
+  const grid = selection?.scores.map((score) => score.l2) ?? [];
+  const current = selection && (selection.folds === 0 || grid.join() === L2_GRID.join());
+  return current ? result : null;
 }
 
 /** One split's frozen features: row r is record `indices[r]`, with its defect label. */

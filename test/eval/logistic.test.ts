@@ -97,9 +97,9 @@ describe('cross-validated probe penalty', () => {
     assert.equal(selection.folds, 5);
     assert.deepEqual(
       selection.scores.map((s) => s.l2),
-      [1e-2, 1e-3, 1e-4],
+      [1e-2, 1e-3, 1e-4, 1e-5],
     );
-    assert.equal(selection.l2, 1e-4, JSON.stringify(selection.scores));
+    assert.ok(selection.l2 <= 1e-4, JSON.stringify(selection.scores));
     assert.ok(selection.scores[2].auroc > selection.scores[0].auroc + 0.05, JSON.stringify(selection.scores));
   });
 

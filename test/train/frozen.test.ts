@@ -77,6 +77,10 @@ describe('linear evaluation on frozen features', function () {
     const dir = openRun(resultsDir, config).dir;
     assert.equal(readFrozenProbe(dir)!.l2, 0.5);
     assert.equal(readFrozenProbe(dir, false, { crossValidated: true }), null);
+    const file = path.join(dir, 'frozen_probe.json');
+    const stale = { ...fixed, l2Selection: { l2: 0.01, folds: 5, scores: [{ l2: 0.01, auroc: 0.5 }] } };
+    fs.writeFileSync(file, JSON.stringify(stale));
+    assert.equal(readFrozenProbe(dir, false, { crossValidated: true }), null, 'another grid than L2_GRID');
     await frozenLinearProbe(config, { resultsDir });
   });
 
