@@ -23,6 +23,11 @@ export interface LogisticOptions {
   maxIterations?: number;
   /** Stop when the Newton decrement ½·gᵀH⁻¹g falls below this. */
   tolerance?: number;
+  /**
+   * Where Newton's method starts (default zero): a fit of the same rows at a nearby penalty, which cuts the
+   * iterations of a path over penalties to a few.
+   */
+  start?: Pick<LogisticFit, 'coefficients' | 'intercept'>;
 }
 
 export interface LogisticFit {
@@ -95,6 +100,14 @@ export function fitLogisticRegression(
   const weight = Float64Array.from({ length: n }, (_, i) => (labels[i] === 1 ? positiveWeight : 1));
 
   const beta = new Float64Array(m);
+  if (options.start) {
+    if (options.start.coefficients.length !== d)
+      throw new Error(
+        `fitLogisticRegression: start has ${options.start.coefficients.length} coefficients for ${d} features`,
+      );
+    beta.set(options.start.coefficients);
+    beta[d] = options.start.intercept;
+  }
   const objectiveAt = (b: Float64Array): number => {
     let loss = 0;
     for (let i = 0; i < n; i++) {
@@ -254,11 +267,15 @@ export function crossValidateL2(
     const trainLabels = train.map((i) => labels[i]);
     const heldFeatures = selectRows(features, d, held);
     const heldLabels = held.map((i) => labels[i]);
+    // Along the grid each fit starts from the previous penalty's (same rows, same standardisation).
+    let previous: LogisticFit | undefined;
     grid.forEach((l2, g) => {
       const fit = fitLogisticRegression(trainFeatures, train.length, d, trainLabels, {
         l2,
         positiveWeight: options.positiveWeight,
+        start: previous,
       });
+      previous = fit;
       totals[g] += auroc(heldLabels, logisticLogits(fit, heldFeatures, held.length)) / folds;
     });
   }

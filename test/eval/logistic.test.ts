@@ -60,6 +60,24 @@ describe('offline logistic-regression probe', () => {
     assert.ok(Array.from(logits).every(Number.isFinite));
   });
 
+  it('reaches the same optimum from a warm start, in fewer iterations', () => {
+    const c = cases[cases.length - 1];
+    const options = { l2: c.l2, positiveWeight: c.positiveWeight };
+    const cold = fitLogisticRegression(c.features, c.n, c.d, c.labels, options);
+    const nearby = fitLogisticRegression(c.features, c.n, c.d, c.labels, { ...options, l2: c.l2 * 2 });
+    const warm = fitLogisticRegression(c.features, c.n, c.d, c.labels, { ...options, start: nearby });
+    assert.ok(warm.iterations < cold.iterations, `${warm.iterations} vs ${cold.iterations} iterations`);
+    warm.coefficients.forEach((v, j) => assert.ok(Math.abs(v - cold.coefficients[j]) < 1e-6, `coefficient ${j}`));
+    assert.throws(
+      () =>
+        fitLogisticRegression(c.features, c.n, c.d, c.labels, {
+          ...options,
+          start: { coefficients: new Float64Array(1), intercept: 0 },
+        }),
+      /start has 1 coefficients for/,
+    );
+  });
+
   it('names what is wrong with its input', () => {
     assert.throws(
       () => fitLogisticRegression([1, 2, 3], 2, 2, [0, 1], { l2: 0.1 }),
