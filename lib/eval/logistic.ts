@@ -185,8 +185,8 @@ export function logisticLogits(fit: LogisticFit, features: ArrayLike<number>, ro
  * The penalties the frozen probe chooses from, strongest first. One fixed penalty does not suit every backbone:
  * standardisation puts every coordinate at unit variance, so on features of low effective rank (ViT-Tiny CLS
  * tokens, RankMe 6–15 of 192 here) the directions that separate the classes are spread over many weak
- * coordinates, and 0.01 shrinks them away (an untrained ViT gains as much from a weaker penalty as a trained one
- * loses to the strong one); ResNet-18 features barely move between 0.01 and 1e-4. With 1e-4 as the weakest, every
+ * coordinates, and 0.01 shrinks them away, more for trained ViT features than for untrained ones (README, "the
+ * frozen probe's penalty"); ResNet-18 features barely move between 0.01 and 1e-4. With 1e-4 as the weakest, every
  * ViT-Tiny run at 45 % chose it, so the grid goes one step further, where their validation AUROC levels off.
  */
 export const L2_GRID: readonly number[] = [1e-2, 1e-3, 1e-4, 1e-5];
