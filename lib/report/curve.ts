@@ -12,7 +12,7 @@ import * as aq from 'arquero';
 import type { RunConfig } from '../runs/config';
 import { runId } from '../runs/id';
 import { listRuns } from '../runs/store';
-import { frozenLinearProbe, readFrozenProbe } from '../train/frozen';
+import { currentFrozenProbe } from '../train/frozen';
 import { lineChart, type FigureSpec } from './figures';
 import { atProportion } from './frozen';
 import { backboneLabel, methodLabel } from './labels';
@@ -59,10 +59,9 @@ export async function learningCurve(
     }
     const series = `${methodLabel(config.method)} ${backboneLabel(config.backbone)}`;
     const started = Date.now();
-    const stored = (randomInit: boolean) => readFrozenProbe(run.dir, randomInit, { crossValidated: true });
-    const trained = stored(false) ?? (await frozenLinearProbe(config, { resultsDir }));
+    const trained = (await currentFrozenProbe(config, { resultsDir })).result;
     if (!untrainedBySeries.has(series)) {
-      const untrained = stored(true) ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
+      const untrained = (await currentFrozenProbe(config, { resultsDir, randomInit: true })).result;
       untrainedBySeries.set(series, atProportion(untrained, evalProportion).auroc);
     }
     const seconds = (Date.now() - started) / 1000;

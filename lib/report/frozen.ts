@@ -12,7 +12,7 @@ import { METHOD_LABELS } from '../methods/config';
 import { BACKBONE_LABELS, type RunConfig } from '../runs/config';
 import { runId } from '../runs/id';
 import { listRuns } from '../runs/store';
-import { frozenLinearProbe, readFrozenProbe, type FrozenProbeResult } from '../train/frozen';
+import { currentFrozenProbe, type FrozenProbeResult } from '../train/frozen';
 
 export interface FrozenComparisonOptions {
   /** Training share of the runs compared (default 0.45, the natural one). */
@@ -44,10 +44,6 @@ export function atProportion(result: FrozenProbeResult, proportion: number): { f
   return { f1: entry.metrics.f1, auroc: entry.metrics.auroc };
 }
 
-function withDrift(result: FrozenProbeResult | null): FrozenProbeResult | null {
-  return result && result.backboneDrift !== undefined ? result : null;
-}
-
 /** One row per finished SSL run of `configs` at the training share; computes what is missing. */
 export async function frozenProbeComparison(
   resultsDir: string,
@@ -67,19 +63,16 @@ export async function frozenProbeComparison(
   for (const [i, config] of chosen.entries()) {
     const run = runs.get(runId(config))!;
     const started = Date.now();
-    // Files written before the drift was recorded, or with a fixed penalty, are refitted so that every row has
-    // the drift and a cross-validated penalty.
-    const storedTrained = withDrift(readFrozenProbe(run.dir, false, { crossValidated: true }));
-    const storedUntrained = readFrozenProbe(run.dir, true, { crossValidated: true });
-    const trained = storedTrained ?? (await frozenLinearProbe(config, { resultsDir }));
-    const untrained = storedUntrained ?? (await frozenLinearProbe(config, { resultsDir, randomInit: true }));
-    if (!storedTrained || !storedUntrained)
+    // Stored results from before the cross-validated penalty (and so before the drift was recorded) are refitted.
+    const trained = await currentFrozenProbe(config, { resultsDir });
+    const untrained = await currentFrozenProbe(config, { resultsDir, randomInit: true });
+    if (trained.fitted || untrained.fitted)
       log(`[frozen probe] ${i + 1}/${chosen.length} ${run.id} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     const evalProportion = Math.max(...config.evalProportions);
     const onlineRows = run.rows().filter((r) => r.split === 'val' && r.evalProportion === evalProportion);
     const online = (metric: string) => onlineRows.find((r) => r.metric === metric)?.value ?? NaN;
-    const frozen = atProportion(trained, evalProportion);
-    const random = atProportion(untrained, evalProportion);
+    const frozen = atProportion(trained.result, evalProportion);
+    const random = atProportion(untrained.result, evalProportion);
     rows.push({
       method: METHOD_LABELS[config.method],
       backbone: BACKBONE_LABELS[config.backbone],
@@ -92,7 +85,7 @@ export async function frozenProbeComparison(
       frozenAuroc: frozen.auroc,
       randomInitF1: random.f1,
       randomInitAuroc: random.auroc,
-      backboneDrift: trained.backboneDrift ?? NaN,
+      backboneDrift: trained.result.backboneDrift ?? NaN,
     });
   }
   return aq.from(rows);

@@ -16,6 +16,7 @@ import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import type { RunConfig } from '../runs/config';
+import { runId } from '../runs/id';
 import { projectPaths } from '../runs/paths';
 import { openRun, writeFileAtomic } from '../runs/store';
 import { crossValidateL2, fitLogisticRegression, L2_GRID, logisticLogits, type L2Selection } from '../eval/logistic';
@@ -151,6 +152,20 @@ export function readFrozenProbe(
   const grid = selection?.scores.map((score) => score.l2) ?? [];
   const current = selection && (selection.folds === 0 || grid.join() === L2_GRID.join());
   return current ? result : null;
+}
+
+/**
+ * A finished run's frozen probe under today's protocol: the stored result when it has a penalty chosen from
+ * L2_GRID, otherwise fitted now (and stored); `fitted` says which.
+ */
+export async function currentFrozenProbe(
+  config: RunConfig,
+  options: { resultsDir: string; randomInit?: boolean },
+): Promise<{ result: FrozenProbeResult; fitted: boolean }> {
+  const runDir = path.join(options.resultsDir, runId(config));
+  const stored = readFrozenProbe(runDir, Boolean(options.randomInit), { crossValidated: true });
+  if (stored) return { result: stored, fitted: false };
+  return { result: await frozenLinearProbe(config, options), fitted: true };
 }
 
 /** One split's frozen features: row r is record `indices[r]`, with its defect label. */

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { main } from '../../lib/cli';
 import { makeRunConfig } from '../../lib/methods/config';
 import { openRun } from '../../lib/runs/store';
-import { frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
+import { currentFrozenProbe, frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
 import { runExperiment } from '../../lib/train/run';
 
 describe('linear evaluation on frozen features', function () {
@@ -81,7 +81,11 @@ describe('linear evaluation on frozen features', function () {
     const stale = { ...fixed, l2Selection: { l2: 0.01, folds: 5, scores: [{ l2: 0.01, auroc: 0.5 }] } };
     fs.writeFileSync(file, JSON.stringify(stale));
     assert.equal(readFrozenProbe(dir, false, { crossValidated: true }), null, 'another grid than L2_GRID');
-    await frozenLinearProbe(config, { resultsDir });
+    const refitted = await currentFrozenProbe(config, { resultsDir });
+    assert.ok(refitted.fitted && refitted.result.l2Selection, 'the stale result is refitted with CV');
+    const again = await currentFrozenProbe(config, { resultsDir });
+    assert.equal(again.fitted, false);
+    assert.deepEqual(again.result, JSON.parse(JSON.stringify(refitted.result)));
   });
 
   it('ssl-ad probe prints the online and frozen scores of a run, and rejects a bad --l2', async () => {
