@@ -11,7 +11,9 @@ VisionTransformer below, whose parameter names are timm's (`timm.create_model('v
 img_size=S, patch_size=p, depth=d, num_heads=h, num_classes=0)` loads the same file). The classifier is a
 Linear(featureDim, 1) whose keys (`weight`, `bias`) load into torchvision's `fc` unchanged; when the run's probe
 standardised its features the file also holds `norm.running_mean`/`norm.running_var`/`norm.num_batches_tracked`
-of a BatchNorm1d(featureDim, affine=False) applied first (`ProbeHead` below, keys unchanged).
+of a BatchNorm1d(featureDim, affine=False) applied first (`ProbeHead` below, keys unchanged). A Gauss-Newton
+probe's file also holds `curvature`, the running curvature its training step used; scoring does not need it, so it is
+set aside here.
 
 The check runs the reference batch (validation images already resized and normalised, NCHW) through both in eval
 mode and compares with the features and logits the project computed: |ours - torch| <= tol * (1 + |ours|).
@@ -220,6 +222,7 @@ def main(argv):
     head = None
     if args.classifier:
         head_weights, head_meta = read_safetensors(args.classifier)
+        head_weights.pop("curvature", None)
         default_standardize = "true" if "norm.running_mean" in head_weights else "false"
         standardize = head_meta.get("classifierStandardize", default_standardize) == "true"
         feature_dim = int(meta_value(metadata, "featureDim", args.backbone))

@@ -263,6 +263,18 @@ export function solveLower(l: ArrayLike<number>, b: ArrayLike<number>, m: number
   return x;
 }
 
+/** Solve A·x = b given A's Cholesky factor L (A = L·Lᵀ, m×m, row-major): forward, then back substitution. */
+export function solveCholesky(l: ArrayLike<number>, b: ArrayLike<number>, m: number): Float64Array {
+  const y = solveLower(l, b, m);
+  const x = new Float64Array(m);
+  for (let i = m - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let k = i + 1; k < m; k++) s -= l[k * m + i] * x[k];
+    x[i] = s / l[i * m + i];
+  }
+  return x;
+}
+
 /**
  * Row Gram matrix G = R Rᵀ of `rows` rows of length `len`, contiguous in `r` (float64). Two-by-two
  * blocking: each pass over a pair of rows feeds four dot products, which is what keeps d = 512, n = 1024

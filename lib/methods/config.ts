@@ -65,7 +65,8 @@ export function baseRunConfig(method: MethodName, backbone: BackboneName, scale:
       momentum: 0.9,
       weightDecay: 0,
       standardize: false,
-      ...(spec.probe ? preset.probe : {}),
+      gaussNewton: false,
+      ...(spec.probe ? { ...preset.probe, ...preset.backboneProbe[backbone] } : {}),
     },
     settings: settingsFor(method, scale),
     augment: scaleAugment(scale, backbone),
@@ -165,6 +166,7 @@ export function validateRunConfig(config: RunConfig): RunConfig {
   upgradeRunConfig(config);
   checkNumber('optimizer.eta', config.optimizer.eta, 0, 10);
   checkOneOf('probe.standardize', config.probe.standardize, [true, false]);
+  checkOneOf('probe.gaussNewton', config.probe.gaussNewton, [true, false]);
   // Every setting the config carries, by the rule of the method that owns it (lib/methods/<name>.ts).
   for (const [key, rule] of Object.entries(settingRules(config.method))) {
     const value = config.settings[key];

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from '../nn/module';
 import { SeedStream } from '../nn/init';
 import { BatchNorm, Linear, WeightNormLinear, l2Normalize } from '../nn/layers';
+import { cholesky, solveCholesky } from '../eval/linalg';
 
 export interface HeadOptions {
   inDim: number;
@@ -161,7 +162,21 @@ export interface LinearProbeOptions {
    * in scale by orders of magnitude (ViT CLS tokens after the final LayerNorm); standardised, they can.
    */
   standardize?: boolean;
+  /**
+   * Step along (H + λI)⁻¹·g instead of g, where H is a running Gauss–Newton curvature of the weighted BCE over
+   * the probe's inputs (with a constant column for the bias). On features of low effective rank, such as ViT-Tiny's
+   * CLS tokens (RankMe 6–15 of 192 at the default scale), plain SGD moves along the few large directions and barely
+   * along the rest in a few hundred steps; preconditioned, every direction converges at the same rate.
+   */
+  gaussNewton?: boolean;
 }
+
+/** Decay of the probe's running curvature per step: about the last 100 steps (13 000 views at batch 64) count. */
+export const PROBE_CURVATURE_DECAY = 0.99;
+/** Damping λ of the preconditioner, relative to the mean diagonal of the curvature. */
+export const PROBE_CURVATURE_DAMPING = 1e-3;
+/** A logistic curvature p(1 − p) at p = 0.5: the running curvature's starting value (times the identity). */
+const PROBE_CURVATURE_START = 0.25;
 
 /**
  * The online linear probe: Linear(d, 1), optionally behind BatchNorm1d(d, affine=False, eps 1e-6). State dict
@@ -175,16 +190,74 @@ export interface LinearProbeOptions {
  */
 export class LinearProbe extends Linear {
   readonly norm: BatchNorm | null;
+  /** Running Gauss–Newton curvature, (d + 1) × (d + 1) with the bias last; null without `gaussNewton`. */
+  readonly curvature: tf.Variable | null;
 
   constructor(options: LinearProbeOptions) {
     super(options.inDim, 1, { seeds: new SeedStream(options.seed) });
     this.norm = options.standardize
       ? this.register('norm', new BatchNorm(options.inDim, { affine: false, eps: 1e-6 }))
       : null;
+    this.curvature = options.gaussNewton
+      ? this.buffer(
+          'curvature',
+          tf.tidy(() => tf.mul(tf.eye(options.inDim + 1), PROBE_CURVATURE_START)),
+        )
+      : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     if (!this.norm) return super.forward(x);
     return tf.tidy(() => super.forward(this.norm!.forward(x)));
+  }
+
+  /** The features as the linear layer sees them (standardised when the probe standardises). */
+  inputs(x: tf.Tensor): tf.Tensor {
+    return this.norm ? this.norm.forward(x) : x;
+  }
+
+  /** The linear layer alone, on what `inputs` returned. */
+  logitsOf(inputs: tf.Tensor): tf.Tensor {
+    return super.forward(inputs);
+  }
+
+  /**
+   * Fold one step's curvature into the running one: the mean over views of Σᵢ wᵢ·pᵢ(1 − pᵢ)·x̃ᵢx̃ᵢᵀ / n, with x̃ the
+   * inputs plus a constant 1, p the predicted defect probability and w the BCE weight (posWeight for a defect).
+   */
+  observeCurvature(inputs: tf.Tensor2D[], logits: tf.Tensor[], labels: tf.Tensor1D, posWeight: number): void {
+    const curvature = this.curvature;
+    if (!curvature) throw new Error('LinearProbe.observeCurvature: this probe was built without gaussNewton');
+    tf.tidy(() => {
+      const weight = tf.add(1, tf.mul(posWeight - 1, labels.toFloat()));
+      const perView = inputs.map((x, v) => {
+        const p = tf.sigmoid(logits[v].reshape([-1]));
+        const scale = tf.mul(weight, tf.mul(p, tf.sub(1, p)));
+        const augmented = tf.concat([x, tf.ones([x.shape[0], 1])], 1);
+        return tf.div(tf.matMul(tf.mul(augmented, scale.expandDims(1)), augmented, true, false), x.shape[0]);
+      });
+      const batch = tf.div(tf.addN(perView), perView.length);
+      curvature.assign(tf.add(tf.mul(curvature, PROBE_CURVATURE_DECAY), tf.mul(batch, 1 - PROBE_CURVATURE_DECAY)));
+    });
+  }
+
+  /** The preconditioned gradients (H + λI)⁻¹·g of the weight [d, 1] and bias [1], solved in float64. */
+  precondition(weightGrad: tf.Tensor, biasGrad: tf.Tensor): { weight: tf.Tensor; bias: tf.Tensor } {
+    const curvature = this.curvature;
+    if (!curvature) throw new Error('LinearProbe.precondition: this probe was built without gaussNewton');
+    const m = this.inFeatures + 1;
+    const h = Float64Array.from(curvature.dataSync());
+    let trace = 0;
+    for (let i = 0; i < m; i++) trace += h[i * m + i];
+    const damping = (PROBE_CURVATURE_DAMPING * trace) / m;
+    for (let i = 0; i < m; i++) h[i * m + i] += damping;
+    const g = new Float64Array(m);
+    g.set(weightGrad.dataSync());
+    g[m - 1] = biasGrad.dataSync()[0];
+    const step = solveCholesky(cholesky(h, m), g, m);
+    return {
+      weight: tf.tensor(Float32Array.from(step.subarray(0, m - 1)), weightGrad.shape),
+      bias: tf.tensor(Float32Array.from(step.subarray(m - 1)), biasGrad.shape),
+    };
   }
 }

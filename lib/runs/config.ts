@@ -44,6 +44,11 @@ export interface ProbeConfig {
    * Linear.
    */
   standardize: boolean;
+  /**
+   * Precondition the probe's step by its running Gauss–Newton curvature (`LinearProbe` option `gaussNewton`); false
+   * is plain momentum SGD, as the paper's probe.
+   */
+  gaussNewton: boolean;
 }
 
 /**
@@ -152,6 +157,8 @@ export const PAPER_LARS_ETA = 0.001;
 export function upgradeRunConfig(config: RunConfig): RunConfig {
   // Before `probe.standardize` existed every probe was the plain Linear.
   if (config.probe && config.probe.standardize === undefined) config.probe = { ...config.probe, standardize: false };
+  // Before `probe.gaussNewton` existed every probe stepped along its plain gradient.
+  if (config.probe && config.probe.gaussNewton === undefined) config.probe = { ...config.probe, gaussNewton: false };
   // Before `optimizer.eta` existed LARS used the paper's trust coefficient.
   if (config.optimizer && config.optimizer.eta === undefined)
     config.optimizer = { ...config.optimizer, eta: PAPER_LARS_ETA };

@@ -51,11 +51,12 @@ export function runId(config: RunConfig): string {
   if (config.method === 'mae') versions.maeEncoder = MAE_ENCODER_REVISION;
   // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids.
   // Likewise the paper's LARS trust coefficient.
-  const { standardize, ...plainProbe } = config.probe;
+  // Likewise a probe without the Gauss–Newton step hashes as before that field existed.
+  const { standardize, gaussNewton, ...plainProbe } = config.probe;
   const { eta, ...paperEtaOptimizer } = config.optimizer;
   const hashed = {
     ...config,
-    probe: standardize ? config.probe : plainProbe,
+    probe: gaussNewton ? config.probe : standardize ? { ...plainProbe, standardize } : plainProbe,
     optimizer: eta === PAPER_LARS_ETA ? paperEtaOptimizer : config.optimizer,
   };
   const hash = createHash('sha256')

@@ -49,6 +49,7 @@ export function makeProbe(method: Method, config: RunConfig): LinearProbe | null
     inDim: method.backbone.featureDim,
     seed: config.seed + 101,
     standardize: config.probe.standardize,
+    gaussNewton: config.probe.gaussNewton,
   });
 }
 

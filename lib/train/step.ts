@@ -70,13 +70,31 @@ export class Stepper {
     return { terms, grads: result.grads, features, embeddings };
   }
 
-  /** The online probe's weighted BCE on each view's detached features, averaged over the views. */
+  /**
+   * The online probe's weighted BCE on each view's detached features, averaged over the views; a Gauss–Newton
+   * probe also folds this batch into its curvature here, before `apply` preconditions its step with it.
+   */
   private probeLoss(features: tf.Tensor2D[], labels: tf.Tensor1D): tf.Scalar {
     const probe = this.probe!;
-    const losses = features.map((f) =>
-      weightedBce((probe.forward(stopGradient(f)) as tf.Tensor2D).reshape([-1]), labels, this.options.posWeight),
-    );
+    const inputs = features.map((f) => probe.inputs(stopGradient(f)) as tf.Tensor2D);
+    const logits = inputs.map((x) => (probe.logitsOf(x) as tf.Tensor2D).reshape([-1]));
+    if (probe.curvature) {
+      const seen = (ts: tf.Tensor[]) => ts.map((t) => stopGradient(t));
+      probe.observeCurvature(seen(inputs) as tf.Tensor2D[], seen(logits), labels, this.options.posWeight);
+    }
+    const losses = logits.map((l) => weightedBce(l, labels, this.options.posWeight));
     return tf.div(tf.addN(losses), losses.length) as tf.Scalar;
+  }
+
+  private preconditionProbe(grads: GradMap): void {
+    const probe = this.probe!;
+    const weightName = probe.weight.name;
+    const biasName = probe.bias!.name;
+    if (!grads[weightName] || !grads[biasName]) return;
+    const step = probe.precondition(grads[weightName], grads[biasName]);
+    tf.dispose([grads[weightName], grads[biasName]]);
+    grads[weightName] = step.weight;
+    grads[biasName] = step.bias;
   }
 
   /** Drop the gradients the method freezes at this step, clip, step the optimiser, then the method's updates. */
@@ -93,6 +111,7 @@ export class Stepper {
       tf.dispose(Object.values(grads));
       grads = clipped;
     }
+    if (this.probe?.curvature) this.preconditionProbe(grads);
     this.optimizer.step(grads);
     tf.dispose(Object.values(grads));
     this.method.afterStep(state);

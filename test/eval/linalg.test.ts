@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { symmetricEigen } from '../../lib/eval/linalg';
+import { cholesky, solveCholesky, symmetricEigen } from '../../lib/eval/linalg';
 import { Rng } from '../../lib/data/rng';
 
 describe('symmetricEigen on rank-deficient input', () => {
@@ -24,5 +24,27 @@ describe('symmetricEigen on rank-deficient input', () => {
     assert.ok(Math.abs(sum - trace) < 1e-9 * trace, `eigenvalues sum to the trace: ${sum} vs ${trace}`);
     const nonZero = Array.from(values).filter((x) => x > 1e-8 * values[0]).length;
     assert.equal(nonZero, rank);
+  });
+});
+
+describe('solveCholesky', () => {
+  it('solves A·x = b for a symmetric positive-definite A from its Cholesky factor', () => {
+    const rng = new Rng(5);
+    const m = 7;
+    const v = Float64Array.from({ length: m * m }, () => rng.normal());
+    const a = new Float64Array(m * m);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < m; j++) {
+        let s = i === j ? 0.5 : 0;
+        for (let k = 0; k < m; k++) s += v[k * m + i] * v[k * m + j];
+        a[i * m + j] = s;
+      }
+    const b = Float64Array.from({ length: m }, () => rng.normal());
+    const x = solveCholesky(cholesky(a, m), b, m);
+    for (let i = 0; i < m; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += a[i * m + j] * x[j];
+      assert.ok(Math.abs(s - b[i]) < 1e-9, `row ${i}: ${s} vs ${b[i]}`);
+    }
   });
 });

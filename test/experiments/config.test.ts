@@ -31,25 +31,29 @@ describe('run configs', () => {
           const config = makeRunConfig({ method, backbone: 'resnet18' }, scale);
           assert.deepEqual(
             config.probe,
-            { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true },
+            { lr: 0.12, momentum: 0.9, weightDecay: 0, standardize: true, gaussNewton: false },
             `${method} at ${scale}`,
           );
         }
-        assert.equal(makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr, 0.12);
+        assert.equal(
+          makeRunConfig({ method: 'mae', backbone: 'vit_tiny' }, scale).probe.lr,
+          scale === 'default' ? 0.4 : 0.12,
+        );
         assert.deepEqual(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, scale).probe, {
           lr: 1e-3,
           momentum: 0.9,
           weightDecay: 0,
           standardize: false,
+          gaussNewton: false,
         });
       }
       assert.deepEqual(
         makeRunConfig({ method: 'mae', backbone: 'vit_tiny', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
-        { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false },
+        { lr: 1e-4, momentum: 0.9, weightDecay: 0, standardize: false, gaussNewton: false },
       );
       assert.deepEqual(
         makeRunConfig({ method: 'simclr', backbone: 'resnet18', dataset: { dir: '/data/sewer-ml' } }, 'paper').probe,
-        { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false },
+        { lr: 1e-3, momentum: 0.9, weightDecay: 0, standardize: false, gaussNewton: false },
       );
       // batch 64 at the default scale: 0.12 · 64/256 per step.
       assert.ok(
@@ -124,7 +128,13 @@ describe('run configs', () => {
       'mae-vit_tiny-p45-s42-e906ec1de3f7',
     );
     assert.equal(
-      runId(makeRunConfig({ ...OLD_DEFAULT, method: 'simclr', backbone: 'vit_tiny' }, 'default')),
+      // (and before ViT-Tiny's probe took the Gauss–Newton step)
+      runId(
+        makeRunConfig(
+          { ...OLD_DEFAULT, method: 'simclr', backbone: 'vit_tiny', probe: { lr: 0.12, gaussNewton: false } },
+          'default',
+        ),
+      ),
       'simclr-vit_tiny-p45-s42-f8b46e000e8d',
     );
     assert.equal(
@@ -201,6 +211,34 @@ describe('run configs', () => {
           'smoke',
         ),
       /optimizer\.eta = "big"/,
+    );
+  });
+
+  it('the ViT-Tiny probe takes the Gauss–Newton step at the default scale; ResNet-18 runs keep their ids', () => {
+    const vit = makeRunConfig({ method: 'dino', backbone: 'vit_tiny' }, 'default');
+    const resnet = makeRunConfig({ method: 'dino', backbone: 'resnet18' }, 'default');
+    assert.deepEqual([vit.probe.gaussNewton, vit.probe.lr, vit.probe.standardize], [true, 0.4, true]);
+    assert.deepEqual([resnet.probe.gaussNewton, resnet.probe.lr], [false, 0.12]);
+    assert.equal(makeRunConfig({ method: 'supervised', backbone: 'vit_tiny' }, 'default').probe.gaussNewton, false);
+    // A config file written before the field existed reads as the SGD probe and hashes as it did.
+    const { gaussNewton: _dropped, ...oldProbe } = resnet.probe;
+    const written = JSON.parse(JSON.stringify({ ...resnet, probe: oldProbe })) as RunConfig;
+    assert.equal(validateRunConfig(written).probe.gaussNewton, false);
+    assert.equal(runId(validateRunConfig(written)), runId(resnet));
+    assert.notEqual(
+      runId(makeRunConfig({ method: 'dino', backbone: 'vit_tiny', probe: { gaussNewton: false } }, 'default')),
+      runId(vit),
+    );
+  });
+
+  it('rejects a probe.gaussNewton that is not a boolean, naming the field', () => {
+    assert.throws(
+      () =>
+        makeRunConfig(
+          { method: 'simclr', backbone: 'vit_tiny', probe: { gaussNewton: 1 as unknown as boolean } },
+          'smoke',
+        ),
+      /probe\.gaussNewton = 1; allowed: true, false/,
     );
   });
 

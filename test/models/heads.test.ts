@@ -1,11 +1,14 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { weightedBce } from '../../lib/losses';
 import {
   BarlowProjector,
   ByolMlp,
   DinoHead,
   LinearProbe,
+  PROBE_CURVATURE_DAMPING,
+  PROBE_CURVATURE_DECAY,
   SimclrProjector,
   byolPredictor,
   byolProjector,
@@ -165,4 +168,118 @@ describe('online linear probe', () => {
       probe.dispose();
     },
   );
+});
+
+describe('Gauss–Newton online probe', () => {
+  /** Defect labels carried by a low-variance direction of features dominated by one large shared direction. */
+  function illConditioned(n: number, d: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor1D } {
+    return tf.tidy(() => {
+      const latent = tf.randomNormal([n, d], 0, 1, 'float32', seed);
+      const shared = tf.randomNormal([n, 1], 0, 10, 'float32', seed + 1);
+      const labels = tf.cast(tf.greater(latent.slice([0, d - 1], [n, 1]).reshape([-1]), 0), 'float32') as tf.Tensor1D;
+      return { x: tf.add(latent, shared) as tf.Tensor2D, y: labels };
+    });
+  }
+
+  it('keeps its running curvature in the state dict and folds a batch in as decay·H + (1 − decay)·mean wp(1−p)x̃x̃ᵀ', () => {
+    const probe = new LinearProbe({ inDim: 2, seed: 5, gaussNewton: true });
+    assert.deepEqual(
+      probe.stateDict().map((p) => p.name),
+      ['weight', 'bias', 'curvature'],
+    );
+    const rows = [
+      [1, 2],
+      [-1, 0.5],
+      [0.3, -2],
+    ];
+    const logits = [0.2, -1, 3];
+    const labels = [1, 0, 1];
+    const posWeight = 3;
+    probe.observeCurvature([tf.tensor2d(rows)], [tf.tensor1d(logits)], tf.tensor1d(labels), posWeight);
+    const expected = new Float64Array(9);
+    rows.forEach((row, i) => {
+      const p = 1 / (1 + Math.exp(-logits[i]));
+      const s = (labels[i] ? posWeight : 1) * p * (1 - p);
+      const xt = [...row, 1];
+      for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) expected[a * 3 + b] += (s * xt[a] * xt[b]) / rows.length;
+    });
+    const h = probe.curvature!.dataSync();
+    for (let k = 0; k < 9; k++) {
+      const start = k % 4 === 0 ? 0.25 : 0;
+      const want = PROBE_CURVATURE_DECAY * start + (1 - PROBE_CURVATURE_DECAY) * expected[k];
+      assert.ok(Math.abs(h[k] - want) < 1e-6, `H[${k}] = ${h[k]}, expected ${want}`);
+    }
+    probe.dispose();
+  });
+
+  it('preconditions the weight and bias gradients with the damped curvature: (H + λI)·step = g', () => {
+    const probe = new LinearProbe({ inDim: 3, seed: 5, gaussNewton: true });
+    const { x, y } = illConditioned(64, 3, 11);
+    probe.observeCurvature([x], [tf.zeros([64])], y, 1.5);
+    const h = Float64Array.from(probe.curvature!.dataSync());
+    const g = [0.3, -0.2, 0.05, 0.1];
+    const step = probe.precondition(tf.tensor2d(g.slice(0, 3), [3, 1]), tf.tensor1d([g[3]]));
+    assert.deepEqual(step.weight.shape, [3, 1]);
+    assert.deepEqual(step.bias.shape, [1]);
+    const s = [...step.weight.dataSync(), ...step.bias.dataSync()];
+    const damping = (PROBE_CURVATURE_DAMPING * (h[0] + h[5] + h[10] + h[15])) / 4;
+    for (let i = 0; i < 4; i++) {
+      let lhs = damping * s[i];
+      for (let j = 0; j < 4; j++) lhs += h[i * 4 + j] * s[j];
+      assert.ok(Math.abs(lhs - g[i]) < 1e-4 * Math.max(1, Math.abs(g[i])), `row ${i}: ${lhs} vs ${g[i]}`);
+    }
+    tf.dispose([x, y, step.weight, step.bias]);
+    probe.dispose();
+  });
+
+  it('fits a signal in a low-variance direction that plain SGD at the same step leaves unfitted', () => {
+    const { x, y } = illConditioned(512, 8, 21);
+    const finalLoss = (gaussNewton: boolean): number => {
+      const probe = new LinearProbe({ inDim: 8, seed: 9, standardize: true, gaussNewton });
+      const momentum: tf.Tensor[] = [tf.zeros(probe.weight.shape), tf.zeros(probe.bias!.shape)];
+      for (let step = 0; step < 100; step++) {
+        const batch = tf.tidy(() => {
+          const rows = tf.tensor1d(
+            Array.from({ length: 64 }, (_, i) => (step * 64 + i) % 512),
+            'int32',
+          );
+          return { x: tf.gather(x, rows) as tf.Tensor2D, y: tf.gather(y, rows) as tf.Tensor1D };
+        });
+        const { grads } = tf.variableGrads(() => {
+          const inputs = probe.inputs(batch.x) as tf.Tensor2D;
+          const logits = (probe.logitsOf(inputs) as tf.Tensor2D).reshape([-1]);
+          if (gaussNewton) probe.observeCurvature([tf.keep(inputs.clone())], [logits.clone()], batch.y, 1);
+          return weightedBce(logits, batch.y, 1);
+        }, [probe.weight, probe.bias!]);
+        let gw = grads[probe.weight.name];
+        let gb = grads[probe.bias!.name];
+        if (gaussNewton) {
+          const preconditioned = probe.precondition(gw, gb);
+          tf.dispose([gw, gb]);
+          gw = preconditioned.weight;
+          gb = preconditioned.bias;
+        }
+        const lr = 0.1;
+        tf.tidy(() => {
+          [gw, gb].forEach((g, i) => {
+            const buffer = tf.add(tf.mul(momentum[i], 0.9), g);
+            momentum[i].dispose();
+            momentum[i] = tf.keep(buffer);
+          });
+          probe.weight.assign(tf.sub(probe.weight, tf.mul(momentum[0], lr)));
+          probe.bias!.assign(tf.sub(probe.bias!, tf.mul(momentum[1], lr)));
+        });
+        tf.dispose([gw, gb, batch.x, batch.y]);
+      }
+      probe.eval();
+      const loss = tf.tidy(() => weightedBce((probe.forward(x) as tf.Tensor2D).reshape([-1]), y, 1).dataSync()[0]);
+      tf.dispose(momentum);
+      probe.dispose();
+      return loss;
+    };
+    const sgd = finalLoss(false);
+    const gaussNewton = finalLoss(true);
+    assert.ok(gaussNewton < 0.75 * sgd, `Gauss–Newton loss ${gaussNewton} vs SGD ${sgd}`);
+    tf.dispose([x, y]);
+  });
 });
