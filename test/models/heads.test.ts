@@ -181,7 +181,7 @@ describe('Gauss–Newton online probe', () => {
     });
   }
 
-  it('keeps its running curvature in the state dict and folds a batch in as decay·H + (1 − decay)·mean wp(1−p)x̃x̃ᵀ', () => {
+  it('keeps its running curvature in its state dict and folds a batch in as decay·H + (1 − decay)·batch', () => {
     const probe = new LinearProbe({ inDim: 2, seed: 5, gaussNewton: true });
     assert.deepEqual(
       probe.stateDict().map((p) => p.name),
