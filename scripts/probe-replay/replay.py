@@ -6,7 +6,9 @@ RUN_DIR is the recorded run's folder; it needs `frozen_features.safetensors` (wr
 Every variant standardises each view by its batch statistics (BatchNorm1d without affine, momentum 0.1, eps 1e-6),
 takes the weighted BCE with pos_weight = n_normal / n_defect of the training set, averages over the views, and steps
 momentum SGD (0.9) with the run's warm-up + cosine schedule on lr · batch / 256, as lib/train does. Options:
-  kind     "sgd" | "whiten" (gradient times the inverse running covariance of the inputs) | "gauss-newton"
+  kind     "sgd" | "whiten" (gradient times the inverse running covariance of the inputs) | "gauss-newton" |
+           "fit" (a converged class-weighted logistic regression, C = 1, on the views of the last two epochs: the
+           ceiling of a probe trained on augmented views)
   lr       probe lr at batch 256 (default: the run's probe.lr)
   steps    optimiser steps per recorded batch (default 1)
   decay    running curvature / covariance decay per step (default 0.99)
@@ -106,6 +108,18 @@ def replay(stream, config, pos_weight, variant):
     return w, running_mean, running_var
 
 
+def fit_last_epochs(stream, config, pos_weight):
+    from sklearn.linear_model import LogisticRegression
+
+    last = stream[-2 * (len(stream) // config["epochs"]) :]
+    x = np.concatenate([f for _, views in last for f in views])
+    y = np.concatenate([labels for labels, views in last for _ in views])
+    mean, var = x.mean(0), x.var(0)
+    model = LogisticRegression(C=1.0, class_weight={0: 1.0, 1: pos_weight}, max_iter=5000)
+    model.fit((x - mean) / np.sqrt(var + 1e-6), y)
+    return np.append(model.coef_[0], model.intercept_[0]), mean, var
+
+
 def main():
     stream_path, run_dir, variants = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     config = json.load(open(f"{run_dir}/config.json"))
@@ -120,7 +134,10 @@ def main():
     stream = read_stream(stream_path)
     print(f"{len(stream)} steps, pos_weight {pos_weight:.3f}")
     for variant in variants:
-        w, mean, var = replay(stream, config, pos_weight, variant)
+        if variant.get("kind") == "fit":
+            w, mean, var = fit_last_epochs(stream, config, pos_weight)
+        else:
+            w, mean, var = replay(stream, config, pos_weight, variant)
         if variant.get("recal"):
             mean, var = train_x.mean(0), train_x.var(0)
         logits = (val_x - mean) / np.sqrt(var + 1e-6) @ w[:-1] + w[-1]
