@@ -49,8 +49,11 @@ describe('tools/load_in_torch.py', function () {
       config: makeRunConfig({ method: 'supervised', backbone: 'resnet18', ...small }, 'smoke'),
     },
     {
-      name: 'ViT-Tiny (SimCLR, standardising probe)',
-      config: makeRunConfig({ method: 'simclr', backbone: 'vit_tiny', ...small }, 'smoke'),
+      name: 'ViT-Tiny (SimCLR, standardising Gauss–Newton probe, as the default scale trains it)',
+      config: makeRunConfig(
+        { method: 'simclr', backbone: 'vit_tiny', ...small, probe: { gaussNewton: true } },
+        'smoke',
+      ),
       heads: 3,
     },
   ];
