@@ -181,12 +181,17 @@ const PROBE_CURVATURE_START = 0.25;
 /**
  * The online linear probe: Linear(d, 1), optionally behind BatchNorm1d(d, affine=False, eps 1e-6). State dict
  * `weight`, `bias` (as nn.Linear, so a plain probe file loads into a Linear) plus `norm.running_mean`,
- * `norm.running_var`, `norm.num_batches_tracked` when standardising. Call train()/eval() like any module:
- * the normalisation uses batch statistics in train mode and the running ones in eval mode.
+ * `norm.running_var`, `norm.num_batches_tracked` when standardising, and `curvature` with `gaussNewton` (training
+ * state a resumed run needs; scoring does not). Call train()/eval() like any module: the normalisation uses batch
+ * statistics in train mode and the running ones in eval mode.
  *
  * @example
  *   const probe = new LinearProbe({ inDim: 512, seed: 143, standardize: true });
  *   const logits = tf.tidy(() => probe.forward(features));   // [N, 1]
+ *   // The Gauss–Newton step, as lib/train/step.ts takes it:
+ *   const gn = new LinearProbe({ inDim: 192, seed: 143, standardize: true, gaussNewton: true });
+ *   gn.observeCurvature([gn.inputs(features) as tf.Tensor2D], [logitsOfThoseInputs], labels, posWeight);
+ *   const step = gn.precondition(weightGrad, biasGrad);   // hand step.weight / step.bias to the optimiser
  */
 export class LinearProbe extends Linear {
   readonly norm: BatchNorm | null;

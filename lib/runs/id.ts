@@ -49,9 +49,8 @@ export function runId(config: RunConfig): string {
   // finished runs the change did not touch (supervised, the LARS methods) keep their ids and are reused.
   if (config.optimizer.kind === 'adamw' && config.method !== 'supervised') versions.adamwProbeRule = ADAMW_PROBE_RULE;
   if (config.method === 'mae') versions.maeEncoder = MAE_ENCODER_REVISION;
-  // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids.
-  // Likewise the paper's LARS trust coefficient.
-  // Likewise a probe without the Gauss–Newton step hashes as before that field existed.
+  // A plain probe hashes as before the field existed, so finished runs of the paper's probe keep their ids; likewise
+  // a probe without the Gauss–Newton step, and the paper's LARS trust coefficient.
   const { standardize, gaussNewton, ...plainProbe } = config.probe;
   const { eta, ...paperEtaOptimizer } = config.optimizer;
   const hashed = {
