@@ -4,25 +4,24 @@ import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../lib/cli';
 import { makeRunConfig } from '../../lib/methods/config';
+import type { BackboneName, MethodName, RunOverrides } from '../../lib/runs/config';
 import { openRun } from '../../lib/runs/store';
-import { currentFrozenProbe, frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
+import { FROZEN_PROBE_L2, currentFrozenProbe, frozenLinearProbe, readFrozenProbe } from '../../lib/train/frozen';
 import { runExperiment } from '../../lib/train/run';
 
 describe('linear evaluation on frozen features', function () {
   this.timeout(600000);
   const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sslad-frozen-'));
-  const config = makeRunConfig(
-    {
-      method: 'simclr',
-      backbone: 'vit_tiny',
-      trainProportion: 0.15,
-      evalProportions: [0.15, 0.45],
-      epochs: 1,
-      batchSize: 8,
-      monitorSamples: 16,
-    },
-    'smoke',
-  );
+  const SMALL: RunOverrides & { method: MethodName; backbone: BackboneName } = {
+    method: 'simclr',
+    backbone: 'vit_tiny',
+    trainProportion: 0.15,
+    evalProportions: [0.15, 0.45],
+    epochs: 1,
+    batchSize: 8,
+    monitorSamples: 16,
+  };
+  const config = makeRunConfig(SMALL, 'smoke');
 
   after(() => fs.rmSync(resultsDir, { recursive: true, force: true }));
 
@@ -68,6 +67,16 @@ describe('linear evaluation on frozen features', function () {
     assert.ok(selection.folds >= 2, JSON.stringify(selection));
     const best = selection.scores.reduce((a, b) => (b.auroc > a.auroc + 1e-12 ? b : a));
     assert.equal(result.l2, best.l2);
+  });
+
+  it('falls back to the fixed penalty, with no folds, when the training set has fewer than 2 of a class', async () => {
+    // 1 % of the smoke training images: a single defect, nothing to cross-validate.
+    const rare = makeRunConfig({ ...SMALL, trainProportion: 0.01 }, 'smoke');
+    const result = await frozenLinearProbe(rare, { resultsDir, randomInit: true });
+    assert.equal(result.train.tp + result.train.fn, 1, `training defects: ${result.train.tp + result.train.fn}`);
+    assert.equal(result.l2, FROZEN_PROBE_L2);
+    assert.deepEqual(result.l2Selection, { l2: FROZEN_PROBE_L2, folds: 0, scores: [] });
+    assert.ok(readFrozenProbe(openRun(resultsDir, rare).dir, true, { crossValidated: true }), 'read as current');
   });
 
   it('keeps a penalty the caller fixes, which readers asking for the cross-validated one refit', async () => {
