@@ -263,16 +263,21 @@ export function solveLower(l: ArrayLike<number>, b: ArrayLike<number>, m: number
   return x;
 }
 
-/** Solve A·x = b given A's Cholesky factor L (A = L·Lᵀ, m×m, row-major): forward, then back substitution. */
-export function solveCholesky(l: ArrayLike<number>, b: ArrayLike<number>, m: number): Float64Array {
-  const y = solveLower(l, b, m);
+/** Solve Lᵀ·x = b for lower-triangular L (m×m, row-major); returns x. */
+export function solveLowerTransposed(l: ArrayLike<number>, b: ArrayLike<number>, m: number): Float64Array {
+  if (b.length !== m) throw new Error(`solveLowerTransposed: right-hand side has ${b.length} values, expected ${m}`);
   const x = new Float64Array(m);
   for (let i = m - 1; i >= 0; i--) {
-    let s = y[i];
+    let s = b[i];
     for (let k = i + 1; k < m; k++) s -= l[k * m + i] * x[k];
     x[i] = s / l[i * m + i];
   }
   return x;
+}
+
+/** Solve A·x = b given A's Cholesky factor L (A = L·Lᵀ, m×m, row-major): forward, then back substitution. */
+export function solveCholesky(l: ArrayLike<number>, b: ArrayLike<number>, m: number): Float64Array {
+  return solveLowerTransposed(l, solveLower(l, b, m), m);
 }
 
 /**

@@ -12,7 +12,7 @@
  *   const { l2 } = crossValidateL2(features, n, d, labels, { positiveWeight: nNeg / nPos, seed: 42 });
  */
 import { Rng } from '../data/rng';
-import { cholesky, gramOfColumns, solveLower } from './linalg';
+import { cholesky, gramOfColumns, solveCholesky } from './linalg';
 import { auroc } from './metrics';
 
 export interface LogisticOptions {
@@ -45,17 +45,6 @@ export interface LogisticFit {
 
 function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-}
-
-/** Solve Lᵀ·x = b for lower-triangular L (m×m, row-major). */
-function solveLowerTransposed(l: Float64Array, b: Float64Array, m: number): Float64Array {
-  const x = new Float64Array(m);
-  for (let i = m - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let k = i + 1; k < m; k++) s -= l[k * m + i] * x[k];
-    x[i] = s / l[i * m + i];
-  }
-  return x;
 }
 
 /** Fit on the row-major n×d `features` with 0/1 `labels`. */
@@ -143,7 +132,7 @@ export function fitLogisticRegression(
     // The intercept is unpenalised; a tiny ridge keeps the factorisation defined if every p saturates.
     hessian[d * m + d] += 1e-12;
     const factor = cholesky(hessian, m);
-    const step = solveLowerTransposed(factor, solveLower(factor, gradient, m), m);
+    const step = solveCholesky(factor, gradient, m);
     let decrement = 0;
     for (let j = 0; j < m; j++) decrement += gradient[j] * step[j];
     // Backtracking line search keeps every iteration a descent step.
