@@ -16,7 +16,6 @@ import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import type { RunConfig } from '../runs/config';
-import { runId } from '../runs/id';
 import { projectPaths } from '../runs/paths';
 import { openRun, writeFileAtomic } from '../runs/store';
 import { crossValidateL2, fitLogisticRegression, L2_GRID, logisticLogits, type L2Selection } from '../eval/logistic';
@@ -162,8 +161,9 @@ export async function currentFrozenProbe(
   config: RunConfig,
   options: { resultsDir: string; randomInit?: boolean },
 ): Promise<{ result: FrozenProbeResult; fitted: boolean }> {
-  const runDir = path.join(options.resultsDir, runId(config));
-  const stored = readFrozenProbe(runDir, Boolean(options.randomInit), { crossValidated: true });
+  const stored = readFrozenProbe(openRun(options.resultsDir, config).dir, Boolean(options.randomInit), {
+    crossValidated: true,
+  });
   if (stored) return { result: stored, fitted: false };
   return { result: await frozenLinearProbe(config, options), fitted: true };
 }

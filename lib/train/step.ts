@@ -78,10 +78,8 @@ export class Stepper {
     const probe = this.probe!;
     const inputs = features.map((f) => probe.inputs(stopGradient(f)) as tf.Tensor2D);
     const logits = inputs.map((x) => (probe.logitsOf(x) as tf.Tensor2D).reshape([-1]));
-    if (probe.curvature) {
-      const seen = (ts: tf.Tensor[]) => ts.map((t) => stopGradient(t));
-      probe.observeCurvature(seen(inputs) as tf.Tensor2D[], seen(logits), labels, this.options.posWeight);
-    }
+    // Off the loss's path, so the tape takes no gradient through the curvature update.
+    if (probe.curvature) probe.observeCurvature(inputs, logits, labels, this.options.posWeight);
     const losses = logits.map((l) => weightedBce(l, labels, this.options.posWeight));
     return tf.div(tf.addN(losses), losses.length) as tf.Scalar;
   }
@@ -90,7 +88,6 @@ export class Stepper {
     const probe = this.probe!;
     const weightName = probe.weight.name;
     const biasName = probe.bias!.name;
-    if (!grads[weightName] || !grads[biasName]) return;
     const step = probe.precondition(grads[weightName], grads[biasName]);
     tf.dispose([grads[weightName], grads[biasName]]);
     grads[weightName] = step.weight;

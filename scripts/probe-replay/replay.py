@@ -3,6 +3,7 @@
     /usr/bin/python3 scripts/probe-replay/replay.py STREAM RUN_DIR '[{"kind": "sgd"}, {"kind": "gauss-newton"}]'
 
 RUN_DIR is the recorded run's folder; it needs `frozen_features.safetensors` (written by `npx ssl-ad probe --run ID`).
+The files are read with tools/load_in_torch.py's reader, so this needs python3-torch as that script does.
 Every variant standardises each view by its batch statistics (BatchNorm1d without affine, momentum 0.1, eps 1e-6),
 takes the weighted BCE with pos_weight = n_normal / n_defect of the training set, averages over the views, and steps
 momentum SGD (0.9) with the run's warm-up + cosine schedule on lr · batch / 256, as lib/train does. Options:
@@ -18,25 +19,14 @@ momentum SGD (0.9) with the run's warm-up + cosine schedule on lr · batch / 256
 Prints val AUROC, F1 at logit 0 and the share predicted defect, on the 45 % validation set.
 """
 import json
-import struct
+import os
 import sys
 
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
 
-
-def read_safetensors(path):
-    raw = open(path, "rb").read()
-    (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + size])
-    tensors = {"__metadata__": header.pop("__metadata__", {})}
-    dtypes = {"F32": np.float32, "I32": np.int32, "I64": np.int64, "U8": np.uint8}
-    for name, info in header.items():
-        begin, end = info["data_offsets"]
-        tensors[name] = np.frombuffer(raw[8 + size + begin : 8 + size + end], dtype=dtypes[info["dtype"]]).reshape(
-            info["shape"]
-        )
-    return tensors
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from load_in_torch import FileProblem, read_safetensors  # noqa: E402  (the project's reader, errors name the file)
 
 
 def read_stream(path):
@@ -123,8 +113,12 @@ def fit_last_epochs(stream, config, pos_weight):
 def main():
     stream_path, run_dir, variants = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     config = json.load(open(f"{run_dir}/config.json"))
-    frozen = read_safetensors(f"{run_dir}/frozen_features.safetensors")
-    shares = json.loads(frozen["__metadata__"]["evalProportions"])
+    try:
+        tensors, metadata = read_safetensors(f"{run_dir}/frozen_features.safetensors")
+    except FileProblem as err:
+        sys.exit(f"replay.py: {err} (write it with `npx ssl-ad probe --run ID`)")
+    frozen = {name: t.numpy() for name, t in tensors.items()}
+    shares = json.loads(metadata["evalProportions"])
     rows = frozen[f"eval_{shares.index(0.45)}_rows"]
     val_x = frozen["val_features"][rows].astype(np.float64)
     val_y = frozen["val_defect"][rows]
