@@ -248,7 +248,7 @@ describe('Gauss–Newton online probe', () => {
         const { grads } = tf.variableGrads(() => {
           const inputs = probe.inputs(batch.x) as tf.Tensor2D;
           const logits = (probe.logitsOf(inputs) as tf.Tensor2D).reshape([-1]);
-          if (gaussNewton) probe.observeCurvature([tf.keep(inputs.clone())], [logits.clone()], batch.y, 1);
+          if (gaussNewton) probe.observeCurvature([inputs], [logits], batch.y, 1);
           return weightedBce(logits, batch.y, 1);
         }, [probe.weight, probe.bias!]);
         let gw = grads[probe.weight.name];
